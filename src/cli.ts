@@ -1,0 +1,270 @@
+/**
+ * commander wiring only: flags -> typed options -> a command function. Numeric flags are parsed
+ * here (each failure names the flag and value); everything else happens in src/commands/.
+ */
+import { Command, Option } from 'commander';
+import type { CommandContext, InputFlags } from './commands/context.js';
+import { run } from './commands/run.js';
+import { submit } from './commands/submit.js';
+import { poll } from './commands/poll.js';
+import { cancel } from './commands/cancel.js';
+import { list } from './commands/list.js';
+import { simulate } from './commands/simulate.js';
+import { UsageError } from './errors.js';
+import {
+  parseChoice,
+  parseFraction,
+  parseNonNegativeInt,
+  parseNonNegativeNumber,
+  parsePositiveInt,
+  parsePositiveNumber,
+} from './options.js';
+
+type Raw = Record<string, string | boolean | undefined>;
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+function addInputFlags(cmd: Command): Command {
+  return cmd
+    .option('--model <model>', 'model for items that do not name one')
+    .option('--max-tokens <n>', 'max_tokens for items that do not set it')
+    .option('--system <text>', 'system prompt for items that do not set one')
+    .option('--template <text>', 'CSV: the user message, with {{column}} placeholders')
+    .option('--id-field <name>', 'the column or field that holds the custom_id')
+    .addOption(new Option('--format <format>', 'input format (default: from the file extension)').choices(['jsonl', 'csv']))
+    .option('--config <file>', 'config file (default: ./claw-batch.config.yaml if present)');
+}
+
+function inputFlags(input: string, o: Raw): InputFlags {
+  return {
+    input,
+    format: parseChoice('--format', str(o.format), ['jsonl', 'csv'] as const),
+    model: str(o.model),
+    maxTokens: parsePositiveInt('--max-tokens', str(o.maxTokens)),
+    system: str(o.system),
+    template: str(o.template),
+    idField: str(o.idField),
+    config: str(o.config),
+  };
+}
+
+function runMode(o: Raw): 'auto' | 'realtime' | 'batch' | undefined {
+  if (o.batchApi && o.realtime) throw new UsageError('--batch-api and --realtime cannot be used together');
+  const mode = parseChoice('--mode', str(o.mode), ['auto', 'realtime', 'batch'] as const);
+  if (o.batchApi) {
+    if (mode && mode !== 'batch') throw new UsageError(`--batch-api contradicts --mode ${mode}`);
+    return 'batch';
+  }
+  if (o.realtime) {
+    if (mode && mode !== 'realtime') throw new UsageError(`--realtime contradicts --mode ${mode}`);
+    return 'realtime';
+  }
+  return mode;
+}
+
+/** Builds the program. `onResult` receives each command's exit code. */
+export function buildProgram(ctx: CommandContext, onResult: (code: number) => void): Command {
+  const program = new Command('claw-batch')
+    .description(
+      "Run many Claude requests from a file at the account's rate limit and no faster, or through the Message Batches API for half the price.",
+    )
+    .version(process.env.npm_package_version ?? '0.1.0', '-V, --version')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => ctx.stdout.write(s),
+      writeErr: (s) => ctx.stderr.write(s),
+      // main.ts prints the one-line error itself.
+      outputError: () => {},
+    });
+
+  addInputFlags(
+    program
+      .command('run')
+      .description('process every item to the end in the foreground (real-time, or the Batches API when cheaper and not urgent)')
+      .argument('<input>', 'JSONL or CSV file, or - for stdin')
+      .option('-o, --output <file>', 'results file (JSONL); rerunning with the same file resumes (default: stdout)')
+      .option('--rpm <n>', 'requests per minute limit (default: learned from the API)')
+      .option('--itpm <n>', 'input tokens per minute limit')
+      .option('--otpm <n>', 'output tokens per minute limit')
+      .option('--concurrency <n>', 'requests in flight at most (default 8)')
+      .option('--delay-ms <n>', 'pause each worker slot this long between its requests (default 0)'),
+  )
+    .addOption(new Option('--mode <mode>', 'auto, realtime or batch (default auto)').choices(['auto', 'realtime', 'batch']))
+    .option('--batch-api', 'force the Message Batches API (same as --mode batch)')
+    .option('--realtime', 'force real-time requests (same as --mode realtime)')
+    .option('--urgent', 'in auto mode, always choose real-time')
+    .option('--max-attempts <n>', 'attempts per item for 5xx, 529 and dropped connections (default 6)')
+    .option('--fresh', 'ignore results already in --output and start over')
+    .option('--dry-run', 'print the plan (mode, time and cost each way) and send nothing')
+    .option('--quiet', 'print errors only')
+    .option('--json', 'print the final summary as one JSON object on stderr')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ claw-batch run tickets.jsonl --rpm 50 --concurrency 5 -o results.jsonl
+  $ claw-batch run export.csv --template "Summarize: {{text}}" --id-field id --model claude-haiku-4-5 -o out.jsonl
+  $ cat items.jsonl | claw-batch run - --dry-run`,
+    )
+    .action(async (input: string, o: Raw) => {
+      onResult(
+        await run(
+          {
+            ...inputFlags(input, o),
+            output: str(o.output),
+            rpm: parsePositiveNumber('--rpm', str(o.rpm)),
+            itpm: parsePositiveNumber('--itpm', str(o.itpm)),
+            otpm: parsePositiveNumber('--otpm', str(o.otpm)),
+            concurrency: parsePositiveInt('--concurrency', str(o.concurrency)),
+            delayMs: parseNonNegativeInt('--delay-ms', str(o.delayMs)),
+            mode: runMode(o),
+            urgent: Boolean(o.urgent),
+            maxAttempts: parsePositiveInt('--max-attempts', str(o.maxAttempts)),
+            fresh: Boolean(o.fresh),
+            dryRun: Boolean(o.dryRun),
+            quiet: Boolean(o.quiet),
+            json: Boolean(o.json),
+          },
+          ctx,
+        ),
+      );
+    });
+
+  addInputFlags(
+    program
+      .command('submit')
+      .description('submit the input to the Message Batches API and print the job id (returns at once)')
+      .argument('[input]', 'JSONL or CSV file, or - for stdin'),
+  )
+    .option('--batch-api', 'use the Message Batches API (the only mode submit has; accepted for clarity)')
+    .option('--retry-failed <job>', 'resend only the errored, expired or canceled items of this job, as a new job')
+    .option('--force', 'submit even though a job for the same input is still active')
+    .option('--dry-run', 'validate and print the plan; send nothing')
+    .option('--quiet', 'print errors only')
+    .option('--json', 'print the job as one JSON object on stderr')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ id=$(claw-batch submit items.jsonl --batch-api)
+  $ claw-batch submit --retry-failed job_20261128_abcd`,
+    )
+    .action(async (input: string | undefined, o: Raw) => {
+      const retryFailed = str(o.retryFailed);
+      if (!input && !retryFailed) throw new UsageError('submit needs an input file (or --retry-failed JOB)');
+      onResult(
+        await submit(
+          {
+            ...inputFlags(input ?? '', o),
+            retryFailed,
+            force: Boolean(o.force),
+            dryRun: Boolean(o.dryRun),
+            quiet: Boolean(o.quiet),
+            json: Boolean(o.json),
+          },
+          ctx,
+        ),
+      );
+    });
+
+  program
+    .command('poll')
+    .description('report a job\'s status; once it has ended, write its results (exit 75 while still processing)')
+    .argument('<id>', 'a claw-batch job id or a msgbatch_… id')
+    .option('-o, --output <file>', 'results file (JSONL) (default: stdout)')
+    .option('--wait', 'keep polling until the job ends, showing progress')
+    .option('--interval <seconds>', 'seconds between polls to start with; grows while waiting (default 10)')
+    .option('--quiet', 'print errors only')
+    .option('--json', 'print the status as one JSON object on stderr')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ claw-batch poll "$id" -o results.jsonl          # exit 75 while processing
+  $ claw-batch poll "$id" --wait --interval 30 -o results.jsonl`,
+    )
+    .action(async (id: string, o: Raw) => {
+      onResult(
+        await poll(
+          {
+            id,
+            output: str(o.output),
+            wait: Boolean(o.wait),
+            interval: parsePositiveNumber('--interval', str(o.interval)),
+            quiet: Boolean(o.quiet),
+            json: Boolean(o.json),
+          },
+          ctx,
+        ),
+      );
+    });
+
+  program
+    .command('cancel')
+    .description('cancel every batch of a job; their items come back as canceled')
+    .argument('<id>', 'a claw-batch job id or a msgbatch_… id')
+    .addHelpText('after', '\nExample:\n  $ claw-batch cancel job_20261128_abcd')
+    .action(async (id: string) => {
+      onResult(await cancel({ id }, ctx));
+    });
+
+  program
+    .command('list')
+    .description("list local jobs with their state, and the account's recent batches")
+    .option('--limit <n>', 'how many recent batches of the account to show (default 20)')
+    .option('--json', 'print as JSON on stdout')
+    .addHelpText('after', '\nExample:\n  $ claw-batch list --limit 50')
+    .action(async (o: Raw) => {
+      onResult(await list({ limit: parsePositiveInt('--limit', str(o.limit)), json: Boolean(o.json) }, ctx));
+    });
+
+  program
+    .command('simulate')
+    .description('serve a local stand-in for the Anthropic API, to rehearse a job offline')
+    .option('--port <n>', 'port to listen on (default 4010; 0 picks a free one)')
+    .option('--host <host>', 'address to listen on (default 127.0.0.1)')
+    .option('--rpm <n>', 'requests per minute limit (default: none)')
+    .option('--itpm <n>', 'input tokens per minute limit (default: none)')
+    .option('--otpm <n>', 'output tokens per minute limit (default: none)')
+    .option('--burst-seconds <s>', "bucket capacity, in seconds' worth of the limit (default 1)")
+    .option('--latency-ms <n>', 'mean response latency (default 0)')
+    .option('--jitter-ms <n>', 'latency jitter, +/- (default 0)')
+    .option('--fault-rate <p>', 'fraction of requests that fail, split over 500, 529 and dropped connections')
+    .option('--rate-500 <p>', 'fraction of requests answered 500 api_error')
+    .option('--rate-529 <p>', 'fraction of requests answered 529 overloaded_error')
+    .option('--drop-rate <p>', 'fraction of connections dropped without an answer')
+    .option('--reject-key <key>', 'answer 401 to this API key')
+    .option('--batch-ms <n>', 'how long a message batch takes to end (default 2000)')
+    .addHelpText(
+      'after',
+      `
+Example:
+  $ claw-batch simulate --port 4010 --rpm 60
+  $ ANTHROPIC_BASE_URL=http://127.0.0.1:4010 ANTHROPIC_API_KEY=sim claw-batch run items.jsonl`,
+    )
+    .action(async (o: Raw) => {
+      onResult(
+        await simulate(
+          {
+            port: parseNonNegativeInt('--port', str(o.port)),
+            host: str(o.host),
+            rpm: parsePositiveNumber('--rpm', str(o.rpm)),
+            itpm: parsePositiveNumber('--itpm', str(o.itpm)),
+            otpm: parsePositiveNumber('--otpm', str(o.otpm)),
+            burstSeconds: parsePositiveNumber('--burst-seconds', str(o.burstSeconds)),
+            latencyMs: parseNonNegativeNumber('--latency-ms', str(o.latencyMs)),
+            jitterMs: parseNonNegativeNumber('--jitter-ms', str(o.jitterMs)),
+            faultRate: parseFraction('--fault-rate', str(o.faultRate)),
+            rate500: parseFraction('--rate-500', str(o.rate500)),
+            rate529: parseFraction('--rate-529', str(o.rate529)),
+            dropRate: parseFraction('--drop-rate', str(o.dropRate)),
+            rejectKey: str(o.rejectKey),
+            batchMs: parseNonNegativeInt('--batch-ms', str(o.batchMs)),
+          },
+          ctx,
+        ),
+      );
+    });
+
+  return program;
+}

@@ -1,0 +1,46 @@
+/**
+ * The process entry: runs the CLI and is the one place that turns errors into exit codes and
+ * one-line messages (no stack traces for errors a user can cause).
+ */
+import { CommanderError } from 'commander';
+import { APIError } from '@anthropic-ai/sdk';
+import { buildProgram } from './cli.js';
+import { processContext, type CommandContext } from './commands/context.js';
+import { ClawError, ExitCode } from './errors.js';
+import { redact } from './secrets.js';
+
+/** Maps any thrown value to an exit code, printing one line (or help) to stderr. */
+export function reportError(err: unknown, ctx: CommandContext): number {
+  if (err instanceof CommanderError) {
+    // --help and --version end here too, with exit code 0.
+    if (err.exitCode === 0) return 0;
+    ctx.stderr.write(`claw-batch: ${redact(err.message.replace(/^error: /, ''))}\n`);
+    return ExitCode.usage;
+  }
+  if (err instanceof ClawError) {
+    ctx.stderr.write(`claw-batch: ${redact(err.message)}\n`);
+    return err.exitCode;
+  }
+  if (err instanceof APIError) {
+    // An API failure outside the scheduler's retry loop (e.g. a batch call): stopped early.
+    ctx.stderr.write(`claw-batch: the API answered ${err.status ?? 'no status'}: ${redact(err.message)}\n`);
+    return ExitCode.stopped;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  ctx.stderr.write(`claw-batch: internal error: ${redact(message)}\n`);
+  if (ctx.env.CLAW_BATCH_DEBUG && err instanceof Error && err.stack) ctx.stderr.write(`${redact(err.stack)}\n`);
+  return 70;
+}
+
+export async function main(argv: string[], ctx: CommandContext = processContext()): Promise<number> {
+  let code: number = ExitCode.ok;
+  const program = buildProgram(ctx, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (err) {
+    return reportError(err, ctx);
+  }
+}

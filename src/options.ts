@@ -1,0 +1,59 @@
+/**
+ * Parsing of numeric and enum flag values. Each failure names the flag and the value, e.g.
+ * "Invalid value for --rpm: expected a positive number, got `abc`".
+ */
+import { InvalidOptionError } from './errors.js';
+
+export function parsePositiveNumber(flag: string, raw: string | number | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
+  if (String(raw).trim() === '' || !Number.isFinite(n) || n <= 0) {
+    throw new InvalidOptionError(flag, raw, 'a positive number');
+  }
+  return n;
+}
+
+export function parsePositiveInt(flag: string, raw: string | number | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
+  if (String(raw).trim() === '' || !Number.isInteger(n) || n < 1) {
+    throw new InvalidOptionError(flag, raw, 'a whole number >= 1');
+  }
+  return n;
+}
+
+export function parseNonNegativeInt(flag: string, raw: string | number | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
+  if (String(raw).trim() === '' || !Number.isInteger(n) || n < 0) {
+    throw new InvalidOptionError(flag, raw, 'a whole number >= 0');
+  }
+  return n;
+}
+
+export function parseNonNegativeNumber(flag: string, raw: string | number | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
+  if (String(raw).trim() === '' || !Number.isFinite(n) || n < 0) {
+    throw new InvalidOptionError(flag, raw, 'a number >= 0');
+  }
+  return n;
+}
+
+/** A probability in [0, 1]. */
+export function parseFraction(flag: string, raw: string | number | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
+  if (String(raw).trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) {
+    throw new InvalidOptionError(flag, raw, 'a number from 0 to 1');
+  }
+  return n;
+}
+
+export function parseChoice<T extends string>(flag: string, raw: string | undefined, choices: readonly T[]): T | undefined {
+  if (raw === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(raw)) {
+    throw new InvalidOptionError(flag, raw, `one of ${choices.join(', ')}`);
+  }
+  return raw as T;
+}
