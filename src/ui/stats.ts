@@ -1,0 +1,63 @@
+/**
+ * The live numbers of a run, as the scheduler (or the batch poller) keeps them and the progress
+ * display and final summary show them.
+ */
+export interface RateLimits {
+  rpm?: number;
+  itpm?: number;
+  otpm?: number;
+}
+
+export interface RunStats {
+  /** Items in the input. */
+  total: number;
+  /** Items already done in the output file before this run (resume); counted in `done` too. */
+  skipped: number;
+  /** Items with a final result line (skipped included). */
+  done: number;
+  succeeded: number;
+  errored: number;
+  /** Attempts beyond each item's first. */
+  retried: number;
+  /** 429 answers received. */
+  rateLimited: number;
+  /** 500/529/dropped-connection/timeout answers received. */
+  faults: number;
+  /** HTTP requests sent (attempts). */
+  requestsSent: number;
+  inFlight: number;
+  /** ms since epoch when the run started sending. */
+  startedAt: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** Live rates over the last few seconds, per minute. */
+  requestsPerMinute: number;
+  inputTokensPerMinute: number;
+  outputTokensPerMinute: number;
+  /** The limits in force (given, or learned from the API's headers). */
+  limits: RateLimits;
+  /** Seconds to finish at the current pace, when known. */
+  etaSeconds?: number;
+}
+
+export function emptyStats(total: number, limits: RateLimits = {}): RunStats {
+  return {
+    total,
+    skipped: 0,
+    done: 0,
+    succeeded: 0,
+    errored: 0,
+    retried: 0,
+    rateLimited: 0,
+    faults: 0,
+    requestsSent: 0,
+    inFlight: 0,
+    startedAt: Date.now(),
+    inputTokens: 0,
+    outputTokens: 0,
+    requestsPerMinute: 0,
+    inputTokensPerMinute: 0,
+    outputTokensPerMinute: 0,
+    limits,
+  };
+}
