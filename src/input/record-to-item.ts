@@ -1,0 +1,147 @@
+/**
+ * Turns one input record into Messages params, checking everything the API would reject so a bad
+ * line 90,000 fails before the first request. Problems are thrown as `RecordProblem` (a sentence);
+ * the reader adds the file and line.
+ *
+ * JSONL records come in two shapes (DESIGN.md "Data formats"):
+ * - Batch request shape `{"custom_id", "params": {...Messages params}}`
+ * - Flat shape `{"custom_id"?, "prompt"? | "messages"?, "system"?, "model"?, "max_tokens"?, ...}`,
+ *   where every key but custom_id and prompt is passed through as a Messages parameter.
+ */
+import type { MessageParams } from '../types.js';
+
+export class RecordProblem extends Error {}
+
+/** What flags and config supply for records that lack them. */
+export interface ItemDefaults {
+  model?: string;
+  max_tokens?: number;
+  system?: string;
+}
+
+/** A record's params and the custom_id it names (undefined: derive one from its position). */
+export interface ConvertedRecord {
+  customId: string | undefined;
+  params: MessageParams;
+}
+
+type Json = Record<string, unknown>;
+
+export function jsonRecordToParams(value: unknown, idField: string | undefined, defaults: ItemDefaults): ConvertedRecord {
+  if (!isObject(value)) throw new RecordProblem(`expected a JSON object, got ${kind(value)}`);
+  if ('params' in value) return batchShape(value, idField, defaults);
+  const body: Json = { ...value };
+  const customId = takeId(body, idField ?? 'custom_id', idField);
+  if (idField) delete body.custom_id;
+  return { customId, params: completeParams(body, defaults) };
+}
+
+function batchShape(record: Json, idField: string | undefined, defaults: ItemDefaults): ConvertedRecord {
+  const { params } = record;
+  if (!isObject(params)) throw new RecordProblem(`"params" must be an object of Messages parameters, got ${kind(params)}`);
+  const body: Json = { ...params };
+  const top: Json = { ...record };
+  delete top.params;
+  let customId: string | undefined;
+  if (idField && !(idField in top)) customId = takeId(body, idField, idField);
+  else customId = takeId(top, idField ?? 'custom_id', idField);
+  if (idField) delete top.custom_id;
+  const extra = Object.keys(top);
+  if (extra.length > 0) {
+    throw new RecordProblem(
+      `unexpected key ${JSON.stringify(extra[0])} next to "params": the batch request shape is {"custom_id", "params"}`,
+    );
+  }
+  return { customId, params: completeParams(body, defaults) };
+}
+
+/** Removes the id field from `obj` and returns its value as a custom_id. */
+function takeId(obj: Json, field: string, idField: string | undefined): string | undefined {
+  const raw = obj[field];
+  delete obj[field];
+  if (raw === undefined || raw === null) {
+    if (idField) throw new RecordProblem(`no ${JSON.stringify(idField)} field (named by --id-field) to take the custom_id from`);
+    return undefined;
+  }
+  if (typeof raw === 'string') return raw;
+  if (typeof raw === 'number' && Number.isFinite(raw)) return String(raw);
+  throw new RecordProblem(`${field} must be a string, got ${kind(raw)}`);
+}
+
+/**
+ * Builds the final params from a body: `prompt` becomes the user message, defaults fill what is
+ * missing, and the fields every request needs are checked. Used for JSONL and CSV records alike.
+ */
+export function completeParams(body: Json, defaults: ItemDefaults): MessageParams {
+  const hasPrompt = body.prompt !== undefined;
+  const hasMessages = body.messages !== undefined;
+  if (hasPrompt && hasMessages) throw new RecordProblem('has both "prompt" and "messages": give one of them');
+  if (!hasPrompt && !hasMessages) {
+    throw new RecordProblem('no prompt: give "prompt": "..." or "messages": [{"role": "user", "content": "..."}]');
+  }
+  if (hasPrompt) {
+    const { prompt } = body;
+    if (typeof prompt !== 'string') throw new RecordProblem(`"prompt" must be a string, got ${kind(prompt)}`);
+    if (prompt.trim() === '') throw new RecordProblem('"prompt" is empty');
+    delete body.prompt;
+    body.messages = [{ role: 'user', content: prompt }];
+  } else {
+    checkMessages(body.messages);
+  }
+
+  if (body.model === undefined || body.model === null) body.model = defaults.model;
+  if (body.max_tokens === undefined || body.max_tokens === null) body.max_tokens = defaults.max_tokens;
+  if ((body.system === undefined || body.system === null) && defaults.system !== undefined) body.system = defaults.system;
+  else if (body.system === null) delete body.system;
+
+  if (body.model === undefined) throw new RecordProblem('no model: give --model, set "model", or set model in the config');
+  if (typeof body.model !== 'string' || body.model.trim() === '') {
+    throw new RecordProblem(`"model" must be a non-empty string, got ${kind(body.model)}`);
+  }
+  if (body.max_tokens === undefined) {
+    throw new RecordProblem('no max_tokens: give --max-tokens, set "max_tokens", or set max_tokens in the config');
+  }
+  if (typeof body.max_tokens !== 'number' || !Number.isInteger(body.max_tokens) || body.max_tokens < 1) {
+    throw new RecordProblem(`"max_tokens" must be a positive whole number, got ${kind(body.max_tokens)}`);
+  }
+  if (body.system !== undefined && typeof body.system !== 'string' && !Array.isArray(body.system)) {
+    throw new RecordProblem(`"system" must be a string or a list of text blocks, got ${kind(body.system)}`);
+  }
+  if (body.stream !== undefined && body.stream !== false) {
+    throw new RecordProblem('"stream" is not supported: claw-batch collects whole messages');
+  }
+  return body as unknown as MessageParams;
+}
+
+function checkMessages(messages: unknown): void {
+  if (!Array.isArray(messages) || messages.length === 0) {
+    throw new RecordProblem(`"messages" must be a non-empty list, got ${kind(messages)}`);
+  }
+  messages.forEach((m: unknown, i) => {
+    if (!isObject(m)) throw new RecordProblem(`messages[${i}] must be an object, got ${kind(m)}`);
+    if (m.role !== 'user' && m.role !== 'assistant') {
+      const hint = m.role === 'system' ? ' (put the system prompt in "system")' : '';
+      throw new RecordProblem(`messages[${i}].role must be "user" or "assistant", got ${kind(m.role)}${hint}`);
+    }
+    if (typeof m.content !== 'string' && !Array.isArray(m.content)) {
+      throw new RecordProblem(`messages[${i}].content must be a string or a list of blocks, got ${kind(m.content)}`);
+    }
+  });
+  if ((messages[0] as Json).role !== 'user') {
+    throw new RecordProblem('messages[0].role is "assistant": the first message must be from the user');
+  }
+}
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A short description of a value for "got ..." in messages. */
+export function kind(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return v.length === 0 ? 'an empty list' : 'a list';
+  if (typeof v === 'object') return 'an object';
+  const s = JSON.stringify(v);
+  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
+}

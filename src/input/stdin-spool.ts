@@ -1,0 +1,28 @@
+/**
+ * stdin can be read only once, but an input is read twice: once to validate all of it before
+ * anything is sent, then again to send it. So stdin is first copied to a temp file.
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+
+export interface Spool {
+  file: string;
+  /** Removes the temp file and its directory; safe to call twice. */
+  dispose(): Promise<void>;
+}
+
+export async function spoolToTempFile(input: NodeJS.ReadableStream): Promise<Spool> {
+  const dir = await mkdtemp(join(tmpdir(), 'claw-batch-stdin-'));
+  const file = join(dir, 'input');
+  const dispose = () => rm(dir, { recursive: true, force: true });
+  try {
+    await pipeline(input, createWriteStream(file));
+  } catch (err) {
+    await dispose();
+    throw err;
+  }
+  return { file, dispose };
+}
