@@ -73,7 +73,7 @@ export class NotBuiltError extends UsageError {
 }
 
 /** Why a run stopped before every item was done. */
-export type StopReason = 'interrupted' | 'auth' | 'spend-limit' | 'queue-timeout' | 'api';
+export type StopReason = 'interrupted' | 'auth' | 'spend-limit' | 'queue-timeout' | 'output' | 'api';
 
 /**
  * The run stopped early: a signal, a rejected API key, a spend limit, a rate-limit wait longer than

@@ -1,5 +1,21 @@
+/**
+ * `claw-batch run`: validate the whole input, choose real-time or the Batches API (or take the
+ * forced mode), then process every item to the end and write one result line per item.
+ */
 import type { CommandContext, InputFlags } from './context.js';
-import { NotBuiltError } from '../errors.js';
+import { onInterrupt } from './interrupt.js';
+import { createClient } from '../client.js';
+import { loadSettings, type Settings } from '../config.js';
+import { ExitCode } from '../errors.js';
+import { prepareInput, type PreparedInput } from '../input/index.js';
+import { openResults } from '../output/index.js';
+import { choosePlan, formatPlan, type Plan } from '../plan/index.js';
+import { runBatchJob } from '../batch/run-batch-job.js';
+import { readLearnedLimits, saveLearnedLimits } from '../realtime/learned-limits.js';
+import { runRealtime } from '../realtime/scheduler.js';
+import { stateDir } from '../state-dir.js';
+import { createProgress, formatSummary, summaryObject, useColor } from '../ui/index.js';
+import type { RateLimits } from '../ui/stats.js';
 
 export interface RunOptions extends InputFlags {
   output?: string;
@@ -18,6 +34,129 @@ export interface RunOptions extends InputFlags {
   json?: boolean;
 }
 
-export async function run(_options: RunOptions, _ctx: CommandContext): Promise<number> {
-  throw new NotBuiltError('run');
+const DEFAULT_BASE_URL = 'https://api.anthropic.com';
+
+export async function run(options: RunOptions, ctx: CommandContext): Promise<number> {
+  const settings = await loadSettings(
+    {
+      model: options.model,
+      maxTokens: options.maxTokens,
+      system: options.system,
+      rpm: options.rpm,
+      itpm: options.itpm,
+      otpm: options.otpm,
+      concurrency: options.concurrency,
+      delayMs: options.delayMs,
+      maxAttempts: options.maxAttempts,
+      mode: options.mode,
+    },
+    { env: ctx.env, cwd: ctx.cwd, configPath: options.config },
+  );
+  const prepared = await prepareInput(
+    {
+      path: options.input,
+      format: options.format,
+      template: options.template,
+      idField: options.idField,
+      defaults: { model: settings.model, max_tokens: settings.maxTokens, system: settings.system },
+    },
+    ctx.stdin,
+  );
+  try {
+    const plan = await planRun(prepared, settings, options, ctx);
+    const say = (line: string) => {
+      if (!options.quiet || options.dryRun) ctx.stderr.write(`${line}\n`);
+    };
+    for (const line of formatPlan(plan)) say(line);
+    if (options.dryRun) {
+      say('dry run: nothing was sent');
+      return ExitCode.ok;
+    }
+    if (plan.mode === 'batch') {
+      return await runBatchJob({
+        prepared,
+        settings,
+        output: options.output,
+        fresh: Boolean(options.fresh),
+        quiet: Boolean(options.quiet),
+        json: Boolean(options.json),
+        ctx,
+      });
+    }
+    return await runRealtimeMode(prepared, settings, options, ctx);
+  } finally {
+    await prepared.dispose();
+  }
+}
+
+async function planRun(prepared: PreparedInput, settings: Settings, options: RunOptions, ctx: CommandContext): Promise<Plan> {
+  const given: RateLimits = { rpm: settings.rpm, itpm: settings.itpm, otpm: settings.otpm };
+  const hasGiven = Boolean(given.rpm || given.itpm || given.otpm);
+  const learned = hasGiven ? undefined : await readLearnedLimits(stateDir(ctx.env), baseUrl(ctx));
+  return choosePlan({
+    items: prepared.count,
+    promptChars: prepared.totalPromptChars,
+    maxTokens: prepared.totalMaxTokens,
+    models: prepared.models,
+    limits: hasGiven ? given : (learned ?? {}),
+    limitsSource: hasGiven ? 'given' : learned ? 'learned' : 'none',
+    concurrency: settings.concurrency,
+    urgent: Boolean(options.urgent),
+    mode: settings.mode,
+    thresholdMinutes: settings.realtimeThresholdMinutes,
+    smallJobItems: settings.smallJobItems,
+    priceOverrides: settings.prices,
+  });
+}
+
+function baseUrl(ctx: CommandContext): string {
+  return (ctx.env.ANTHROPIC_BASE_URL || DEFAULT_BASE_URL).replace(/\/+$/, '');
+}
+
+async function runRealtimeMode(prepared: PreparedInput, settings: Settings, options: RunOptions, ctx: CommandContext): Promise<number> {
+  const client = createClient({}, ctx.env);
+  const { writer, existing } = await openResults(options.output, {
+    fresh: options.fresh,
+    keep: 'succeeded',
+    stdout: ctx.stdout,
+  });
+  const progress = createProgress({ stderr: ctx.stderr, env: ctx.env, quiet: options.quiet, label: 'realtime' });
+  if (existing.byId.size > 0) {
+    progress.info(`resuming: ${existing.byId.size} item(s) already succeeded in ${options.output}; retrying the rest`);
+  }
+  if (existing.repairedTornLine) progress.warn(`repaired a partial last line in ${options.output} (left by an interrupted run)`);
+  const interrupt = onInterrupt(ctx);
+  const startedAt = Date.now();
+  try {
+    const outcome = await runRealtime({
+      client,
+      items: prepared.items(),
+      total: prepared.count,
+      isDone: (id) => existing.byId.get(id) === 'succeeded',
+      writer,
+      settings,
+      signal: interrupt.signal,
+      onProgress: (stats) => progress.update(stats),
+      onNotice: (message) => progress.warn(message),
+    });
+    progress.stop();
+    await writer.close();
+    await saveLearnedLimits(stateDir(ctx.env), baseUrl(ctx), outcome.learned).catch(() => undefined);
+    const wallMs = Date.now() - startedAt;
+    if (options.json) {
+      const summary = { mode: 'realtime', ...summaryObject(outcome.stats, { wallMs }), stopped: outcome.stopped?.reason ?? null };
+      ctx.stderr.write(`${JSON.stringify(summary)}\n`);
+    } else if (!options.quiet) {
+      ctx.stderr.write(`${formatSummary(outcome.stats, { wallMs, color: useColor(ctx.stderr, ctx.env) })}\n`);
+    }
+    if (outcome.stopped) {
+      const left = outcome.stats.total - outcome.stats.done;
+      outcome.stopped.message = `${outcome.stopped.message}; ${left} item(s) not done — rerun the same command to resume`;
+      throw outcome.stopped;
+    }
+    return outcome.stats.errored > 0 ? ExitCode.someErrored : ExitCode.ok;
+  } finally {
+    interrupt.dispose();
+    progress.stop();
+  }
 }

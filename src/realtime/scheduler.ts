@@ -1,0 +1,281 @@
+/**
+ * The real-time scheduler: streams items into a p-queue (concurrency, smooth request spacing,
+ * per-slot delay), paces every call through the shared RateBudget, owns every retry, and writes
+ * exactly one result line per finished item. Items it did not finish (a stop, a signal) stay
+ * unwritten, so rerunning the same command picks them up.
+ */
+import type Anthropic from '@anthropic-ai/sdk';
+import PQueue from 'p-queue';
+import { StoppedError } from '../errors.js';
+import type { ResultWriter } from '../output/index.js';
+import { erroredResult, type Item } from '../types.js';
+import { emptyStats, type RunStats } from '../ui/stats.js';
+import { sleep } from './abortable-sleep.js';
+import { LiveRates } from './live-rates.js';
+import { RateBudget, type Cost } from './rate-budget.js';
+import { parseRateLimitHeaders } from './rate-limit-headers.js';
+import { backoffMs, classifyFailure } from './retry-policy.js';
+import { TokenEstimator } from './token-estimator.js';
+
+export interface SchedulerSettings {
+  rpm?: number;
+  itpm?: number;
+  otpm?: number;
+  /** Requests in flight at most. */
+  concurrency: number;
+  /** A worker slot pauses this long after each of its requests. */
+  delayMs: number;
+  /** Attempts per item for 5xx, 529, timeouts and dropped connections. */
+  maxAttempts: number;
+  queueOverflow: 'wait' | 'fail';
+  queueTimeoutMs?: number;
+}
+
+export interface RealtimeRun {
+  client: Anthropic;
+  items: AsyncIterable<Item>;
+  /** Items in the input. */
+  total: number;
+  /** True for items a previous run already finished (resume): they are skipped and counted as done. */
+  isDone: (customId: string) => boolean;
+  writer: ResultWriter;
+  settings: SchedulerSettings;
+  /** Aborted when the user asks to stop: no new items are taken; in-flight ones finish. */
+  signal: AbortSignal;
+  /** Called whenever the numbers change (cheap; the UI throttles). */
+  onProgress?: (stats: RunStats) => void;
+  /** Called for notable events (a 429 pause, a stop), one line each. */
+  onNotice?: (message: string) => void;
+  random?: () => number;
+}
+
+export interface RealtimeOutcome {
+  stats: RunStats;
+  /** Set when the run stopped before every item was done. */
+  stopped?: StoppedError;
+  /** The limits the API reported in its headers. */
+  learned: { rpm?: number; itpm?: number; otpm?: number };
+}
+
+/** A 429 is pacing, not failure; but an item refused this often means something else is wrong. */
+const MAX_RATE_LIMITED_ATTEMPTS = 50;
+
+export async function runRealtime(run: RealtimeRun): Promise<RealtimeOutcome> {
+  const { settings, client, writer } = run;
+  const random = run.random ?? Math.random;
+  const given = { rpm: settings.rpm, itpm: settings.itpm, otpm: settings.otpm };
+  const budget = new RateBudget({
+    given,
+    maxWaitMs: settings.queueOverflow === 'fail' ? (settings.queueTimeoutMs ?? 0) : undefined,
+  });
+  const estimator = new TokenEstimator();
+  const stats = emptyStats(run.total, budget.limits());
+  const rates = new LiveRates();
+
+  // Until the API has answered once, one request at a time: the limits are not confirmed yet and
+  // the API punishes sharp ramps. With no limit known even then, concurrency grows per success.
+  const queue = new PQueue({
+    concurrency: 1,
+    // With a known request limit, space request starts evenly instead of bursting a second's worth.
+    ...(settings.rpm ? requestSpacing(settings.rpm) : {}),
+  });
+  let rampUp = false;
+  let firstAnswer = false;
+
+  const stop = new AbortController();
+  let stopped: StoppedError | undefined;
+  const onUserAbort = () => requestStop(new StoppedError('interrupted', 'interrupted; in-flight requests were allowed to finish'));
+  if (run.signal.aborted) onUserAbort();
+  else run.signal.addEventListener('abort', onUserAbort, { once: true });
+
+  function requestStop(reason: StoppedError): void {
+    if (!stopped) {
+      stopped = reason;
+      run.onNotice?.(`stopping: ${reason.message}`);
+    }
+    stop.abort();
+  }
+
+  let outstanding = 0;
+  let feederDone = false;
+  let settleAll: () => void = () => {};
+  const allSettled = new Promise<void>((resolve) => (settleAll = resolve));
+  const itemFinished = () => {
+    outstanding -= 1;
+    if (feederDone && outstanding === 0) settleAll();
+  };
+
+  const progress = () => {
+    const now = Date.now();
+    const r = rates.perMinute(stats.startedAt, now);
+    stats.requestsPerMinute = r.requests;
+    stats.inputTokensPerMinute = r.inputTokens;
+    stats.outputTokensPerMinute = r.outputTokens;
+    stats.limits = budget.limits();
+    const left = stats.total - stats.done;
+    stats.etaSeconds = r.done > 0 ? (left / r.done) * 60 : undefined;
+    run.onProgress?.(stats);
+  };
+
+  const afterAnswer = (ok: boolean) => {
+    if (!firstAnswer) {
+      firstAnswer = true;
+      if (budget.hasLimits) queue.concurrency = settings.concurrency;
+      else rampUp = true;
+    } else if (ok && rampUp && queue.concurrency < settings.concurrency) {
+      queue.concurrency += 1;
+    }
+    if (rampUp && budget.hasLimits) {
+      rampUp = false;
+      queue.concurrency = settings.concurrency;
+    }
+  };
+
+  const enqueue = (item: Item, chars: number, attempt: number, rateLimited: number, front: boolean) => {
+    void queue.add(
+      () =>
+        attemptItem(item, chars, attempt, rateLimited).catch((err: unknown) => {
+          // Only the output can fail here (a full disk, a closed pipe): stop rather than lose results.
+          const message = err instanceof Error ? err.message : String(err);
+          requestStop(new StoppedError('output', `could not write a result: ${message}`, { cause: err }));
+          itemFinished();
+        }),
+      { priority: front ? 1 : 0 },
+    );
+  };
+
+  async function attemptItem(item: Item, chars: number, attempt: number, rateLimited: number): Promise<void> {
+    if (stop.signal.aborted) return itemFinished();
+    const cost: Cost = { requests: 1, inputTokens: estimator.estimate(chars), outputTokens: item.params.max_tokens };
+    try {
+      if (!(await budget.reserve(cost, stop.signal))) return itemFinished();
+    } catch (err) {
+      if (err instanceof StoppedError) requestStop(err);
+      else throw err;
+      return itemFinished();
+    }
+    stats.requestsSent += 1;
+    if (attempt > 1 || rateLimited > 0) stats.retried += 1;
+    stats.inFlight += 1;
+    rates.record({ requests: 1 });
+    try {
+      const { data: message, response } = await client.messages.create(item.params).withResponse();
+      stats.inFlight -= 1;
+      budget.observe(parseRateLimitHeaders(response.headers));
+      const usage = message.usage;
+      budget.settle(cost, { inputTokens: usage?.input_tokens, outputTokens: usage?.output_tokens });
+      if (usage?.input_tokens) estimator.observe(chars, usage.input_tokens);
+      afterAnswer(true);
+      writer.write({ custom_id: item.custom_id, result: { type: 'succeeded', message } });
+      stats.succeeded += 1;
+      stats.done += 1;
+      stats.inputTokens += usage?.input_tokens ?? 0;
+      stats.outputTokens += usage?.output_tokens ?? 0;
+      rates.record({ inputTokens: usage?.input_tokens ?? 0, outputTokens: usage?.output_tokens ?? 0, done: 1 });
+      progress();
+      if (settings.delayMs > 0) await sleep(settings.delayMs, stop.signal);
+      return itemFinished();
+    } catch (err) {
+      stats.inFlight -= 1;
+      return handleFailure(item, chars, attempt, rateLimited, cost, err);
+    }
+  }
+
+  async function handleFailure(item: Item, chars: number, attempt: number, rateLimited: number, cost: Cost, err: unknown): Promise<void> {
+    const action = classifyFailure(err);
+    afterAnswer(false);
+    switch (action.kind) {
+      case 'rate-limited': {
+        stats.rateLimited += 1;
+        budget.refund(cost, { request: true });
+        budget.onRateLimited(action.retryAfterMs, action.headers);
+        if (rampUp) queue.concurrency = Math.max(1, Math.floor(queue.concurrency / 2));
+        if (rateLimited + 1 >= MAX_RATE_LIMITED_ATTEMPTS) {
+          finishErrored(item, 'rate_limit_error', `still rate limited after ${rateLimited + 1} attempts`);
+          return itemFinished();
+        }
+        run.onNotice?.(`429 rate limited: every worker pauses ${Math.ceil((action.retryAfterMs ?? 1000) / 1000)}s; pace steps down`);
+        progress();
+        // Back to the front of the line; the budget holds it (and everyone) until retry-after.
+        return enqueue(item, chars, attempt, rateLimited + 1, true);
+      }
+      case 'transient': {
+        stats.faults += 1;
+        // A dropped connection may have been counted by the API: keep its reservation then.
+        if (!action.maybeProcessed) budget.refund(cost, { request: false });
+        if (attempt >= settings.maxAttempts) {
+          finishErrored(item, action.errorType, `${action.message} (gave up after ${attempt} attempts)`);
+          return itemFinished();
+        }
+        progress();
+        const wait = Math.max(backoffMs(attempt, random), action.retryAfterMs ?? 0);
+        void sleep(wait, stop.signal).then((slept) => {
+          if (slept) enqueue(item, chars, attempt + 1, rateLimited, true);
+          else itemFinished();
+        });
+        return;
+      }
+      case 'item-error': {
+        budget.refund(cost, { request: false });
+        finishErrored(item, action.errorType, action.message);
+        return itemFinished();
+      }
+      case 'stop': {
+        budget.refund(cost, { request: false });
+        requestStop(new StoppedError(action.reason, action.message));
+        return itemFinished();
+      }
+    }
+  }
+
+  function finishErrored(item: Item, errorType: string, message: string): void {
+    writer.write(erroredResult(item.custom_id, errorType, message));
+    stats.errored += 1;
+    stats.done += 1;
+    rates.record({ done: 1 });
+    progress();
+  }
+
+  const ticker = setInterval(progress, 1000);
+  ticker.unref();
+  try {
+    const backlog = Math.max(16, settings.concurrency * 2);
+    for await (const item of run.items) {
+      if (stop.signal.aborted) break;
+      if (run.isDone(item.custom_id)) {
+        stats.skipped += 1;
+        stats.done += 1;
+        continue;
+      }
+      outstanding += 1;
+      enqueue(item, estimator.charsOf(item.params), 1, 0, false);
+      if (queue.size >= backlog) {
+        await Promise.race([queue.onSizeLessThan(backlog), abortPromise(stop.signal)]);
+      }
+    }
+  } finally {
+    feederDone = true;
+    if (outstanding === 0) settleAll();
+  }
+  await allSettled;
+  await queue.onIdle();
+  clearInterval(ticker);
+  run.signal.removeEventListener('abort', onUserAbort);
+  progress();
+  return { stats, stopped, learned: budget.learnedLimits() };
+}
+
+function abortPromise(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
+
+/**
+ * p-queue's strict (sliding-window) interval cap, sized so about ten windows fit in a second:
+ * request starts are spread evenly at the limit instead of a second's worth at once, and the
+ * window is rounded up so the spacing is never faster than the limit.
+ */
+export function requestSpacing(rpm: number): { interval: number; intervalCap: number; strict: true } {
+  const intervalCap = Math.max(1, Math.round(rpm / 600));
+  return { interval: Math.ceil((intervalCap * 60_000) / rpm), intervalCap, strict: true };
+}

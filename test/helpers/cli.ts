@@ -1,0 +1,95 @@
+/**
+ * Runs the real CLI binary (`node bin/claw-batch.js`, built into dist/ by `npm test`'s pretest)
+ * as a child process, the way a user or a cron job would.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const BIN = fileURLToPath(new URL('../../bin/claw-batch.js', import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+export interface CliOptions {
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  stdin?: string;
+  /** Called once the process has started, e.g. to kill it later. */
+  onSpawn?: (child: ChildProcess) => void;
+}
+
+/** A clean environment: no real key or base URL leaks in from the developer's shell. */
+export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' };
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
+  return env;
+}
+
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  const started = performance.now();
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: options.cwd,
+      env: cliEnv(options.env),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr, ms: performance.now() - started }));
+    if (options.stdin !== undefined) child.stdin.end(options.stdin);
+    else child.stdin.end();
+    options.onSpawn?.(child);
+  });
+}
+
+export function tempDir(prefix = 'claw-batch-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Writes `n` flat-shape items `{custom_id, prompt}` as JSONL and returns the path. */
+export function writeItems(dir: string, n: number, prompt: (i: number) => string = (i) => `Classify ticket ${i}`, name = 'items.jsonl'): string {
+  const path = join(dir, name);
+  const lines: string[] = [];
+  for (let i = 1; i <= n; i++) lines.push(JSON.stringify({ custom_id: `t-${i}`, prompt: prompt(i) }));
+  writeFileSync(path, `${lines.join('\n')}\n`);
+  return path;
+}
+
+export interface OutputLine {
+  custom_id: string;
+  result: { type: string; message?: { content: Array<{ type: string; text?: string }> }; error?: { error: { type: string; message: string } } };
+}
+
+export function readResults(path: string): OutputLine[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as OutputLine);
+}
+
+/** custom_id -> how many lines it has. */
+export function countById(lines: OutputLine[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const l of lines) m.set(l.custom_id, (m.get(l.custom_id) ?? 0) + 1);
+  return m;
+}
+
+export function textOf(line: OutputLine): string | undefined {
+  return line.result.message?.content.find((b) => b.type === 'text')?.text;
+}

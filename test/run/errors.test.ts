@@ -1,0 +1,146 @@
+/**
+ * Bad input fails before anything is sent; a rejected key or a spend cap stops the run cleanly;
+ * a bad item errors alone; the key never shows up anywhere.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { readResults, removeDir, runCli, tempDir, writeItems } from '../helpers/cli.js';
+
+let sim: Simulator;
+let dir: string;
+
+beforeAll(async () => {
+  sim = await startSimulator();
+});
+afterAll(async () => {
+  await sim.close();
+});
+afterEach(() => {
+  sim.setOptions({ rejectKeys: [], spendLimitAfter: undefined });
+  if (dir) removeDir(dir);
+});
+
+function env(key = 'test-key') {
+  return { ANTHROPIC_BASE_URL: sim.url, ANTHROPIC_API_KEY: key, CLAW_BATCH_STATE_DIR: join(dir, 'state') };
+}
+
+const MODEL = ['--model', 'claude-haiku-4-5', '--max-tokens', '32', '--realtime'];
+
+function allFilesUnder(root: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(root)) {
+    const p = join(root, name);
+    if (statSync(p).isDirectory()) out.push(...allFilesUnder(p));
+    else out.push(p);
+  }
+  return out;
+}
+
+describe('bad input: exit 2 naming the line, nothing sent', () => {
+  const cases: Array<[string, string, string, RegExp]> = [
+    ['malformed JSON', 'items.jsonl', '{"custom_id":"a","prompt":"x"}\n{"custom_id":"b","prompt":\n', /items\.jsonl:2:.*JSON/i],
+    ['a line that is not an object', 'items.jsonl', '{"custom_id":"a","prompt":"x"}\n\n[1,2]\n', /items\.jsonl:3:.*object/i],
+    ['an invalid custom_id', 'items.jsonl', '{"custom_id":"a","prompt":"x"}\n{"custom_id":"has space","prompt":"y"}\n', /items\.jsonl:2:.*custom_id/i],
+    ['a duplicate custom_id', 'items.jsonl', '{"custom_id":"a","prompt":"x"}\n{"custom_id":"b","prompt":"y"}\n{"custom_id":"a","prompt":"z"}\n', /items\.jsonl:3:.*duplicate.*line 1/i],
+    ['a CSV with an unterminated quote', 'items.csv', 'id,text\n1,"fine"\n2,"never closed\n3,ok\n', /items\.csv:3:.*quote/i],
+    ['a ragged CSV row', 'items.csv', 'id,text\n1,hello\n2,hello,extra\n', /items\.csv:3:/i],
+  ];
+  for (const [what, name, content, message] of cases) {
+    it(`rejects ${what}`, async () => {
+      dir = tempDir();
+      sim.resetCounters();
+      const input = join(dir, name);
+      writeFileSync(input, content);
+      const extra = name.endsWith('.csv') ? ['--template', 'Summarize: {{text}}', '--id-field', 'id'] : [];
+      const r = await runCli(['run', input, ...extra, ...MODEL], { env: env() });
+      expect(r.code).toBe(2);
+      const errLines = r.stderr.trim().split('\n');
+      expect(errLines).toHaveLength(1);
+      expect(r.stderr).toMatch(message);
+      expect(r.stdout).toBe('');
+      expect(sim.counters().requests).toBe(0);
+    });
+  }
+
+  it('fails on bad line 90,000 before sending the first request', async () => {
+    dir = tempDir();
+    sim.resetCounters();
+    const input = writeItems(dir, 90_000);
+    const { appendFileSync } = await import('node:fs');
+    appendFileSync(input, '{"custom_id": "broken"\n');
+    const r = await runCli(['run', input, ...MODEL], { env: env() });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/items\.jsonl:90001:/);
+    expect(sim.counters().requests).toBe(0);
+  });
+
+  it('says so when no API key is set, before sending anything', async () => {
+    dir = tempDir();
+    sim.resetCounters();
+    const input = writeItems(dir, 3);
+    const r = await runCli(['run', input, ...MODEL], { env: { ANTHROPIC_BASE_URL: sim.url, CLAW_BATCH_STATE_DIR: join(dir, 'state') } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/ANTHROPIC_API_KEY/);
+    expect(sim.counters().requests).toBe(0);
+  });
+});
+
+describe('the API refuses to go on', () => {
+  it('a rejected API key: exit 3 after at most a few requests, and the key appears in no output, log or file', async () => {
+    dir = tempDir();
+    const key = 'sk-ant-api03-SECRETSECRETSECRET-do-not-print';
+    sim.setOptions({ rejectKeys: [key] });
+    sim.resetCounters();
+    const input = writeItems(dir, 50);
+    const out = join(dir, 'out.jsonl');
+    const r = await runCli(['run', input, '-o', out, '--concurrency', '8', ...MODEL], { env: { ...env(key), CLAW_BATCH_DEBUG: '1' } });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/API key/i);
+    expect(sim.counters().requests).toBeLessThanOrEqual(3);
+    expect(r.stdout + r.stderr).not.toContain('SECRETSECRET');
+    for (const f of allFilesUnder(dir)) expect(readFileSync(f, 'utf8')).not.toContain('SECRETSECRET');
+  });
+
+  it('a spend limit: exit 3, what finished is kept, rerun resumes', async () => {
+    dir = tempDir();
+    sim.setOptions({ spendLimitAfter: 10 });
+    sim.resetCounters();
+    const input = writeItems(dir, 30);
+    const out = join(dir, 'out.jsonl');
+    const args = ['run', input, '-o', out, '--concurrency', '2', ...MODEL];
+    const r = await runCli(args, { env: env() });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/spend limit/i);
+    const done = readResults(out);
+    expect(done.length).toBe(10);
+    expect(done.every((l) => l.result.type === 'succeeded')).toBe(true);
+
+    sim.setOptions({ spendLimitAfter: undefined });
+    const again = await runCli(args, { env: env() });
+    expect(again.code).toBe(0);
+    expect(readResults(out)).toHaveLength(30);
+  });
+});
+
+describe('a bad item among good ones', () => {
+  it('an unknown model on one item: that item errors without a retry, the rest succeed, exit 1', async () => {
+    dir = tempDir();
+    sim.resetCounters();
+    const input = join(dir, 'items.jsonl');
+    const lines = [];
+    for (let i = 1; i <= 10; i++) lines.push(JSON.stringify({ custom_id: `t-${i}`, prompt: `hello ${i}`, ...(i === 4 ? { model: 'gpt-unknown' } : {}) }));
+    writeFileSync(input, `${lines.join('\n')}\n`);
+    const out = join(dir, 'out.jsonl');
+    const r = await runCli(['run', input, '-o', out, ...MODEL], { env: env() });
+    expect(r.code).toBe(1);
+    const results = readResults(out);
+    expect(results).toHaveLength(10);
+    const bad = results.find((l) => l.custom_id === 't-4')!;
+    expect(bad.result.type).toBe('errored');
+    expect(bad.result.error?.error.type).toBe('not_found_error');
+    expect(results.filter((l) => l.result.type === 'succeeded')).toHaveLength(9);
+    expect(sim.counters().status404).toBe(1);
+  });
+});

@@ -1,0 +1,137 @@
+/**
+ * Faults at run time lose nothing: every item ends as exactly one result line, or is picked up by
+ * rerunning the same command.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { countById, readResults, removeDir, runCli, tempDir, writeItems } from '../helpers/cli.js';
+
+let sim: Simulator;
+let dir: string;
+
+beforeAll(async () => {
+  sim = await startSimulator();
+});
+afterAll(async () => {
+  await sim.close();
+});
+afterEach(() => {
+  sim.setOptions({ rate500: 0, rate529: 0, dropRate: 0, rpm: undefined, latencyMs: 0, jitterMs: 0 });
+  if (dir) removeDir(dir);
+});
+
+function env() {
+  return { ANTHROPIC_BASE_URL: sim.url, ANTHROPIC_API_KEY: 'test-key', CLAW_BATCH_STATE_DIR: join(dir, 'state') };
+}
+
+const MODEL = ['--model', 'claude-haiku-4-5', '--max-tokens', '32', '--realtime'];
+
+describe('run under injected faults', () => {
+  it('retries 5% 500s, 5% 529s and 2% dropped connections: every item succeeds, exactly once', async () => {
+    dir = tempDir();
+    sim.setOptions({ rate500: 0.05, rate529: 0.05, dropRate: 0.02, seed: 7 });
+    sim.resetCounters();
+    const input = writeItems(dir, 300);
+    const out = join(dir, 'out.jsonl');
+    const r = await runCli(['run', input, '-o', out, '--concurrency', '16', ...MODEL, '--json'], { env: env() });
+    expect(r.code).toBe(0);
+    const lines = readResults(out);
+    const counts = countById(lines);
+    expect(counts.size).toBe(300);
+    expect([...counts.values()].every((c) => c === 1)).toBe(true);
+    expect(lines.every((l) => l.result.type === 'succeeded')).toBe(true);
+    const c = sim.counters();
+    // The faults really happened, and were retried.
+    expect(c.status500 + c.status529 + c.dropped).toBeGreaterThan(10);
+    const summary = JSON.parse(r.stderr.trim().split('\n').pop()!) as { retried: number; succeeded: number };
+    expect(summary.succeeded).toBe(300);
+    expect(summary.retried).toBeGreaterThanOrEqual(c.status500 + c.status529);
+  });
+
+  it('gives up on an item after --max-attempts and writes it as errored (exit 1)', async () => {
+    dir = tempDir();
+    sim.setOptions({ rate529: 1 });
+    sim.resetCounters();
+    const input = writeItems(dir, 2);
+    const out = join(dir, 'out.jsonl');
+    const r = await runCli(['run', input, '-o', out, '--max-attempts', '2', ...MODEL], { env: env() });
+    expect(r.code).toBe(1);
+    const lines = readResults(out);
+    expect(lines).toHaveLength(2);
+    expect(lines.every((l) => l.result.type === 'errored' && l.result.error?.error.type === 'overloaded_error')).toBe(true);
+    expect(sim.counters().status529).toBe(4);
+  });
+});
+
+describe('run after a crash', () => {
+  it('SIGKILL mid-run, then the same command: every item exactly once, at most 2 x concurrency sent twice', async () => {
+    dir = tempDir();
+    sim.setOptions({ rpm: 600 });
+    sim.resetCounters();
+    const N = 120;
+    const concurrency = 4;
+    const input = writeItems(dir, N);
+    const out = join(dir, 'out.jsonl');
+    const args = ['run', input, '-o', out, '--concurrency', String(concurrency), '--rpm', '600', ...MODEL];
+    const first = await runCli(args, {
+      env: env(),
+      onSpawn: (child) => setTimeout(() => child.kill('SIGKILL'), 4000),
+    });
+    expect(first.signal).toBe('SIGKILL');
+    const partial = readResults(out).length;
+    expect(partial).toBeGreaterThan(0);
+    expect(partial).toBeLessThan(N);
+
+    const second = await runCli(args, { env: env() });
+    expect(second.code).toBe(0);
+    const counts = countById(readResults(out));
+    expect(counts.size).toBe(N);
+    expect([...counts.values()].every((c) => c === 1)).toBe(true);
+    const twice = Object.values(sim.counters().successesByPrompt).filter((n) => n > 1).length;
+    expect(twice).toBeLessThanOrEqual(2 * concurrency);
+  });
+
+  it('repairs a torn last line and resumes', async () => {
+    dir = tempDir();
+    sim.resetCounters();
+    const input = writeItems(dir, 20);
+    const out = join(dir, 'out.jsonl');
+    const args = ['run', input, '-o', out, ...MODEL];
+    expect((await runCli(args, { env: env() })).code).toBe(0);
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const text = readFileSync(out, 'utf8');
+    const kept = text.split('\n').slice(0, 10).join('\n');
+    writeFileSync(out, `${kept}\n{"custom_id":"t-99","res`);
+    const r = await runCli(args, { env: env() });
+    expect(r.code).toBe(0);
+    const counts = countById(readResults(out));
+    expect(counts.size).toBe(20);
+    expect([...counts.values()].every((c) => c === 1)).toBe(true);
+  });
+
+  it('Ctrl-C takes no new items, lets in-flight ones finish, exits 3; rerunning resumes', async () => {
+    dir = tempDir();
+    sim.setOptions({ rpm: 300, latencyMs: 50 });
+    sim.resetCounters();
+    const N = 80;
+    const input = writeItems(dir, N);
+    const out = join(dir, 'out.jsonl');
+    const args = ['run', input, '-o', out, '--concurrency', '4', ...MODEL];
+    const first = await runCli(args, { env: env(), onSpawn: (child) => setTimeout(() => child.kill('SIGINT'), 2500) });
+    expect(first.code).toBe(3);
+    expect(first.stderr).toMatch(/rerun/i);
+    const partial = readResults(out);
+    expect(partial.length).toBeGreaterThan(0);
+    expect(partial.length).toBeLessThan(N);
+    // Nothing that was answered is missing from the file.
+    expect(sim.counters().succeeded).toBe(partial.length);
+
+    const second = await runCli(args, { env: env() });
+    expect(second.code).toBe(0);
+    const counts = countById(readResults(out));
+    expect(counts.size).toBe(N);
+    expect([...counts.values()].every((c) => c === 1)).toBe(true);
+    expect(sim.counters().succeeded).toBe(N);
+  });
+});
