@@ -1,0 +1,43 @@
+/**
+ * An error the simulator answers with, in the real API's shape:
+ * `{"type":"error","error":{"type":...,"message":...},"request_id":"req_..."}`.
+ */
+export type ApiErrorType =
+  | 'invalid_request_error'
+  | 'authentication_error'
+  | 'not_found_error'
+  | 'request_too_large'
+  | 'rate_limit_error'
+  | 'api_error'
+  | 'overloaded_error';
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly type: ApiErrorType;
+  /** Extra fields inside `error` (the spend cap's `details`). */
+  readonly details: Record<string, unknown> | undefined;
+  /** Extra response headers (`retry-after`, rate-limit headers). */
+  readonly headers: Record<string, string>;
+
+  constructor(
+    status: number,
+    type: ApiErrorType,
+    message: string,
+    extra: { details?: Record<string, unknown>; headers?: Record<string, string> } = {},
+  ) {
+    super(message);
+    this.status = status;
+    this.type = type;
+    this.details = extra.details;
+    this.headers = extra.headers ?? {};
+  }
+
+  body(requestId: string): unknown {
+    const error: Record<string, unknown> = { type: this.type, message: this.message };
+    if (this.details) error.details = this.details;
+    return { type: 'error', error, request_id: requestId };
+  }
+}
+
+export const badRequest = (message: string) => new ApiError(400, 'invalid_request_error', message);
+export const notFound = (message: string) => new ApiError(404, 'not_found_error', message);

@@ -1,0 +1,61 @@
+/** What the simulator saw, for tests and benchmarks to assert on (also at `GET /_sim/counters`). */
+
+export interface SimulatorCounters {
+  /** Every POST /v1/messages received, whatever its answer. */
+  requests: number;
+  /** /v1/messages answered 200. */
+  succeeded: number;
+  /** 429s: rate limit and spend cap. */
+  rateLimited: number;
+  /** Answers with these statuses, from any endpoint (`/_sim/*` aside). */
+  status500: number;
+  status529: number;
+  /** Connections destroyed without an answer (the dropRate fault). */
+  dropped: number;
+  status401: number;
+  status400: number;
+  status404: number;
+  /** Most /v1/messages requests being handled at once. */
+  peakInFlight: number;
+  /** Token usage of succeeded /v1/messages replies. */
+  inputTokens: number;
+  outputTokens: number;
+  /** Successful replies per prompt, keyed by `promptKey(params)`: each item once means 1 each. */
+  successesByPrompt: Record<string, number>;
+  /** Epoch ms of the first and last POST /v1/messages. */
+  firstRequestAt?: number;
+  lastRequestAt?: number;
+  /** Batches created, and batch-create calls received (including refused ones). */
+  batchesCreated: number;
+  batchCreateCalls: number;
+}
+
+export function emptyCounters(): SimulatorCounters {
+  return {
+    requests: 0,
+    succeeded: 0,
+    rateLimited: 0,
+    status500: 0,
+    status529: 0,
+    dropped: 0,
+    status401: 0,
+    status400: 0,
+    status404: 0,
+    peakInFlight: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    successesByPrompt: {},
+    batchesCreated: 0,
+    batchCreateCalls: 0,
+  };
+}
+
+/** Counts an error answer under its status. */
+export function countStatus(counters: SimulatorCounters, status: number): void {
+  if (status === 400) counters.status400++;
+  else if (status === 401) counters.status401++;
+  else if (status === 404) counters.status404++;
+  else if (status === 429) counters.rateLimited++;
+  else if (status === 500) counters.status500++;
+  else if (status === 529) counters.status529++;
+}

@@ -1,0 +1,9 @@
+/**
+ * The local stand-in for the Anthropic API: Messages, token counting and Message Batches over
+ * real HTTP, with the account's rate limits as token buckets and injectable faults. Tests,
+ * benchmarks and `claw-batch simulate` all use it; the real SDK talks to it unmodified.
+ */
+export { startSimulator, type Simulator } from './server.js';
+export type { SimulatorOptions } from './options.js';
+export type { SimulatorCounters } from './counters.js';
+export { replyText, promptKey, countTokens, simulatedMessage, type PromptParams, type SimulatedMessage } from './replies.js';

@@ -1,0 +1,100 @@
+/**
+ * POST /v1/messages and /v1/messages/count_tokens. The order of checks follows the real API:
+ * body, credentials, validation, spend cap; then the fault draws (a faulted request is never
+ * charged), then the rate limiter, then latency, then the deterministic reply.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ApiError, badRequest } from './api-error.js';
+import { authenticate } from './auth.js';
+import { readJson, sendJson } from './http-io.js';
+import { checkMessageParams } from './params-check.js';
+import { countTokens, promptKey, simulatedMessage, type PromptParams } from './replies.js';
+import type { SimulatorState } from './state.js';
+
+/** The real API's request size limit for the Messages endpoint. */
+const MESSAGE_MAX_BYTES = 32 * 1024 * 1024;
+
+const sleep = (ms: number) => (ms > 0 ? new Promise<void>((resolve) => setTimeout(resolve, ms)) : Promise.resolve());
+
+function spendCapError(headers: Record<string, string>): ApiError {
+  return new ApiError(
+    429,
+    'rate_limit_error',
+    "This request would exceed your organization's spend limit; raise the limit in the Console to continue.",
+    { details: { error_code: 'enforced_spend_limit_reached' }, headers },
+  );
+}
+
+export async function handleMessage(state: SimulatorState, req: IncomingMessage, res: ServerResponse, requestId: string) {
+  const { counters } = state;
+  const receivedAt = Date.now();
+  counters.requests++;
+  counters.firstRequestAt ??= receivedAt;
+  counters.lastRequestAt = receivedAt;
+  state.inFlight++;
+  if (state.inFlight > counters.peakInFlight) counters.peakInFlight = state.inFlight;
+  res.once('close', () => state.inFlight--);
+
+  const body = await readJson(req, MESSAGE_MAX_BYTES);
+  const opts = state.options;
+  authenticate(req, opts.rejectKeys);
+  if ((body as { stream?: unknown } | null)?.stream === true) {
+    throw badRequest('stream: streaming is not supported by the simulator');
+  }
+  const problem = checkMessageParams(body);
+  if (problem) throw problem;
+  const params = body as PromptParams & { max_tokens: number };
+
+  if (opts.spendLimitAfter !== undefined && state.spendUsed >= opts.spendLimitAfter) {
+    throw spendCapError(state.limits.headers());
+  }
+
+  // Every request takes the same five draws whatever the rates, so a seed replays the same faults.
+  const { random } = state;
+  const drop = random() < opts.dropRate;
+  const overloaded = random() < opts.rate529;
+  const failed = random() < opts.rate500;
+  const slow = random() < opts.slowRate;
+  const jitter = (random() * 2 - 1) * opts.jitterMs;
+  const delayMs = Math.max(0, opts.latencyMs + jitter) + (slow ? opts.slowMs : 0);
+
+  if (drop || overloaded || failed) {
+    await sleep(delayMs);
+    if (drop) {
+      counters.dropped++;
+      req.socket.destroy();
+      return;
+    }
+    if (overloaded) throw new ApiError(529, 'overloaded_error', 'Overloaded');
+    throw new ApiError(500, 'api_error', 'Internal server error');
+  }
+
+  const inputTokens = countTokens(params);
+  const admission = state.limits.admit(inputTokens, params.max_tokens);
+  if (!admission.ok) {
+    throw new ApiError(429, 'rate_limit_error', admission.message, {
+      headers: { 'retry-after': String(admission.retryAfterSeconds), ...state.limits.headers() },
+    });
+  }
+  state.spendUsed++;
+
+  await sleep(delayMs);
+  const key = promptKey(params);
+  const message = simulatedMessage(params, key);
+  state.limits.refundOutput(params.max_tokens - message.usage.output_tokens);
+  // A client that gave up (timeout) gets nothing and is not counted as served.
+  if (res.destroyed) return;
+  counters.succeeded++;
+  counters.inputTokens += message.usage.input_tokens;
+  counters.outputTokens += message.usage.output_tokens;
+  counters.successesByPrompt[key] = (counters.successesByPrompt[key] ?? 0) + 1;
+  sendJson(res, 200, message, requestId, state.limits.headers());
+}
+
+export async function handleCountTokens(state: SimulatorState, req: IncomingMessage, res: ServerResponse, requestId: string) {
+  const body = await readJson(req, MESSAGE_MAX_BYTES);
+  // count_tokens takes no max_tokens; check the rest as /v1/messages would.
+  const problem = checkMessageParams(body && typeof body === 'object' ? { max_tokens: 1, ...body } : body);
+  if (problem) throw problem;
+  sendJson(res, 200, { input_tokens: countTokens(body as PromptParams) }, requestId);
+}

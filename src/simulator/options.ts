@@ -1,0 +1,123 @@
+/** The simulator's knobs, their defaults, and their validation. All may change while it runs. */
+
+export interface SimulatorOptions {
+  /** Port to listen on. Default 0: a free port (read it back from `Simulator.port`). */
+  port?: number;
+  /** Address to listen on. Default `127.0.0.1`. */
+  host?: string;
+  /** Requests per minute. Default: unlimited. */
+  rpm?: number;
+  /** Input tokens per minute. Default: unlimited. */
+  itpm?: number;
+  /** Output tokens per minute (`max_tokens` is reserved, the unused part refunded). Default: unlimited. */
+  otpm?: number;
+  /** Bucket capacity in seconds' worth of each limit. Default 1: 60 RPM admits 1 request a second. */
+  burstSeconds?: number;
+  /** Mean latency of each /v1/messages answer, in ms. Default 0. */
+  latencyMs?: number;
+  /** Latency varies uniformly by +/- this many ms. Default 0. */
+  jitterMs?: number;
+  /** Fraction (0..1) of /v1/messages answered 500 `api_error`. Default 0. */
+  rate500?: number;
+  /** Fraction (0..1) answered 529 `overloaded_error`. Default 0. */
+  rate529?: number;
+  /** Fraction (0..1) whose connection is destroyed without an answer. Default 0. */
+  dropRate?: number;
+  /** Fraction (0..1) of answers delayed by an extra `slowMs`. Default 0. */
+  slowRate?: number;
+  /** Extra delay of a slow answer, in ms. Default 0. */
+  slowMs?: number;
+  /** API keys answered 401 `authentication_error`. Default none. */
+  rejectKeys?: string[];
+  /** After this many successful messages (over the simulator's lifetime), every /v1/messages gets the spend-cap 429. */
+  spendLimitAfter?: number;
+  /** How long a message batch takes from create to ended, in ms. Default 2000. */
+  batchMs?: number;
+  /** Fraction (0..1) of batch requests that come back `expired`. Default 0. */
+  batchExpireRate?: number;
+  /** 1-based indexes of batch-create calls answered 500 `api_error`, e.g. `[2]` fails the second create. */
+  failBatchCreates?: number[];
+  /** Most requests in one batch. Default 100_000 (the real API's). */
+  maxBatchRequests?: number;
+  /** Largest batch-create body in bytes; bigger gets 413 `request_too_large`. Default 256 MiB. */
+  maxBatchBytes?: number;
+  /** Seed for fault draws, expiries and result order; deterministic when given. Default: random. */
+  seed?: number;
+}
+
+/** Options after defaults: what the routes read on every request. */
+export type ResolvedOptions = Required<Omit<SimulatorOptions, 'rpm' | 'itpm' | 'otpm' | 'spendLimitAfter' | 'seed'>> &
+  Pick<SimulatorOptions, 'rpm' | 'itpm' | 'otpm' | 'spendLimitAfter' | 'seed'>;
+
+export const DEFAULTS: ResolvedOptions = {
+  port: 0,
+  host: '127.0.0.1',
+  burstSeconds: 1,
+  latencyMs: 0,
+  jitterMs: 0,
+  rate500: 0,
+  rate529: 0,
+  dropRate: 0,
+  slowRate: 0,
+  slowMs: 0,
+  rejectKeys: [],
+  batchMs: 2000,
+  batchExpireRate: 0,
+  failBatchCreates: [],
+  maxBatchRequests: 100_000,
+  maxBatchBytes: 256 * 1024 * 1024,
+};
+
+const describe = (v: unknown) => `\`${String(v)}\` (${Array.isArray(v) ? 'array' : typeof v})`;
+
+function expect(ok: boolean, name: string, what: string, value: unknown): void {
+  if (!ok) throw new TypeError(`Expected \`${name}\` to be ${what}, got ${describe(value)}`);
+}
+
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** Throws a TypeError naming the option and value for anything out of range. */
+export function validateOptions(patch: Partial<SimulatorOptions>): void {
+  for (const [name, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
+    switch (name as keyof SimulatorOptions) {
+      case 'rpm':
+      case 'itpm':
+      case 'otpm':
+      case 'burstSeconds':
+        expect(isNum(value) && value > 0, name, 'a finite number > 0', value);
+        break;
+      case 'port':
+      case 'latencyMs':
+      case 'jitterMs':
+      case 'slowMs':
+      case 'batchMs':
+      case 'spendLimitAfter':
+      case 'seed':
+        expect(isNum(value) && value >= 0, name, 'a finite number >= 0', value);
+        break;
+      case 'maxBatchRequests':
+      case 'maxBatchBytes':
+        expect(isNum(value) && value >= 1, name, 'a finite number >= 1', value);
+        break;
+      case 'rate500':
+      case 'rate529':
+      case 'dropRate':
+      case 'slowRate':
+      case 'batchExpireRate':
+        expect(isNum(value) && value >= 0 && value <= 1, name, 'a fraction from 0 to 1', value);
+        break;
+      case 'host':
+        expect(typeof value === 'string' && value !== '', name, 'a host name or address', value);
+        break;
+      case 'rejectKeys':
+        expect(Array.isArray(value) && value.every((k) => typeof k === 'string'), name, 'an array of strings', '[array]');
+        break;
+      case 'failBatchCreates':
+        expect(Array.isArray(value) && value.every((k) => Number.isInteger(k) && (k as number) >= 1), name, 'an array of integers >= 1', value);
+        break;
+      default:
+        throw new TypeError(`Unknown simulator option \`${name}\``);
+    }
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * The simulator's HTTP server: routing, the `/_sim/*` control endpoints (so a simulator in another
+ * process can be read and steered), and the `Simulator` handle.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApiError, badRequest, notFound } from './api-error.js';
+import { authenticate } from './auth.js';
+import { batchResults, cancelBatch, createBatch, deleteBatch, listBatches, retrieveBatch } from './batch-routes.js';
+import { BatchStore } from './batch-store.js';
+import { countStatus, emptyCounters, type SimulatorCounters } from './counters.js';
+import { nextRequestId, readJson, sendError, sendJson } from './http-io.js';
+import { handleCountTokens, handleMessage } from './message-routes.js';
+import { DEFAULTS, validateOptions, type ResolvedOptions, type SimulatorOptions } from './options.js';
+import { seededRandom, seedOrRandom } from './random.js';
+import { RateLimits } from './rate-limits.js';
+import type { SimulatorState } from './state.js';
+
+export interface Simulator {
+  /** e.g. `http://127.0.0.1:43121` (no trailing slash): use it as ANTHROPIC_BASE_URL. */
+  url: string;
+  port: number;
+  counters(): SimulatorCounters;
+  resetCounters(): void;
+  /** Changes limits and faults while running (`port` and `host` are fixed once listening). */
+  setOptions(patch: Partial<SimulatorOptions>): void;
+  /** Stops listening and destroys open keep-alive sockets. */
+  close(): Promise<void>;
+}
+
+const BATCH_PATH = /^\/v1\/messages\/batches\/([^/]+)(\/cancel|\/results)?$/;
+
+function copyCounters(c: SimulatorCounters): SimulatorCounters {
+  return { ...c, successesByPrompt: { ...c.successesByPrompt } };
+}
+
+/** Merges a patch; an option set to undefined (or null, over HTTP) goes back to its default. */
+function applyOptions(state: SimulatorState, rawPatch: Partial<SimulatorOptions>): void {
+  const patch: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(rawPatch)) patch[k] = v === null ? undefined : v;
+  validateOptions(patch);
+  const next: Record<string, unknown> = { ...state.options };
+  for (const [k, v] of Object.entries(patch)) next[k] = v === undefined ? DEFAULTS[k as keyof ResolvedOptions] : v;
+  state.options = next as ResolvedOptions;
+  if ('rpm' in patch || 'itpm' in patch || 'otpm' in patch || 'burstSeconds' in patch) {
+    state.limits.configure(state.options);
+  }
+  if ('seed' in patch) state.random = seededRandom(seedOrRandom(state.options.seed));
+  if ('spendLimitAfter' in patch) state.spendUsed = 0;
+  if ('failBatchCreates' in patch) state.createCallsSinceFailSet = 0;
+}
+
+async function control(state: SimulatorState, method: string, path: string, req: IncomingMessage, res: ServerResponse, rid: string) {
+  if (method === 'GET' && path === '/_sim/counters') return sendJson(res, 200, { ...copyCounters(state.counters), inFlight: state.inFlight }, rid);
+  if (method === 'POST' && path === '/_sim/reset-counters') {
+    resetCounters(state);
+    return sendJson(res, 200, { ok: true }, rid);
+  }
+  if (method === 'POST' && path === '/_sim/options') {
+    const patch = await readJson(req, 1024 * 1024);
+    if (!patch || typeof patch !== 'object' || Array.isArray(patch)) throw badRequest('body: must be a JSON object of options');
+    try {
+      applyOptions(state, patch as Partial<SimulatorOptions>);
+    } catch (err) {
+      throw badRequest((err as Error).message);
+    }
+    return sendJson(res, 200, { ok: true }, rid);
+  }
+  throw notFound(`${method} ${path}: no such simulator control endpoint`);
+}
+
+function resetCounters(state: SimulatorState): void {
+  state.counters = emptyCounters();
+  state.counters.peakInFlight = state.inFlight;
+}
+
+async function route(state: SimulatorState, req: IncomingMessage, res: ServerResponse, rid: string) {
+  const method = req.method ?? 'GET';
+  const url = new URL(req.url ?? '/', 'http://simulator');
+  const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+  if (path.startsWith('/_sim/')) return control(state, method, path, req, res, rid);
+  if (path === '/v1/messages' && method === 'POST') return handleMessage(state, req, res, rid);
+  const known = path === '/v1/messages/count_tokens' || path === '/v1/messages/batches' || BATCH_PATH.test(path);
+  if (!known) throw notFound(`${method} ${path}: no such endpoint`);
+  authenticate(req, state.options.rejectKeys);
+  // The results_url must be absolute and reachable the way this client reached us.
+  const origin = `http://${req.headers.host ?? `${state.options.host}:${state.options.port}`}`;
+  if (path === '/v1/messages/count_tokens' && method === 'POST') return handleCountTokens(state, req, res, rid);
+  if (path === '/v1/messages/batches') {
+    if (method === 'POST') return createBatch(state, req, res, rid, origin);
+    if (method === 'GET') return listBatches(state, url.searchParams, res, rid, origin);
+  }
+  const [, id, action] = BATCH_PATH.exec(path) ?? [];
+  if (id && !action && method === 'GET') return retrieveBatch(state, id, res, rid, origin);
+  if (id && !action && method === 'DELETE') return deleteBatch(state, id, res, rid);
+  if (id && action === '/cancel' && method === 'POST') return cancelBatch(state, id, res, rid, origin);
+  if (id && action === '/results' && method === 'GET') return batchResults(state, id, res, rid);
+  throw notFound(`${method} ${path}: no such endpoint`);
+}
+
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  validateOptions(options);
+  const resolved = { ...DEFAULTS } as Record<string, unknown>;
+  for (const [k, v] of Object.entries(options)) if (v !== undefined) resolved[k] = v;
+  const seed = seedOrRandom(options.seed);
+  const state: SimulatorState = {
+    options: resolved as ResolvedOptions,
+    counters: emptyCounters(),
+    limits: new RateLimits(),
+    batches: new BatchStore(seed),
+    random: seededRandom(seed),
+    inFlight: 0,
+    spendUsed: 0,
+    createCallsSinceFailSet: 0,
+  };
+  state.limits.configure(state.options);
+
+  const server = createServer((req, res) => {
+    const rid = nextRequestId();
+    route(state, req, res, rid).catch((err: unknown) => {
+      const apiError =
+        err instanceof ApiError ? err : new ApiError(500, 'api_error', `simulator internal error: ${(err as Error)?.message ?? err}`);
+      countStatus(state.counters, apiError.status);
+      if (!res.headersSent && !res.destroyed) sendError(res, apiError, rid);
+      else res.destroy();
+    });
+  });
+  // Longer than any client's idle keep-alive, so the server never closes a socket a client is
+  // about to reuse (that race would look like a dropped connection).
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(state.options.port, state.options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const hostForUrl = state.options.host.includes(':') ? `[${state.options.host}]` : state.options.host;
+
+  return {
+    url: `http://${hostForUrl}:${port}`,
+    port,
+    counters: () => copyCounters(state.counters),
+    resetCounters: () => resetCounters(state),
+    setOptions: (patch) => applyOptions(state, patch),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}

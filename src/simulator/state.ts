@@ -1,0 +1,20 @@
+/** The simulator's mutable state, shared by its routes. */
+import type { SimulatorCounters } from './counters.js';
+import type { ResolvedOptions } from './options.js';
+import type { RateLimits } from './rate-limits.js';
+import type { BatchStore } from './batch-store.js';
+import type { Random } from './random.js';
+
+export interface SimulatorState {
+  options: ResolvedOptions;
+  counters: SimulatorCounters;
+  limits: RateLimits;
+  batches: BatchStore;
+  /** Fault and latency draws (seeded when `seed` is given). */
+  random: Random;
+  inFlight: number;
+  /** Messages admitted since `spendLimitAfter` was last set: the spend cap counts these. */
+  spendUsed: number;
+  /** Batch-create calls since `failBatchCreates` was last set: its indexes count these. */
+  createCallsSinceFailSet: number;
+}
