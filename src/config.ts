@@ -1,0 +1,277 @@
+/**
+ * Settings from four places, highest first: flags > environment (CLAW_BATCH_*) > config file >
+ * defaults. The config file is `--config F`, else `./claw-batch.config.yaml` (or `.yml`/`.json`)
+ * when present; its shape and the meaning of each key are documented in docs/config.md.
+ */
+import { readFile } from 'node:fs/promises';
+import { basename, extname, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import { ConfigError } from './errors.js';
+import {
+  parseChoice,
+  parseNonNegativeInt,
+  parseNonNegativeNumber,
+  parsePositiveInt,
+  parsePositiveNumber,
+} from './options.js';
+
+export interface Settings {
+  model?: string;
+  maxTokens?: number;
+  system?: string;
+  rpm?: number;
+  itpm?: number;
+  otpm?: number;
+  /** Requests in flight at most. Default 8. */
+  concurrency: number;
+  /** Pause each worker this long after each request. Default 0. */
+  delayMs: number;
+  /** Attempts per item, counting the first. Default 6. */
+  maxAttempts: number;
+  /** While the rate limit holds items back: `wait` (default) as long as it takes, or `fail` past `queueTimeoutMs`. */
+  queueOverflow: 'wait' | 'fail';
+  /** With `queueOverflow: 'fail'`: the longest single wait for capacity. Default undefined. */
+  queueTimeoutMs?: number;
+  /** Default `auto`. */
+  mode: 'auto' | 'realtime' | 'batch';
+  /** `auto` uses the Batches API when real-time would take longer than this. Default 10. */
+  realtimeThresholdMinutes: number;
+  /** At most this many items is always a small job → real-time. Default 100. */
+  smallJobItems: number;
+  /** Price overrides from the config, merged over data/prices.json by the plan layer. */
+  prices: Record<string, { inputPerMTok: number; outputPerMTok: number }>;
+  /** The config file that was read (absolute path), if any. */
+  configFile?: string;
+}
+
+export type SettingsFlags = Partial<Omit<Settings, 'prices' | 'configFile'>>;
+
+export const DEFAULT_SETTINGS = {
+  concurrency: 8,
+  delayMs: 0,
+  maxAttempts: 6,
+  queueOverflow: 'wait',
+  mode: 'auto',
+  realtimeThresholdMinutes: 10,
+  smallJobItems: 100,
+} as const satisfies Partial<Settings>;
+
+const CONFIG_NAMES = ['claw-batch.config.yaml', 'claw-batch.config.yml', 'claw-batch.config.json'];
+const MODES = ['auto', 'realtime', 'batch'] as const;
+const OVERFLOWS = ['wait', 'fail'] as const;
+
+export async function loadSettings(
+  flags: SettingsFlags,
+  opts: { env: NodeJS.ProcessEnv; cwd: string; configPath?: string },
+): Promise<Settings> {
+  const file = await readConfigFile(opts.cwd, opts.configPath);
+  const fromFile = file ? parseConfig(file.display, file.text) : { prices: {} };
+  const fromEnv = readEnv(opts.env);
+  return {
+    ...DEFAULT_SETTINGS,
+    ...defined(fromFile.settings ?? {}),
+    ...defined(fromEnv),
+    ...defined(flags),
+    prices: fromFile.prices,
+    configFile: file?.path,
+  };
+}
+
+/** Drops undefined values, so an unset flag or variable does not override a lower layer. */
+function defined<T extends object>(obj: T): Partial<T> {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+async function readConfigFile(cwd: string, configPath: string | undefined) {
+  const candidates = configPath !== undefined ? [configPath] : CONFIG_NAMES;
+  for (const name of candidates) {
+    const path = resolve(cwd, name);
+    try {
+      return { path, display: configPath ?? basename(path), text: await readFile(path, 'utf8') };
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' && configPath === undefined) continue;
+      if (code === 'ENOENT') throw new ConfigError(name, undefined, 'no such file (given by --config)');
+      if (code === 'EISDIR') throw new ConfigError(name, undefined, 'is a directory, not a config file');
+      throw new ConfigError(name, undefined, `cannot read it: ${(err as Error).message}`);
+    }
+  }
+  return undefined;
+}
+
+// ---- environment ------------------------------------------------------------------------------
+
+function readEnv(env: NodeJS.ProcessEnv): SettingsFlags {
+  // An empty variable counts as unset (`CLAW_BATCH_MODEL= claw-batch ...` clears nothing).
+  const get = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name]);
+  const v = (name: string) => [`CLAW_BATCH_${name}`, get(`CLAW_BATCH_${name}`)] as const;
+  return {
+    model: get('CLAW_BATCH_MODEL'),
+    maxTokens: parsePositiveInt(...v('MAX_TOKENS')),
+    system: get('CLAW_BATCH_SYSTEM'),
+    rpm: parsePositiveNumber(...v('RPM')),
+    itpm: parsePositiveNumber(...v('ITPM')),
+    otpm: parsePositiveNumber(...v('OTPM')),
+    concurrency: parsePositiveInt(...v('CONCURRENCY')),
+    delayMs: parseNonNegativeNumber(...v('DELAY_MS')),
+    maxAttempts: parsePositiveInt(...v('MAX_ATTEMPTS')),
+    mode: parseChoice(...v('MODE'), MODES),
+    queueOverflow: parseChoice(...v('QUEUE_OVERFLOW'), OVERFLOWS),
+    queueTimeoutMs: parseNonNegativeInt(...v('QUEUE_TIMEOUT_MS')),
+  };
+}
+
+// ---- config file ------------------------------------------------------------------------------
+
+type Json = Record<string, unknown>;
+
+interface FileConfig {
+  settings?: SettingsFlags;
+  prices: Settings['prices'];
+}
+
+/** Parses and validates a config file's text. `file` is the name its errors use. */
+export function parseConfig(file: string, text: string): FileConfig {
+  const raw = extname(file).toLowerCase() === '.json' ? parseJson(file, text) : parseYaml(file, text);
+  if (raw === null || raw === undefined) return { prices: {} };
+  const v = new Validator(file);
+  const top = v.mapping(raw, '');
+  v.onlyKeys(top, '', ['model', 'max_tokens', 'system', 'mode', 'realtime_threshold_minutes', 'small_job_items', 'providers', 'prices']);
+
+  const providers = top.providers === undefined ? {} : v.mapping(top.providers, 'providers');
+  v.onlyKeys(providers, 'providers', ['anthropic']);
+  const p = 'providers.anthropic';
+  const anthropic = providers.anthropic === undefined ? {} : v.mapping(providers.anthropic, p);
+  v.onlyKeys(anthropic, p, ['rate_limit', 'max_attempts', 'model', 'max_tokens', 'system']);
+  const r = `${p}.rate_limit`;
+  const rate = anthropic.rate_limit === undefined ? {} : v.mapping(anthropic.rate_limit, r);
+  v.onlyKeys(rate, r, ['max_rpm', 'rpm', 'max_itpm', 'itpm', 'max_otpm', 'otpm', 'max_concurrent', 'delay_ms', 'queue_overflow', 'queue_timeout_ms']);
+
+  const settings: SettingsFlags = {
+    model: v.oneOf(top, anthropic, 'model', p, (x, k) => v.text(x, k)),
+    maxTokens: v.oneOf(top, anthropic, 'max_tokens', p, (x, k) => v.number(x, k, 'a positive whole number', isPositiveInt)),
+    system: v.oneOf(top, anthropic, 'system', p, (x, k) => v.text(x, k)),
+    mode: v.optional(top.mode, 'mode', (x, k) => v.choice(x, k, MODES)),
+    realtimeThresholdMinutes: v.optional(top.realtime_threshold_minutes, 'realtime_threshold_minutes', (x, k) =>
+      v.number(x, k, 'a number >= 0', (n) => n >= 0),
+    ),
+    smallJobItems: v.optional(top.small_job_items, 'small_job_items', (x, k) => v.number(x, k, 'a whole number >= 0', isNonNegativeInt)),
+    maxAttempts: v.optional(anthropic.max_attempts, `${p}.max_attempts`, (x, k) => v.number(x, k, 'a whole number >= 1', isPositiveInt)),
+    rpm: v.alias(rate, r, 'max_rpm', 'rpm', (x, k) => v.number(x, k, 'a positive number', (n) => n > 0)),
+    itpm: v.alias(rate, r, 'max_itpm', 'itpm', (x, k) => v.number(x, k, 'a positive number', (n) => n > 0)),
+    otpm: v.alias(rate, r, 'max_otpm', 'otpm', (x, k) => v.number(x, k, 'a positive number', (n) => n > 0)),
+    concurrency: v.optional(rate.max_concurrent, `${r}.max_concurrent`, (x, k) => v.number(x, k, 'a whole number >= 1', isPositiveInt)),
+    delayMs: v.optional(rate.delay_ms, `${r}.delay_ms`, (x, k) => v.number(x, k, 'a number >= 0', (n) => n >= 0)),
+    queueOverflow: v.optional(rate.queue_overflow, `${r}.queue_overflow`, (x, k) => v.choice(x, k, OVERFLOWS)),
+    queueTimeoutMs: v.optional(rate.queue_timeout_ms, `${r}.queue_timeout_ms`, (x, k) =>
+      v.number(x, k, 'a whole number >= 0', isNonNegativeInt),
+    ),
+  };
+  return { settings, prices: top.prices === undefined ? {} : parsePrices(v, top.prices) };
+}
+
+function parsePrices(v: Validator, raw: unknown): Settings['prices'] {
+  const prices: Settings['prices'] = {};
+  for (const [model, entry] of Object.entries(v.mapping(raw, 'prices'))) {
+    const k = `prices.${model}`;
+    const price = v.mapping(entry, k);
+    v.onlyKeys(price, k, ['input_per_mtok', 'output_per_mtok']);
+    const usd = (key: string) => {
+      if (price[key] === undefined) throw v.error(`${k}.${key}`, 'missing: give both input_per_mtok and output_per_mtok (US$ per million tokens)');
+      return v.number(price[key], `${k}.${key}`, 'a number >= 0', (n) => n >= 0);
+    };
+    prices[model] = { inputPerMTok: usd('input_per_mtok'), outputPerMTok: usd('output_per_mtok') };
+  }
+  return prices;
+}
+
+function parseJson(file: string, text: string): unknown {
+  try {
+    return text.trim() === '' ? null : JSON.parse(text);
+  } catch (err) {
+    const message = (err as Error).message;
+    const at = /position (\d+)/.exec(message);
+    const line = at ? text.slice(0, Number(at[1])).split('\n').length : undefined;
+    throw new ConfigError(file, undefined, `invalid JSON${line ? ` at line ${line}` : ''}: ${message}`);
+  }
+}
+
+function parseYaml(file: string, text: string): unknown {
+  const doc = parseDocument(text, { prettyErrors: false });
+  const first = doc.errors[0];
+  if (first) {
+    const line = first.linePos?.[0].line;
+    throw new ConfigError(file, undefined, `YAML syntax error${line ? ` at line ${line}` : ''}: ${first.message}`);
+  }
+  return doc.toJS();
+}
+
+const isPositiveInt = (n: number) => Number.isInteger(n) && n >= 1;
+const isNonNegativeInt = (n: number) => Number.isInteger(n) && n >= 0;
+
+/** Type checks that fail with the file and the dotted key path of the bad value. */
+class Validator {
+  constructor(private readonly file: string) {}
+
+  error(key: string, problem: string): ConfigError {
+    return new ConfigError(this.file, key || undefined, problem);
+  }
+
+  mapping(x: unknown, key: string): Json {
+    if (typeof x === 'object' && x !== null && !Array.isArray(x)) return x as Json;
+    throw this.error(key, `expected a mapping of keys to values, got ${got(x)}`);
+  }
+
+  onlyKeys(obj: Json, key: string, allowed: string[]): void {
+    for (const k of Object.keys(obj)) {
+      if (!allowed.includes(k)) throw this.error(join(key, k), `unknown key (expected one of: ${allowed.join(', ')})`);
+    }
+  }
+
+  optional<T>(x: unknown, key: string, check: (x: unknown, key: string) => T): T | undefined {
+    return x === undefined ? undefined : check(x, key);
+  }
+
+  /** A key accepted at the top level or under `providers.anthropic`, but not in both. */
+  oneOf<T>(top: Json, provider: Json, name: string, providerKey: string, check: (x: unknown, key: string) => T): T | undefined {
+    if (top[name] !== undefined && provider[name] !== undefined) {
+      throw this.error(`${providerKey}.${name}`, `is also set at the top level; set ${name} in one place`);
+    }
+    return top[name] !== undefined ? check(top[name], name) : this.optional(provider[name], `${providerKey}.${name}`, check);
+  }
+
+  /** A key with an accepted alternative spelling (`max_itpm` / `itpm`). */
+  alias<T>(obj: Json, key: string, name: string, other: string, check: (x: unknown, key: string) => T): T | undefined {
+    if (obj[name] !== undefined && obj[other] !== undefined) {
+      throw this.error(join(key, other), `is the same setting as ${name}; give one of them`);
+    }
+    return obj[name] !== undefined ? check(obj[name], join(key, name)) : this.optional(obj[other], join(key, other), check);
+  }
+
+  number(x: unknown, key: string, expected: string, ok: (n: number) => boolean): number {
+    if (typeof x === 'number' && Number.isFinite(x) && ok(x)) return x;
+    throw this.error(key, `expected ${expected}, got ${got(x)}`);
+  }
+
+  text(x: unknown, key: string): string {
+    if (typeof x === 'string' && x.trim() !== '') return x;
+    throw this.error(key, `expected a non-empty string, got ${got(x)}`);
+  }
+
+  choice<T extends string>(x: unknown, key: string, choices: readonly T[]): T {
+    if (typeof x === 'string' && (choices as readonly string[]).includes(x)) return x as T;
+    throw this.error(key, `expected one of ${choices.join(', ')}, got ${got(x)}`);
+  }
+}
+
+function join(key: string, k: string): string {
+  return key ? `${key}.${k}` : k;
+}
+
+function got(x: unknown): string {
+  if (x === null || x === undefined) return 'nothing';
+  if (Array.isArray(x)) return 'a list';
+  if (typeof x === 'object') return 'a mapping';
+  const s = JSON.stringify(x);
+  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
+}
