@@ -1,0 +1,61 @@
+/**
+ * The end-of-run summary: a few human lines on stderr, or one JSON object for `--json`.
+ */
+import type { RunStats } from './stats.js';
+import { colors } from './color.js';
+import { formatCount, formatDuration } from './format.js';
+
+/** Requests actually sent per minute over the whole run (what the limiter achieved). */
+export function achievedRequestsPerMinute(stats: RunStats, wallMs: number): number {
+  return wallMs > 0 ? (stats.requestsSent * 60_000) / wallMs : 0;
+}
+
+/** Multi-line, for people. Ends without a newline. */
+export function formatSummary(stats: RunStats, opts: { wallMs: number; color: boolean }): string {
+  const c = colors(opts.color);
+  const row = (label: string, value: number, paint: (s: string) => string = (s) => s, note = '') =>
+    `  ${c.dim(label.padEnd(10))} ${paint(formatCount(value).padStart(12))}${note ? `   ${note}` : ''}`;
+  const pending = Math.max(0, stats.total - stats.done);
+  const rpm = achievedRequestsPerMinute(stats, opts.wallMs);
+  const limit = stats.limits.rpm === undefined ? '' : ` (limit ${formatCount(stats.limits.rpm)})`;
+
+  const lines = [
+    c.bold(`${formatCount(stats.total)} items in ${formatDuration(opts.wallMs)}`),
+    row('succeeded', stats.succeeded, stats.succeeded > 0 ? c.green : undefined),
+    row('errored', stats.errored, stats.errored > 0 ? c.red : undefined),
+    row('skipped', stats.skipped, undefined, 'already in the output'),
+  ];
+  if (pending > 0) lines.push(row('pending', pending, c.yellow, 'not done: rerun the same command to resume'));
+  lines.push(
+    row('retried', stats.retried),
+    row('429s', stats.rateLimited, stats.rateLimited > 0 ? c.yellow : undefined),
+    row('faults', stats.faults, stats.faults > 0 ? c.yellow : undefined),
+    row('requests', stats.requestsSent, undefined, `${formatCount(rpm)} req/min achieved${limit}`),
+    `  ${c.dim('tokens'.padEnd(10))} ${formatCount(stats.inputTokens)} in · ${formatCount(stats.outputTokens)} out`,
+  );
+  return lines.join('\n');
+}
+
+/** The same numbers for `--json` (printed as one line on stderr), snake_case keys. */
+export function summaryObject(stats: RunStats, opts: { wallMs: number }): Record<string, unknown> {
+  const limits: Record<string, number> = {};
+  if (stats.limits.rpm !== undefined) limits.rpm = stats.limits.rpm;
+  if (stats.limits.itpm !== undefined) limits.itpm = stats.limits.itpm;
+  if (stats.limits.otpm !== undefined) limits.otpm = stats.limits.otpm;
+  return {
+    items: stats.total,
+    succeeded: stats.succeeded,
+    errored: stats.errored,
+    skipped: stats.skipped,
+    pending: Math.max(0, stats.total - stats.done),
+    retried: stats.retried,
+    rate_limited: stats.rateLimited,
+    faults: stats.faults,
+    requests: stats.requestsSent,
+    wall_seconds: Math.round(opts.wallMs) / 1000,
+    requests_per_minute: Math.round(achievedRequestsPerMinute(stats, opts.wallMs) * 10) / 10,
+    input_tokens: stats.inputTokens,
+    output_tokens: stats.outputTokens,
+    limits,
+  };
+}
