@@ -1,5 +1,13 @@
+/**
+ * `claw-batch list`: the local jobs (from their manifests) and the account's recent batches (from
+ * the API, paginated up to `--limit`). `--json` prints both as one object on stdout.
+ */
+import type Anthropic from '@anthropic-ai/sdk';
 import type { CommandContext } from './context.js';
-import { NotBuiltError } from '../errors.js';
+import { createClient } from '../client.js';
+import { ExitCode, MissingApiKeyError } from '../errors.js';
+import { jobsDir, listManifests, type JobManifest } from '../batch/manifest.js';
+import { describeError, withRetry } from '../batch/transient.js';
 
 export interface ListOptions {
   /** How many of the account's recent batches to show. Default 20. */
@@ -7,6 +15,67 @@ export interface ListOptions {
   json?: boolean;
 }
 
-export async function list(_options: ListOptions, _ctx: CommandContext): Promise<number> {
-  throw new NotBuiltError('list');
+export async function list(options: ListOptions, ctx: CommandContext): Promise<number> {
+  const limit = options.limit ?? 20;
+  const jobs = await listManifests(ctx.env);
+  let batches: Anthropic.Messages.MessageBatch[] = [];
+  let accountNote: string | undefined;
+  try {
+    batches = await recentBatches(createClient({}, ctx.env), limit);
+  } catch (err) {
+    // Local jobs are worth showing even when the API cannot be asked.
+    accountNote = err instanceof MissingApiKeyError ? 'set ANTHROPIC_API_KEY to see the account\'s batches' : `could not list the account's batches: ${describeError(err)}`;
+  }
+
+  if (options.json) {
+    ctx.stdout.write(`${JSON.stringify({ jobs: jobs.map(jobRow), batches, ...(accountNote ? { note: accountNote } : {}) })}\n`);
+    return ExitCode.ok;
+  }
+  const out: string[] = [];
+  out.push(`Local jobs (${jobsDir(ctx.env)}):`);
+  if (jobs.length === 0) out.push('  none');
+  for (const j of jobs) {
+    const r = jobRow(j);
+    const link = r.parentJob ? `, retries ${r.parentJob}` : '';
+    out.push(`  ${r.id}  ${r.created}  ${r.state.padEnd(10)}  ${r.items} items  ${r.batches} batch(es)  ${r.input}${link}`);
+  }
+  out.push('', `Recent batches of the account (up to ${limit}):`);
+  if (accountNote) out.push(`  ${accountNote}`);
+  else if (batches.length === 0) out.push('  none');
+  for (const b of batches) {
+    const c = b.request_counts;
+    const job = jobs.find((j) => j.batches.some((x) => x.id === b.id));
+    out.push(
+      `  ${b.id}  ${b.created_at}  ${b.processing_status.padEnd(11)}  processing ${c.processing}, succeeded ${c.succeeded}, errored ${c.errored}, canceled ${c.canceled}, expired ${c.expired}${job ? `  (${job.id})` : ''}`,
+    );
+  }
+  ctx.stdout.write(`${out.join('\n')}\n`);
+  return ExitCode.ok;
+}
+
+function jobRow(j: JobManifest) {
+  return {
+    id: j.id,
+    created: j.createdAt,
+    state: j.canceledAt && j.state !== 'written' ? `${j.state}, canceled` : j.state,
+    items: j.items,
+    batches: j.batches.length,
+    input: j.input.displayName,
+    parentJob: j.parentJob ?? null,
+    output: j.resultsWrittenTo ?? j.output ?? null,
+  };
+}
+
+async function recentBatches(client: Anthropic, limit: number): Promise<Anthropic.Messages.MessageBatch[]> {
+  const out: Anthropic.Messages.MessageBatch[] = [];
+  let page = await withRetry(() => client.messages.batches.list({ limit: Math.min(limit, 100) }));
+  for (;;) {
+    for (const b of page.data) {
+      if (out.length >= limit) return out;
+      out.push(b);
+    }
+    if (!page.hasNextPage() || out.length >= limit) return out;
+    const current = page;
+    page = await withRetry(() => current.getNextPage());
+  }
 }

@@ -1,17 +1,124 @@
+/**
+ * `claw-batch poll ID`: report each batch's status; once all have ended, write the results to
+ * `-o` (or stdout) — each custom_id exactly once, so polling again adds nothing — and exit 0 if
+ * every item succeeded, else 1. Still processing: exit 75 (or, with `--wait`, keep polling).
+ */
+import { resolve } from 'node:path';
 import type { CommandContext } from './context.js';
-import { NotBuiltError } from '../errors.js';
+import { createClient } from '../client.js';
+import { ExitCode, StillProcessingError, StoppedError } from '../errors.js';
+import { openResults } from '../output/index.js';
+import { createProgress } from '../ui/index.js';
+import { downloadResults, failedCount, formatTally, waitWithProgress } from '../batch/follow-job.js';
+import { batchesToRead } from '../batch/jobs.js';
+import { saveManifest } from '../batch/manifest.js';
+import { allEnded, defaultIntervalSeconds, formatBatchLine, recordStatus, retrieveBatches, totalCounts } from '../batch/poller.js';
+import { stopOnSignals } from '../batch/stop-signal.js';
+import { resolveTarget } from '../batch/target.js';
+import { describeError } from '../batch/transient.js';
 
 export interface PollOptions {
   /** A claw-batch job id or a `msgbatch_…` id. */
   id: string;
   output?: string;
   wait?: boolean;
-  /** Seconds between polls to start with (grows). Default 10. */
+  /** Seconds between polls to start with (grows ×1.5 up to 60). Default 10 (`CLAW_BATCH_POLL_INTERVAL_S`). */
   interval?: number;
   quiet?: boolean;
   json?: boolean;
 }
 
-export async function poll(_options: PollOptions, _ctx: CommandContext): Promise<number> {
-  throw new NotBuiltError('poll');
+export async function poll(options: PollOptions, ctx: CommandContext): Promise<number> {
+  const env = ctx.env;
+  const target = await resolveTarget(env, options.id);
+  const { manifest } = target;
+  const client = createClient({}, env);
+  const progress = createProgress({ stderr: ctx.stderr, env, quiet: options.quiet, label: target.label });
+  const say = (line: string) => {
+    if (!options.quiet) ctx.stderr.write(`${line}\n`);
+  };
+  const total = manifest
+    ? manifest.batches.filter((b) => !target.only || b.id === target.only).reduce((n, b) => n + b.count, 0)
+    : 0;
+
+  try {
+    let batches = await retrieveBatches(client, target.batchIds, {
+      onRetry: (err, attempt) => progress.warn(`polling failed (${describeError(err)}); retrying (attempt ${attempt + 1})`),
+    });
+    if (manifest) {
+      recordStatus(manifest, batches);
+      await saveManifest(env, manifest);
+    }
+    for (const b of batches) say(formatBatchLine(b));
+    if (manifest?.state === 'submitting') {
+      say(`warning: job ${manifest.id} is not fully submitted (${manifest.batches.length} batches exist); rerun its submit to create the rest`);
+    }
+
+    if (!allEnded(batches)) {
+      const ended = batches.filter((b) => b.processing_status === 'ended').length;
+      if (!options.wait) {
+        if (options.json) ctx.stderr.write(`${JSON.stringify(statusObject(target.label, batches, 'processing'))}\n`);
+        throw new StillProcessingError(`${target.label}: ${ended} of ${batches.length} batches ended; still processing; poll again later`);
+      }
+      const stop = stopOnSignals((sig) => progress.warn(`${sig}: no longer waiting; the batches keep running on the API`));
+      try {
+        batches = await waitWithProgress({
+          client,
+          env,
+          manifest,
+          batchIds: target.batchIds,
+          total: total || totalCounts(batches).processing,
+          intervalSeconds: options.interval ?? defaultIntervalSeconds(env),
+          progress,
+          signal: stop.signal,
+        });
+      } catch (err) {
+        if (err instanceof StoppedError && err.reason === 'interrupted') {
+          throw new StoppedError('interrupted', `${err.message}; poll ${target.label} again to pick up its results`, { cause: err });
+        }
+        throw err;
+      } finally {
+        stop.dispose();
+      }
+      progress.stop();
+      for (const b of batches) say(formatBatchLine(b));
+    }
+
+    const output = options.output === undefined ? undefined : resolve(ctx.cwd, options.output);
+    // 'all': every line already in the file is final, so polling again writes nothing twice.
+    const { writer, existing } = await openResults(output, { keep: 'all', stdout: ctx.stdout });
+    let tally;
+    try {
+      tally = await downloadResults({
+        client,
+        batches: manifest ? await batchesToRead(env, manifest, target.only) : target.batchIds.map((id) => ({ id })),
+        sink: writer,
+        existing: existing.byId,
+        progress,
+      });
+    } finally {
+      await writer.close();
+    }
+    if (manifest && !target.only) {
+      manifest.state = 'written';
+      manifest.resultsWrittenTo = output ?? 'stdout';
+      await saveManifest(env, manifest);
+    }
+    const where = output ? options.output : 'stdout';
+    say(`${target.label}: ended — ${formatTally(tally)}; ${tally.written} new line(s) written to ${where}`);
+    if (tally.missing > 0) say(`warning: ${tally.missing} item(s) had no result from the API; written as errored`);
+    if (options.json) ctx.stderr.write(`${JSON.stringify({ ...statusObject(target.label, batches, 'ended'), results: tally })}\n`);
+    return failedCount(tally) > 0 ? ExitCode.someErrored : ExitCode.ok;
+  } finally {
+    progress.stop();
+  }
+}
+
+function statusObject(label: string, batches: Awaited<ReturnType<typeof retrieveBatches>>, state: string) {
+  return {
+    id: label,
+    state,
+    batches: batches.map((b) => ({ id: b.id, status: b.processing_status, counts: b.request_counts })),
+    counts: totalCounts(batches),
+  };
 }

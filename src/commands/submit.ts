@@ -1,5 +1,21 @@
+/**
+ * `claw-batch submit`: validate the input like `run`, create the job's batches, print the job id
+ * alone on stdout (so `id=$(claw-batch submit items.jsonl --batch-api)` works in cron). Progress
+ * and the job's details go to stderr.
+ */
+import { resolve } from 'node:path';
 import type { CommandContext, InputFlags } from './context.js';
-import { NotBuiltError } from '../errors.js';
+import { createClient } from '../client.js';
+import { loadSettings, type Settings } from '../config.js';
+import { ExitCode, UsageError } from '../errors.js';
+import { prepareInput, type PreparedInput } from '../input/index.js';
+import { choosePlan, formatPlan } from '../plan/index.js';
+import { chunkItems, chunkLimitsFromEnv, type ChunkLimits } from '../batch/chunking.js';
+import { failedIdsOf, findActiveJob, findActiveRetry, findIncompleteSubmit, newManifest, requireEnded } from '../batch/jobs.js';
+import { loadManifest, saveManifest, type JobManifest } from '../batch/manifest.js';
+import { recordStatus, retrieveBatches } from '../batch/poller.js';
+import { stopOnSignals } from '../batch/stop-signal.js';
+import { submitJob } from '../batch/submitter.js';
 
 export interface SubmitOptions extends InputFlags {
   dryRun?: boolean;
@@ -11,6 +27,155 @@ export interface SubmitOptions extends InputFlags {
   json?: boolean;
 }
 
-export async function submit(_options: SubmitOptions, _ctx: CommandContext): Promise<number> {
-  throw new NotBuiltError('submit');
+export async function submit(options: SubmitOptions, ctx: CommandContext): Promise<number> {
+  const say = (line: string) => {
+    if (!options.quiet) ctx.stderr.write(`${line}\n`);
+  };
+  if (options.retryFailed) return submitRetry(options.retryFailed, options, ctx, say);
+
+  const settings = await loadSettings(
+    { model: options.model, maxTokens: options.maxTokens, system: options.system },
+    { env: ctx.env, cwd: ctx.cwd, configPath: options.config },
+  );
+  const defaults = { model: settings.model, max_tokens: settings.maxTokens, system: settings.system };
+  const prepared = await prepareInput(
+    { path: options.input, format: options.format, template: options.template, idField: options.idField, defaults },
+    ctx.stdin,
+  );
+  try {
+    const limits = chunkLimitsFromEnv(ctx.env);
+    if (options.dryRun) return await dryRun(prepared, settings, limits, ctx);
+
+    const recipe = { contentHash: prepared.contentHash, defaults, template: options.template, idField: options.idField };
+    let manifest = options.force ? undefined : await findIncompleteSubmit(ctx.env, recipe);
+    if (manifest) {
+      say(`finishing job ${manifest.id}: ${manifest.batches.length} of its batches already exist and are not sent again`);
+    } else {
+      const active = options.force ? undefined : await findActiveJob(ctx.env, prepared.contentHash);
+      if (active) {
+        throw new UsageError(
+          `job ${active.id} for the same input (${active.input.displayName}) is still ${active.state === 'submitting' ? 'being submitted' : 'processing'}; \`claw-batch poll ${active.id}\` follows it, or pass --force to submit again`,
+        );
+      }
+      manifest = newManifest({
+        input: prepared,
+        inputPath: options.input === '-' ? '-' : resolve(ctx.cwd, options.input),
+        template: options.template,
+        idField: options.idField,
+        defaults,
+        createdBy: 'submit',
+        selection: 'all',
+        chunkLimits: limits,
+      });
+    }
+    return await send(manifest, prepared, undefined, options, ctx, say);
+  } finally {
+    await prepared.dispose();
+  }
+}
+
+async function send(
+  manifest: JobManifest,
+  prepared: PreparedInput,
+  include: ((id: string) => boolean) | undefined,
+  options: SubmitOptions,
+  ctx: CommandContext,
+  say: (line: string) => void,
+): Promise<number> {
+  const client = createClient({}, ctx.env);
+  const stop = stopOnSignals((sig) => ctx.stderr.write(`claw-batch: ${sig}: stopping after the batch being created\n`));
+  try {
+    await submitJob({ client, env: ctx.env, manifest, items: prepared.items(), include, info: say, signal: stop.signal });
+  } finally {
+    stop.dispose();
+  }
+  say(`job ${manifest.id}: ${manifest.items} items in ${manifest.batches.length} batch(es): ${manifest.batches.map((b) => b.id).join(', ')}`);
+  say(`follow it with: claw-batch poll ${manifest.id} -o results.jsonl`);
+  if (options.json) {
+    const { id, state, items, parentJob } = manifest;
+    const summary = { job: id, state, items, parentJob: parentJob ?? null, input: manifest.input.displayName, batches: manifest.batches.map((b) => ({ id: b.id, requests: b.count })) };
+    ctx.stderr.write(`${JSON.stringify(summary)}\n`);
+  }
+  ctx.stdout.write(`${manifest.id}\n`);
+  return ExitCode.ok;
+}
+
+/** `--dry-run`: the chunks the job would make, the time and cost; nothing is sent. */
+async function dryRun(prepared: PreparedInput, settings: Settings, limits: ChunkLimits, ctx: CommandContext): Promise<number> {
+  const given = { rpm: settings.rpm, itpm: settings.itpm, otpm: settings.otpm };
+  const plan = choosePlan({
+    items: prepared.count,
+    promptChars: prepared.totalPromptChars,
+    maxTokens: prepared.totalMaxTokens,
+    models: prepared.models,
+    limits: given,
+    limitsSource: given.rpm || given.itpm || given.otpm ? 'given' : 'none',
+    concurrency: settings.concurrency,
+    urgent: false,
+    mode: 'batch',
+    thresholdMinutes: settings.realtimeThresholdMinutes,
+    smallJobItems: settings.smallJobItems,
+    priceOverrides: settings.prices,
+  });
+  const lines = formatPlan(plan);
+  for await (const chunk of chunkItems(prepared.items(), limits)) {
+    lines.push(`  batch ${chunk.index + 1}: ${chunk.requests.length} requests (${chunk.firstCustomId} … ${chunk.lastCustomId}), ${(chunk.bytes / 1e6).toFixed(1)} MB`);
+  }
+  lines.push(`dry run: ${prepared.count} items validated; nothing was sent`);
+  ctx.stderr.write(`${lines.join('\n')}\n`);
+  return ExitCode.ok;
+}
+
+/** `--retry-failed JOB`: a new job, linked to JOB, of the items whose results were not `succeeded`. */
+async function submitRetry(parentId: string, options: SubmitOptions, ctx: CommandContext, say: (line: string) => void): Promise<number> {
+  const env = ctx.env;
+  const parent = await loadManifest(env, parentId);
+  const path = options.input || parent.input.path;
+  if (path === '-' && !options.input) {
+    throw new UsageError(`job ${parent.id} read its input from stdin; pipe the same input again: \`claw-batch submit - --retry-failed ${parent.id}\``);
+  }
+  const client = createClient({}, env);
+  if (parent.state !== 'submitting') {
+    recordStatus(parent, await retrieveBatches(client, parent.batches.map((b) => b.id)));
+    await saveManifest(env, parent);
+  }
+  requireEnded(parent, 'retry its failed items');
+
+  const prepared = await prepareInput(
+    { path, format: parent.input.format, template: parent.input.template, idField: parent.input.idField, defaults: parent.defaults },
+    ctx.stdin,
+  );
+  try {
+    if (prepared.contentHash !== parent.input.contentHash) {
+      throw new UsageError(
+        `${prepared.displayName} changed since job ${parent.id} was submitted (its content hash differs); --retry-failed resends items of the input as it was — restore it, or submit the new input as a new job`,
+      );
+    }
+    let manifest = await findActiveRetry(env, parent.id);
+    if (manifest && manifest.state !== 'submitting' && !options.force) {
+      throw new UsageError(`job ${manifest.id} already retries the failed items of ${parent.id} and is still processing; pass --force to retry again`);
+    }
+    if (manifest?.state !== 'submitting') manifest = undefined;
+    const failed = await failedIdsOf(client, env, parent);
+    if (failed.size === 0) {
+      say(`every item of job ${parent.id} succeeded; nothing to retry`);
+      return ExitCode.ok;
+    }
+    if (manifest) say(`finishing retry job ${manifest.id}: ${manifest.batches.length} of its batches already exist`);
+    manifest ??= newManifest({
+      input: prepared,
+      inputPath: parent.input.path === '-' ? '-' : parent.input.path,
+      template: parent.input.template,
+      idField: parent.input.idField,
+      defaults: parent.defaults,
+      createdBy: 'submit',
+      selection: 'retry-failed',
+      parentJob: parent.id,
+      chunkLimits: chunkLimitsFromEnv(env),
+    });
+    say(`retrying ${failed.size} item(s) of job ${parent.id} that errored, expired or were canceled`);
+    return await send(manifest, prepared, (id) => failed.has(id), options, ctx, say);
+  } finally {
+    await prepared.dispose();
+  }
 }

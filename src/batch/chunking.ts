@@ -1,0 +1,96 @@
+/**
+ * Splits a stream of items into Message Batches: at most 100,000 requests and at most 256 MB of
+ * create body each. The body is measured as it is built (each request serialized once), so a batch
+ * never goes over the API's limit, and only one chunk's requests are held in memory at a time.
+ * For the same input and the same selection the chunks come out the same, which is what lets a
+ * rerun of an interrupted submit skip the batches that already exist.
+ */
+import type Anthropic from '@anthropic-ai/sdk';
+import { InputError } from '../errors.js';
+import type { Item } from '../types.js';
+import { parsePositiveInt } from '../options.js';
+
+export type BatchRequest = Anthropic.Messages.BatchCreateParams.Request;
+
+export interface ChunkLimits {
+  /** Requests per batch. Default and maximum: 100,000 (the API's limit). */
+  maxRequests: number;
+  /** Bytes of create body per batch. Default: 240 MB, headroom under the API's 256 MB. */
+  maxBytes: number;
+}
+
+export const API_MAX_BATCH_REQUESTS = 100_000;
+/** 256 MB less headroom for the HTTP framing and for how the API itself counts. */
+export const DEFAULT_MAX_BATCH_BYTES = 240_000_000;
+
+/**
+ * The limits, lowered (never raised) by `CLAW_BATCH_MAX_BATCH_REQUESTS` / `CLAW_BATCH_MAX_BATCH_BYTES`
+ * — for rehearsing a many-batch job on a small input, and for tests.
+ */
+export function chunkLimitsFromEnv(env: NodeJS.ProcessEnv): ChunkLimits {
+  const req = parsePositiveInt('CLAW_BATCH_MAX_BATCH_REQUESTS', env.CLAW_BATCH_MAX_BATCH_REQUESTS);
+  const bytes = parsePositiveInt('CLAW_BATCH_MAX_BATCH_BYTES', env.CLAW_BATCH_MAX_BATCH_BYTES);
+  return {
+    maxRequests: Math.min(req ?? API_MAX_BATCH_REQUESTS, API_MAX_BATCH_REQUESTS),
+    maxBytes: Math.min(bytes ?? DEFAULT_MAX_BATCH_BYTES, DEFAULT_MAX_BATCH_BYTES),
+  };
+}
+
+export interface Chunk {
+  index: number;
+  requests: BatchRequest[];
+  /** Size of `{"requests":[...]}` serialized, bytes. */
+  bytes: number;
+  firstCustomId: string;
+  lastCustomId: string;
+}
+
+/** `{"requests":[` + `]}` */
+const ENVELOPE_BYTES = Buffer.byteLength('{"requests":[]}');
+
+/**
+ * Yields the chunks of the items that `include` accepts (all, by default). The caller must be done
+ * with a chunk before asking for the next: its array is not reused, but holding several defeats the
+ * bounded memory.
+ */
+export async function* chunkItems(
+  items: AsyncIterable<Item>,
+  limits: ChunkLimits,
+  include: (customId: string) => boolean = () => true,
+): AsyncGenerator<Chunk> {
+  let index = 0;
+  let requests: BatchRequest[] = [];
+  let bytes = ENVELOPE_BYTES;
+  const flush = (): Chunk => {
+    const chunk: Chunk = {
+      index: index++,
+      requests,
+      bytes,
+      firstCustomId: requests[0]!.custom_id,
+      lastCustomId: requests[requests.length - 1]!.custom_id,
+    };
+    requests = [];
+    bytes = ENVELOPE_BYTES;
+    return chunk;
+  };
+
+  for await (const item of items) {
+    if (!include(item.custom_id)) continue;
+    const request: BatchRequest = { custom_id: item.custom_id, params: item.params };
+    const size = Buffer.byteLength(JSON.stringify(request));
+    if (ENVELOPE_BYTES + size > limits.maxBytes) {
+      throw new InputError(
+        item.source.file,
+        item.source.line,
+        `the request for ${item.custom_id} is ${size} bytes serialized, over the ${limits.maxBytes}-byte limit of one batch`,
+      );
+    }
+    const separator = requests.length > 0 ? 1 : 0;
+    if (requests.length >= limits.maxRequests || bytes + separator + size > limits.maxBytes) {
+      yield flush();
+    }
+    bytes += (requests.length > 0 ? 1 : 0) + size;
+    requests.push(request);
+  }
+  if (requests.length > 0) yield flush();
+}

@@ -1,0 +1,112 @@
+/**
+ * Following a job to its end, shared by `poll --wait` and `run` in batch mode: poll with a growing
+ * interval while showing progress (elapsed, batches ended, counts), then stream the results out.
+ */
+import type Anthropic from '@anthropic-ai/sdk';
+import type { ResultType } from '../output/index.js';
+import { formatDuration } from '../plan/index.js';
+import type { ResultLine } from '../types.js';
+import { emptyStats, type RunStats } from '../ui/stats.js';
+import { saveManifest, type JobManifest } from './manifest.js';
+import { recordStatus, totalCounts, waitUntilEnded, type MessageBatch } from './poller.js';
+import { writeResults, type BatchToRead, type ResultSink, type ResultTally } from './results.js';
+import { describeError } from './transient.js';
+
+/** The part of the ui Progress this layer uses. */
+export interface ProgressLike {
+  update(stats: RunStats): void;
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+export interface FollowOptions {
+  client: Anthropic;
+  env: NodeJS.ProcessEnv;
+  /** Updated (status, counts) and saved after every poll; undefined for a bare msgbatch_ id. */
+  manifest?: JobManifest;
+  batchIds: string[];
+  /** Items in the job, for the progress display. */
+  total: number;
+  intervalSeconds: number;
+  progress: ProgressLike;
+  signal?: AbortSignal;
+}
+
+/** The live numbers for the progress display: an ended batch's counts are final. */
+export function statsOf(batches: MessageBatch[], total: number, startedAt: number): RunStats {
+  const c = totalCounts(batches);
+  const stats = emptyStats(total);
+  stats.startedAt = startedAt;
+  stats.succeeded = c.succeeded;
+  stats.errored = c.errored + c.expired + c.canceled;
+  stats.done = stats.succeeded + stats.errored;
+  return stats;
+}
+
+export function describeProgress(batches: MessageBatch[], elapsedMs: number): string {
+  const c = totalCounts(batches);
+  const ended = batches.filter((b) => b.processing_status === 'ended').length;
+  return `${formatDuration(elapsedMs / 1000)} elapsed: ${ended}/${batches.length} batches ended — processing ${c.processing}, succeeded ${c.succeeded}, errored ${c.errored}, canceled ${c.canceled}, expired ${c.expired}`;
+}
+
+/** Polls until every batch has ended; throws StoppedError('interrupted') when `signal` aborts. */
+export async function waitWithProgress(options: FollowOptions): Promise<MessageBatch[]> {
+  const startedAt = Date.now();
+  const batches = await waitUntilEnded(options.client, options.batchIds, {
+    intervalSeconds: options.intervalSeconds,
+    signal: options.signal,
+    onRetry: (err, attempt, delayMs) =>
+      options.progress.warn(`polling failed (${describeError(err)}); retrying in ${formatDuration(delayMs / 1000)} (attempt ${attempt + 1})`),
+    onPoll: (polled) => {
+      options.progress.update(statsOf(polled, options.total, startedAt));
+      options.progress.info(describeProgress(polled, Date.now() - startedAt));
+      if (options.manifest) {
+        recordStatus(options.manifest, polled);
+        // Best effort: a manifest that cannot be saved now is saved again at the next poll.
+        saveManifest(options.env, options.manifest).catch(() => undefined);
+      }
+    },
+  });
+  if (options.manifest) {
+    recordStatus(options.manifest, batches);
+    await saveManifest(options.env, options.manifest);
+  }
+  return batches;
+}
+
+export interface DownloadOptions {
+  client: Anthropic;
+  batches: BatchToRead[];
+  sink: ResultSink;
+  existing: Map<string, ResultType>;
+  progress?: ProgressLike;
+  /** Told about every result line written, e.g. to add up the tokens used. */
+  onLine?: (line: ResultLine) => void;
+}
+
+export async function downloadResults(options: DownloadOptions): Promise<ResultTally> {
+  const sink: ResultSink = {
+    write(line) {
+      options.sink.write(line);
+      options.onLine?.(line);
+    },
+  };
+  return writeResults({
+    client: options.client,
+    batches: options.batches,
+    sink,
+    existing: options.existing,
+    retry: {
+      onRetry: (err, attempt, delayMs) =>
+        options.progress?.warn(`downloading results failed (${describeError(err)}); retrying in ${formatDuration(delayMs / 1000)} (attempt ${attempt + 1})`),
+    },
+  });
+}
+
+export function failedCount(t: ResultTally): number {
+  return t.errored + t.expired + t.canceled;
+}
+
+export function formatTally(t: ResultTally): string {
+  return `succeeded ${t.succeeded}, errored ${t.errored}, expired ${t.expired}, canceled ${t.canceled}`;
+}

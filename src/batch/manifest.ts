@@ -1,0 +1,180 @@
+/**
+ * The job manifest: everything needed to find a job's batches again after the process is gone —
+ * for `poll` from cron, for a `run` that re-attaches after being killed, for `--retry-failed`.
+ * Stored as `<state dir>/jobs/<job-id>.json`, rewritten atomically (temp file + rename) after every
+ * batch is created, so a crash leaves either the old manifest or the new one, never half of one.
+ * Each batch's custom_ids live beside it in `<job-id>/batch-<n>.ids` (one a line): written once,
+ * and kept out of the manifest so rewriting it stays cheap for a job of millions of items.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UsageError } from '../errors.js';
+import { stateDir } from '../state-dir.js';
+
+export interface BatchRecord {
+  /** `msgbatch_…` */
+  id: string;
+  /** Position of the chunk in the job (0-based); chunks are deterministic for the same input. */
+  index: number;
+  /** Requests in the batch. */
+  count: number;
+  /** Serialized size of the create body, bytes. */
+  bytes: number;
+  firstCustomId: string;
+  lastCustomId: string;
+  createdAt: string;
+  /** Last status seen by poll/cancel. */
+  status?: 'in_progress' | 'canceling' | 'ended';
+  counts?: { processing: number; succeeded: number; errored: number; canceled: number; expired: number };
+  endedAt?: string;
+}
+
+/**
+ * - submitting: not every batch is created yet (rerunning the same submit finishes it)
+ * - processing: every batch created, not all ended
+ * - ended: every batch ended; results not yet written
+ * - written: results written (to `resultsWrittenTo`)
+ */
+export type JobState = 'submitting' | 'processing' | 'ended' | 'written';
+
+export interface JobManifest {
+  version: 1;
+  id: string;
+  createdAt: string;
+  updatedAt: string;
+  state: JobState;
+  /** Which command made it: a `run` job is the one a rerun of the same `run` re-attaches to. */
+  createdBy: 'submit' | 'run';
+  input: {
+    /** Absolute path, or `-` for stdin (which cannot be re-read for --retry-failed). */
+    path: string;
+    displayName: string;
+    format: 'jsonl' | 'csv';
+    /** sha256 hex of the input bytes. */
+    contentHash: string;
+    /** Items in the input (the job may send fewer: see `selection`). */
+    count: number;
+    template?: string;
+    idField?: string;
+  };
+  /** The flag/config defaults filled into items that lacked them, so a retry builds the same params. */
+  defaults: { model?: string; max_tokens?: number; system?: string };
+  /**
+   * all: every input item; remaining: those without a succeeded result in `output` (run resume);
+   * retry-failed: those whose results in `parentJob` were errored, expired or canceled.
+   */
+  selection: 'all' | 'remaining' | 'retry-failed';
+  parentJob?: string;
+  /** Items this job sends (known once submission is complete; a running total before). */
+  items: number;
+  /** Items of the input left out by `selection`. */
+  excluded: number;
+  /** Absolute output path of the `run` that made this job (undefined: stdout). */
+  output?: string;
+  chunkLimits: { maxRequests: number; maxBytes: number };
+  batches: BatchRecord[];
+  canceledAt?: string;
+  resultsWrittenTo?: string;
+  lastError?: string;
+}
+
+export function jobsDir(env: NodeJS.ProcessEnv): string {
+  return join(stateDir(env), 'jobs');
+}
+
+export function manifestPath(env: NodeJS.ProcessEnv, jobId: string): string {
+  return join(jobsDir(env), `${jobId}.json`);
+}
+
+export function idsPath(env: NodeJS.ProcessEnv, jobId: string, index: number): string {
+  return join(jobsDir(env), jobId, `batch-${String(index).padStart(4, '0')}.ids`);
+}
+
+/** `job_20261128_141500_a3f9`: sortable by creation time (UTC), unique enough for one machine. */
+export function newJobId(now: Date = new Date()): string {
+  const iso = now.toISOString();
+  const stamp = `${iso.slice(0, 10).replaceAll('-', '')}_${iso.slice(11, 19).replaceAll(':', '')}`;
+  return `job_${stamp}_${randomBytes(2).toString('hex')}`;
+}
+
+export function isJobId(id: string): boolean {
+  return /^job_\d{8}_\d{6}_[0-9a-f]{4}$/.test(id);
+}
+
+async function writeAtomic(path: string, text: string): Promise<void> {
+  const tmp = `${path}.${process.pid}.${randomBytes(3).toString('hex')}.tmp`;
+  await writeFile(tmp, text);
+  await rename(tmp, path);
+}
+
+export async function saveManifest(env: NodeJS.ProcessEnv, manifest: JobManifest): Promise<void> {
+  await mkdir(jobsDir(env), { recursive: true });
+  manifest.updatedAt = new Date().toISOString();
+  await writeAtomic(manifestPath(env, manifest.id), `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+export async function saveBatchIds(env: NodeJS.ProcessEnv, jobId: string, index: number, ids: string[]): Promise<void> {
+  const path = idsPath(env, jobId, index);
+  await mkdir(join(jobsDir(env), jobId), { recursive: true });
+  await writeAtomic(path, `${ids.join('\n')}\n`);
+}
+
+/** The custom_ids of one batch; undefined when the file is gone (the manifest still works without it). */
+export async function loadBatchIds(env: NodeJS.ProcessEnv, jobId: string, index: number): Promise<string[] | undefined> {
+  try {
+    const text = await readFile(idsPath(env, jobId, index), 'utf8');
+    return text.split('\n').filter((l) => l !== '');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+export async function loadManifest(env: NodeJS.ProcessEnv, jobId: string): Promise<JobManifest> {
+  let text: string;
+  try {
+    text = await readFile(manifestPath(env, jobId), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new UsageError(`no job ${jobId} in ${jobsDir(env)}; \`claw-batch list\` shows the jobs`);
+    }
+    throw err;
+  }
+  try {
+    return JSON.parse(text) as JobManifest;
+  } catch {
+    throw new UsageError(`${manifestPath(env, jobId)}: not a readable job manifest`);
+  }
+}
+
+/** Every local job, newest first. Unreadable files are skipped (a stray temp file, a foreign file). */
+export async function listManifests(env: NodeJS.ProcessEnv): Promise<JobManifest[]> {
+  let names: string[];
+  try {
+    names = await readdir(jobsDir(env));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const out: JobManifest[] = [];
+  for (const name of names.filter((n) => /^job_.*\.json$/.test(n)).sort().reverse()) {
+    try {
+      const m = JSON.parse(await readFile(join(jobsDir(env), name), 'utf8')) as JobManifest;
+      if (m && m.version === 1 && Array.isArray(m.batches)) out.push(m);
+    } catch {
+      // not ours, or being replaced right now: skip
+    }
+  }
+  return out;
+}
+
+/** The local job that holds `batchId`, if any. */
+export async function findJobOfBatch(env: NodeJS.ProcessEnv, batchId: string): Promise<JobManifest | undefined> {
+  return (await listManifests(env)).find((m) => m.batches.some((b) => b.id === batchId));
+}
+
+/** Batches still running, or not all created yet. */
+export function isActive(m: JobManifest): boolean {
+  return m.state === 'submitting' || m.state === 'processing';
+}

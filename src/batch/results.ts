@@ -1,0 +1,105 @@
+/**
+ * Streams ended batches' results (the SDK's JSONL decoder) into the results writer, in the shared
+ * result shape. Each custom_id is written exactly once: ids already in the output are skipped (so
+ * polling again adds nothing), and a download cut off midway starts over skipping what it already
+ * wrote. An id the job sent that the API never reports gets an errored line, so no item is lost.
+ */
+import type Anthropic from '@anthropic-ai/sdk';
+import type { ResultLine, ResultError } from '../types.js';
+import type { ResultType } from '../output/index.js';
+import { withRetry, type RetryOptions } from './transient.js';
+
+export interface ResultSink {
+  write(line: ResultLine): void;
+}
+
+export interface BatchToRead {
+  id: string;
+  /** The custom_ids the batch was created with (from the manifest), when known. */
+  expectedIds?: string[];
+}
+
+export interface ResultTally {
+  succeeded: number;
+  errored: number;
+  expired: number;
+  canceled: number;
+  /** Lines written by this call (the others were already in the output). */
+  written: number;
+  /** Ids the job sent that the API did not report; written as errored. */
+  missing: number;
+}
+
+export function emptyTally(): ResultTally {
+  return { succeeded: 0, errored: 0, expired: 0, canceled: 0, written: 0, missing: 0 };
+}
+
+export function toResultLine(r: Anthropic.Messages.MessageBatchIndividualResponse): ResultLine {
+  switch (r.result.type) {
+    case 'succeeded':
+      return { custom_id: r.custom_id, result: { type: 'succeeded', message: r.result.message } };
+    case 'errored':
+      return { custom_id: r.custom_id, result: { type: 'errored', error: r.result.error as ResultError } };
+    default:
+      return { custom_id: r.custom_id, result: { type: r.result.type } };
+  }
+}
+
+export interface WriteResultsOptions {
+  client: Anthropic;
+  batches: BatchToRead[];
+  sink: ResultSink;
+  /** How each id already in the output ended; those are counted, not written again. */
+  existing?: Map<string, ResultType>;
+  retry?: RetryOptions;
+  /** Told about every result line, written or not (for progress). */
+  onResult?: (type: ResultType) => void;
+}
+
+/** Writes the results of every batch (all must have ended); returns how every item of them ended. */
+export async function writeResults(options: WriteResultsOptions): Promise<ResultTally> {
+  const tally = emptyTally();
+  const existing = options.existing ?? new Map<string, ResultType>();
+  for (const batch of options.batches) {
+    const seen = new Set<string>();
+    const count = (type: ResultType) => {
+      tally[type]++;
+      options.onResult?.(type);
+    };
+    await withRetry(async () => {
+      const decoder = await options.client.messages.batches.results(batch.id);
+      for await (const r of decoder) {
+        if (seen.has(r.custom_id)) continue;
+        seen.add(r.custom_id);
+        const before = existing.get(r.custom_id);
+        if (before) {
+          count(before);
+          continue;
+        }
+        options.sink.write(toResultLine(r));
+        tally.written++;
+        count(r.result.type);
+      }
+    }, { maxAttempts: 8, ...options.retry });
+
+    for (const id of batch.expectedIds ?? []) {
+      if (seen.has(id)) continue;
+      const before = existing.get(id);
+      if (before) {
+        count(before);
+        continue;
+      }
+      options.sink.write({
+        custom_id: id,
+        result: {
+          type: 'errored',
+          error: { type: 'error', error: { type: 'api_error', message: `the Batches API reported no result for this item in ${batch.id}` } },
+        },
+      });
+      tally.written++;
+      tally.missing++;
+      count('errored');
+    }
+  }
+  return tally;
+}

@@ -1,0 +1,158 @@
+/**
+ * `run` in batch mode: submit (or re-attach to the job an interrupted run left), wait with
+ * progress, write the results to the same output and with the same exit codes as real-time.
+ * Re-attach: a rerun of the same `run` — same input content, same defaults, same absolute output —
+ * finds the unfinished job through its manifest and waits on it instead of paying for it again.
+ */
+import { resolve } from 'node:path';
+import { createClient } from '../client.js';
+import type { CommandContext } from '../commands/context.js';
+import type { Settings } from '../config.js';
+import { ExitCode, StoppedError } from '../errors.js';
+import type { PreparedInput } from '../input/index.js';
+import { openResults } from '../output/index.js';
+import { createProgress, formatSummary, summaryObject, useColor } from '../ui/index.js';
+import { emptyStats } from '../ui/stats.js';
+import { chunkLimitsFromEnv } from './chunking.js';
+import { downloadResults, failedCount, waitWithProgress } from './follow-job.js';
+import { batchesToRead, findRunJob, newManifest } from './jobs.js';
+import { saveManifest } from './manifest.js';
+import { defaultIntervalSeconds } from './poller.js';
+import { stopOnSignals } from './stop-signal.js';
+import { submitJob } from './submitter.js';
+
+export interface BatchJobRun {
+  prepared: PreparedInput;
+  settings: Settings;
+  /** -o path; undefined = stdout. */
+  output?: string;
+  fresh: boolean;
+  quiet: boolean;
+  json: boolean;
+  ctx: CommandContext;
+  /** Default: env CLAW_BATCH_POLL_INTERVAL_S, else 10; grows ×1.5 up to 60 while waiting. */
+  pollIntervalSeconds?: number;
+}
+
+/** 0 all succeeded, 1 some not; throws StoppedError on SIGINT/SIGTERM (the job keeps running; a rerun re-attaches). */
+export async function runBatchJob(run: BatchJobRun): Promise<number> {
+  const { prepared, settings, ctx } = run;
+  const env = ctx.env;
+  const output = run.output === undefined ? undefined : resolve(ctx.cwd, run.output);
+  const client = createClient({}, env);
+  const progress = createProgress({ stderr: ctx.stderr, env, quiet: run.quiet, label: 'batch' });
+  const stop = stopOnSignals((sig) => progress.warn(`${sig}: no longer waiting; the batches keep running on the API`));
+  const { writer, existing } = await openResults(output, { fresh: run.fresh, keep: 'succeeded', stdout: ctx.stdout });
+  const startedAt = Date.now();
+  try {
+    const recipe = {
+      contentHash: prepared.contentHash,
+      defaults: { model: settings.model, max_tokens: settings.maxTokens, system: settings.system },
+    };
+    let manifest = run.fresh ? undefined : await findRunJob(env, recipe, output);
+    if (manifest) {
+      progress.info(`re-attaching to job ${manifest.id} (${manifest.batches.length} batches, ${manifest.state}) instead of submitting again`);
+    } else {
+      if (existing.byId.size > 0) progress.info(`resuming: items already succeeded in ${run.output} are not sent again`);
+      manifest = newManifest({
+        input: prepared,
+        inputPath: prepared.displayName === '<stdin>' ? '-' : resolve(ctx.cwd, prepared.displayName),
+        defaults: recipe.defaults,
+        createdBy: 'run',
+        selection: existing.byId.size > 0 ? 'remaining' : 'all',
+        output,
+        chunkLimits: chunkLimitsFromEnv(env),
+      });
+    }
+    const job = manifest;
+
+    if (job.state === 'submitting') {
+      const done = existing.byId;
+      await submitJob({
+        client,
+        env,
+        manifest: job,
+        items: prepared.items(),
+        include: job.selection === 'remaining' ? (id) => done.get(id) !== 'succeeded' : undefined,
+        info: (m) => progress.info(m),
+        signal: stop.signal,
+      }).catch((err: unknown) => {
+        if (err instanceof StoppedError && err.reason === 'interrupted') throw reattachHint(err, job.id, run.output);
+        throw err;
+      });
+      if (job.batches.length === 0) {
+        progress.info(`every item already succeeded in ${run.output ?? 'the output'}; nothing to send`);
+        return finish(ExitCode.ok);
+      }
+      progress.info(`job ${job.id}: ${job.items} items in ${job.batches.length} batches submitted`);
+    }
+
+    await waitWithProgress({
+      client,
+      env,
+      manifest: job,
+      batchIds: job.batches.map((b) => b.id),
+      total: job.items,
+      intervalSeconds: run.pollIntervalSeconds ?? defaultIntervalSeconds(env),
+      progress,
+      signal: stop.signal,
+    }).catch((err: unknown) => {
+      if (err instanceof StoppedError && err.reason === 'interrupted') throw reattachHint(err, job.id, run.output);
+      throw err;
+    });
+    stop.dispose();
+
+    const stats = emptyStats(prepared.count);
+    stats.startedAt = startedAt;
+    const tally = await downloadResults({
+      client,
+      batches: await batchesToRead(env, job),
+      sink: writer,
+      existing: existing.byId,
+      progress,
+      onLine: (line) => {
+        if (line.result.type !== 'succeeded') return;
+        stats.inputTokens += line.result.message.usage.input_tokens;
+        stats.outputTokens += line.result.message.usage.output_tokens;
+      },
+    });
+    await writer.close();
+    job.state = 'written';
+    job.resultsWrittenTo = output ?? 'stdout';
+    await saveManifest(env, job);
+
+    stats.skipped = job.excluded;
+    stats.succeeded = tally.succeeded + job.excluded;
+    stats.errored = failedCount(tally);
+    stats.done = stats.succeeded + stats.errored;
+    stats.requestsSent = job.items;
+    return finish(stats.errored > 0 ? ExitCode.someErrored : ExitCode.ok, stats, job.id);
+  } finally {
+    stop.dispose();
+    progress.stop();
+    await writer.close();
+  }
+
+  function finish(code: number, stats = emptyStats(prepared.count), jobId?: string): number {
+    progress.stop();
+    if (stats.done === 0 && code === ExitCode.ok) {
+      stats.done = stats.succeeded = stats.skipped = prepared.count;
+    }
+    const wallMs = Date.now() - startedAt;
+    if (run.json) {
+      ctx.stderr.write(`${JSON.stringify({ mode: 'batch', job: jobId ?? null, ...summaryObject(stats, { wallMs }) })}\n`);
+    } else if (!run.quiet) {
+      ctx.stderr.write(`${formatSummary(stats, { wallMs, color: useColor(ctx.stderr, env) })}\n`);
+    }
+    return code;
+  }
+}
+
+function reattachHint(err: StoppedError, jobId: string, output: string | undefined): StoppedError {
+  const poll = `claw-batch poll ${jobId} --wait${output ? ` -o ${output}` : ''}`;
+  return new StoppedError(
+    'interrupted',
+    `${err.message}; job ${jobId} keeps running on the API — rerun the same command to re-attach to it, or \`${poll}\``,
+    { cause: err },
+  );
+}
