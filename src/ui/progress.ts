@@ -52,7 +52,7 @@ export function createProgress(options: ProgressOptions): Progress {
   let latest: RunStats | undefined;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
-  const bar = tty && !quiet ? new StatusBar(stderr, () => redact(barStatus(latest!, label, Date.now()))) : undefined;
+  const bar = tty && !quiet ? new StatusBar(stderr, () => redact(barStatus(latest!, label, Date.now(), stderr.columns || 80))) : undefined;
 
   const statusLine = () => {
     if (latest) stderr.write(`${redact(plainStatus(latest, label, Date.now()))}\n`);

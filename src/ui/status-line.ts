@@ -51,16 +51,17 @@ export function plainStatus(stats: RunStats, label: string | undefined, now: num
   return parts.join(' · ');
 }
 
-const BAR_WIDTH = 20;
+const MAX_BAR = 20;
+const MIN_BAR = 5;
 
-/** `realtime ████████░░░░ 1,200/5,000 · 1,180 ok · 20 err · req/min 598/600 · 0 429s · ETA 6m20s` */
-export function barStatus(stats: RunStats, label: string | undefined, now: number): string {
-  const fraction = stats.total > 0 ? Math.min(1, stats.done / stats.total) : 1;
-  const filled = Math.round(fraction * BAR_WIDTH);
-  const bar = '█'.repeat(filled) + '░'.repeat(BAR_WIDTH - filled);
+/**
+ * `realtime ████████░░░░ 1,200/5,000 · 1,180 ok · 20 err · req/min 598/600 · 0 429s · ETA 6m20s`.
+ * The bar shrinks (or goes) before any number does, so an 80-column terminal still shows the ETA.
+ */
+export function barStatus(stats: RunStats, label: string | undefined, now: number, columns = 120): string {
   const shortUnit: Record<string, string> = { 'req/min': 'req/min', 'in tok/min': 'in/min', 'out tok/min': 'out/min' };
-  const parts = [
-    `${label ? `${label} ` : ''}${bar} ${formatCount(stats.done)}/${formatCount(stats.total)}`,
+  const numbers = [
+    `${formatCount(stats.done)}/${formatCount(stats.total)}`,
     `${formatCount(stats.succeeded)} ok`,
     `${formatCount(stats.errored)} err`,
     ...rates(stats).map(
@@ -68,6 +69,13 @@ export function barStatus(stats: RunStats, label: string | undefined, now: numbe
     ),
     `${formatCount(stats.rateLimited)} 429s`,
     eta(stats, now),
-  ];
-  return parts.join(' · ');
+  ].join(' · ');
+  const prefix = label ? `${label} ` : '';
+  // One column is kept free (see BarTerminal.write), one more separates the bar from the numbers.
+  const room = columns - 2 - Array.from(prefix + numbers).length - 1;
+  const width = Math.min(MAX_BAR, room);
+  if (width < MIN_BAR) return `${prefix}${numbers}`;
+  const fraction = stats.total > 0 ? Math.min(1, stats.done / stats.total) : 1;
+  const filled = Math.round(fraction * width);
+  return `${prefix}${'█'.repeat(filled)}${'░'.repeat(width - filled)} ${numbers}`;
 }

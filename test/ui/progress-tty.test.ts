@@ -39,13 +39,28 @@ describe('progress on a terminal', () => {
     progress.stop();
   });
 
-  it('keeps the bar to the terminal width', () => {
+  it('keeps the status line within the terminal width', () => {
     const stderr = fakeStream({ isTTY: true, columns: 40 });
     const progress = createProgress({ stderr, env: {} });
     progress.update(stats(10));
     progress.stop();
-    const drawn = stderr.chunks.filter((c) => c.includes('█') || c.includes('░'));
+    // Too narrow for a bar: the numbers are drawn, cut at the width rather than wrapped.
+    const drawn = stderr.chunks.filter((c) => c.includes('10/5,000'));
     expect(drawn.length).toBeGreaterThan(0);
     for (const chunk of drawn) expect(Array.from(chunk).length).toBeLessThan(40);
+  });
+});
+
+describe('bar width', () => {
+  it('shrinks the bar before dropping any number, down to no bar at all', async () => {
+    const { barStatus } = await import('../../src/ui/status-line.js');
+    const wide = barStatus(stats(1200), 'realtime', Date.now(), 200);
+    const narrow = barStatus(stats(1200), 'realtime', Date.now(), 110);
+    const tiny = barStatus(stats(1200), 'realtime', Date.now(), 90);
+    expect(wide).toContain('█'.repeat(5) + '░'.repeat(15));
+    expect(Array.from(narrow).length).toBe(108);
+    expect(narrow).toMatch(/░ 1,200\/5,000 .* ETA 6m20s$/);
+    expect(tiny).not.toMatch(/[█░]/);
+    expect(tiny).toMatch(/^realtime 1,200\/5,000 .* ETA 6m20s$/);
   });
 });
