@@ -3,16 +3,17 @@
  * csv-parse. Quoted fields may hold delimiters, newlines and doubled quotes; a BOM and CRLF line
  * ends are handled; empty lines are skipped.
  *
- * Two csv-parse quirks shape this file:
- * - Its `lines` counter counts a CRLF inside a quoted field as two lines, so the true line of a row
- *   is its count minus the CRLFs seen inside fields so far.
- * - An async iterator over the parser drops rows it had already parsed when a later row fails, so
- *   the error would be reported before an earlier bad row. Rows are taken in `on_record` instead,
- *   which runs synchronously before the error, and backpressure is applied by not writing the next
- *   chunk until the consumer has caught up.
+ * How rows are taken from csv-parse, and why:
+ * - Rows are taken as the parser pushes them (its `push` is replaced on this one instance), not by
+ *   iterating the stream: a failing row destroys the stream, which drops rows already parsed but
+ *   not yet read, so a bad row 5 would be reported after a ragged row 9. (`on_record` would also
+ *   keep the order, but it builds an info object per row and halves throughput.) Backpressure is
+ *   applied by not writing the next chunk until the consumer has caught up.
+ * - Line numbers come from each row's `raw` text (its line breaks, and the empty lines skipped
+ *   before it), because csv-parse's own `lines` counter counts a CRLF inside quotes as two lines.
  */
 import { createReadStream } from 'node:fs';
-import { parse, type CsvError, type InfoRecord, type Options } from 'csv-parse';
+import { parse, type CsvError } from 'csv-parse';
 
 export interface CsvRow {
   /** 1-based line where the row starts. */
@@ -40,8 +41,7 @@ export async function* readCsvRows(
   const queue: CsvRow[] = [];
   let failure: unknown;
   let ended = false;
-  let lastEnd = 0; // true line on which the previous row ended
-  let crlfInFields = 0;
+  let consumed = 0; // lines taken up by the rows so far, including skipped empty lines
   let wake: (() => void) | undefined;
   const signal = () => {
     const w = wake;
@@ -50,29 +50,17 @@ export async function* readCsvRows(
   };
   const sleep = () => new Promise<void>((resolve) => (wake = resolve));
 
-  const options = {
-    bom: true,
-    delimiter: opts.delimiter,
-    skip_empty_lines: true,
-    raw: true,
-    on_record: (rec: { record: string[]; raw: string }, ctx: InfoRecord) => {
-      let inside = 0;
-      for (const field of rec.record) {
-        if (field.length > 0 && (field.includes('\n') || field.includes('\r'))) {
-          inside += countLineBreaks(field);
-          crlfInFields += field.split('\r\n').length - 1;
-        }
-      }
-      const end = ctx.lines - crlfInFields;
-      queue.push({ line: end - inside, fields: rec.record });
-      lastEnd = end;
-      return null;
-    },
+  const parser = parse({ bom: true, delimiter: opts.delimiter, skip_empty_lines: true, raw: true });
+  const endOfRows = parser.push.bind(parser);
+  parser.push = (chunk: { record: string[]; raw: string } | null) => {
+    if (chunk === null) return endOfRows(null);
+    queue.push({ line: consumed + 1 + leadingBlankLines(chunk.raw), fields: chunk.record });
+    consumed += countLineBreaks(chunk.raw);
+    return true;
   };
-  const parser = parse(options as unknown as Options);
   parser.resume();
   parser.on('error', (err: CsvError) => {
-    failure ??= new CsvSyntaxError(lastEnd + 1 + leadingBlankLines(err.raw), err.code, err.message);
+    failure ??= new CsvSyntaxError(consumed + 1 + leadingBlankLines(err.raw), err.code, err.message);
     signal();
   });
   parser.on('end', () => {
@@ -127,8 +115,15 @@ export async function* readCsvRows(
   }
 }
 
+/** Line breaks in `text`: CRLF, LF or a lone CR each count once. */
 function countLineBreaks(text: string): number {
-  return text.match(/\r\n|\r|\n/g)?.length ?? 0;
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) n += 1;
+    else if (c === 13 && text.charCodeAt(i + 1) !== 10) n += 1;
+  }
+  return n;
 }
 
 /** csv-parse's `raw` of a failing row starts with the empty lines skipped before it. */
