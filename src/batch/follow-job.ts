@@ -30,6 +30,8 @@ export interface FollowOptions {
   intervalSeconds: number;
   progress: ProgressLike;
   signal?: AbortSignal;
+  /** Poll at once (default), or first wait one interval (the caller has just polled). */
+  pollFirst?: boolean;
 }
 
 /** The live numbers for the progress display: an ended batch's counts are final. */
@@ -55,6 +57,7 @@ export async function waitWithProgress(options: FollowOptions): Promise<MessageB
   const batches = await waitUntilEnded(options.client, options.batchIds, {
     intervalSeconds: options.intervalSeconds,
     signal: options.signal,
+    pollFirst: options.pollFirst,
     onRetry: (err, attempt, delayMs) =>
       options.progress.warn(`polling failed (${describeError(err)}); retrying in ${formatDuration(delayMs / 1000)} (attempt ${attempt + 1})`),
     onPoll: (polled) => {

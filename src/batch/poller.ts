@@ -59,6 +59,8 @@ export interface WaitOptions {
   /** Default 60 (or the first interval, when that is longer). */
   maxIntervalSeconds?: number;
   signal?: AbortSignal;
+  /** Poll at once (default), or first wait one interval. */
+  pollFirst?: boolean;
   /** Called after every poll, with the batches as the API described them. */
   onPoll?: (batches: MessageBatch[]) => void;
   /** Told about each transient failure retried. */
@@ -77,6 +79,10 @@ export async function waitUntilEnded(client: Anthropic, ids: string[], options: 
     signal: options.signal,
     onRetry: options.onRetry,
   };
+  if (options.pollFirst === false) {
+    await sleep(intervalMs, options.signal);
+    intervalMs = Math.min(maxMs, intervalMs * 1.5);
+  }
   for (;;) {
     if (options.signal?.aborted) throw new StoppedError('interrupted', 'interrupted while waiting for the batches');
     let batches: MessageBatch[];

@@ -71,6 +71,7 @@ export async function poll(options: PollOptions, ctx: CommandContext): Promise<n
           intervalSeconds: options.interval ?? defaultIntervalSeconds(env),
           progress,
           signal: stop.signal,
+          pollFirst: false,
         });
       } catch (err) {
         if (err instanceof StoppedError && err.reason === 'interrupted') {
@@ -85,8 +86,10 @@ export async function poll(options: PollOptions, ctx: CommandContext): Promise<n
     }
 
     const output = options.output === undefined ? undefined : resolve(ctx.cwd, options.output);
-    // 'all': every line already in the file is final, so polling again writes nothing twice.
-    const { writer, existing } = await openResults(output, { keep: 'all', stdout: ctx.stdout });
+    // 'all': every line already in the file is final, so polling again writes nothing twice. A retry
+    // job is polled into its parent's output: there its fresh results replace the failed lines.
+    const keep = manifest?.selection === 'retry-failed' ? 'succeeded' : 'all';
+    const { writer, existing } = await openResults(output, { keep, stdout: ctx.stdout });
     let tally;
     try {
       tally = await downloadResults({

@@ -3,7 +3,7 @@
  * alone on stdout (so `id=$(claw-batch submit items.jsonl --batch-api)` works in cron). Progress
  * and the job's details go to stderr.
  */
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import type { CommandContext, InputFlags } from './context.js';
 import { createClient } from '../client.js';
 import { loadSettings, type Settings } from '../config.js';
@@ -39,7 +39,7 @@ export async function submit(options: SubmitOptions, ctx: CommandContext): Promi
   );
   const defaults = { model: settings.model, max_tokens: settings.maxTokens, system: settings.system };
   const prepared = await prepareInput(
-    { path: options.input, format: options.format, template: options.template, idField: options.idField, defaults },
+    { path: inputPath(options.input, ctx), format: options.format, template: options.template, idField: options.idField, defaults },
     ctx.stdin,
   );
   try {
@@ -72,6 +72,11 @@ export async function submit(options: SubmitOptions, ctx: CommandContext): Promi
   } finally {
     await prepared.dispose();
   }
+}
+
+/** The input path as given, resolved against the command's cwd when that is not the process's. */
+function inputPath(input: string, ctx: CommandContext): string {
+  return input === '-' || isAbsolute(input) || ctx.cwd === process.cwd() ? input : resolve(ctx.cwd, input);
 }
 
 async function send(
@@ -130,7 +135,7 @@ async function dryRun(prepared: PreparedInput, settings: Settings, limits: Chunk
 async function submitRetry(parentId: string, options: SubmitOptions, ctx: CommandContext, say: (line: string) => void): Promise<number> {
   const env = ctx.env;
   const parent = await loadManifest(env, parentId);
-  const path = options.input || parent.input.path;
+  const path = options.input ? inputPath(options.input, ctx) : parent.input.path;
   if (path === '-' && !options.input) {
     throw new UsageError(`job ${parent.id} read its input from stdin; pipe the same input again: \`claw-batch submit - --retry-failed ${parent.id}\``);
   }
