@@ -197,11 +197,13 @@ function parseJson(file: string, text: string): unknown {
 }
 
 function parseYaml(file: string, text: string): unknown {
-  const doc = parseDocument(text, { prettyErrors: false });
+  const doc = parseDocument(text);
   const first = doc.errors[0];
   if (first) {
+    // yaml's message is "<problem> at line L, column C:" followed by an excerpt; keep the problem.
     const line = first.linePos?.[0].line;
-    throw new ConfigError(file, undefined, `YAML syntax error${line ? ` at line ${line}` : ''}: ${first.message}`);
+    const problem = first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    throw new ConfigError(file, undefined, `YAML syntax error${line ? ` at line ${line}` : ''}: ${problem}`);
   }
   return doc.toJS();
 }
