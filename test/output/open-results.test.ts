@@ -143,6 +143,14 @@ describe('openResults', () => {
     expect(await readFile(path, 'utf8')).toBe('{"custom_id":"a","prompt":"hi"}\n');
   });
 
+  it('accepts result lines written by other tools, in any key order and spacing', async () => {
+    const path = join(dir, 'out.jsonl');
+    await writeFile(path, '{ "result": {"type": "succeeded", "message": {}}, "custom_id": "a" }\r\n' + jsonl([ok('b')]));
+    const { writer, existing } = await openResults(path, { keep: 'succeeded' });
+    await writer.close();
+    expect(Object.fromEntries(existing.byId)).toEqual({ a: 'succeeded', b: 'succeeded' });
+  });
+
   it('fresh truncates and starts over', async () => {
     const path = join(dir, 'out.jsonl');
     await writeFile(path, jsonl([ok('a'), ok('b')]) + 'garbage in the middle\n' + jsonl([ok('c')]));
