@@ -1,6 +1,6 @@
 /** Injected faults: 500, 529, dropped connections, slow answers, the spend cap; seeded draws. */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import Anthropic from '@anthropic-ai/sdk';
+import Anthropic, { APIError } from '@anthropic-ai/sdk';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { params, rejection, sdk } from './sim-client.js';
 
@@ -70,7 +70,7 @@ describe('faults', () => {
         type: 'error',
         error: { type: 'rate_limit_error', details: { error_code: 'enforced_spend_limit_reached' } },
       });
-      expect(err.headers.get('retry-after')).toBeNull();
+      expect(err.headers?.get('retry-after')).toBeNull();
     }
     expect(sim.counters()).toMatchObject({ succeeded: 2, rateLimited: 2 });
   });
@@ -84,7 +84,7 @@ describe('faults', () => {
         for (let i = 0; i < 24; i++) {
           out += await c.messages.create(params(`s${i}`)).then(
             () => '.',
-            (e: Anthropic.APIError) => String(e.status).charAt(2),
+            (e: APIError) => String(e.status).charAt(2),
           );
         }
         return out;

@@ -1,5 +1,5 @@
 /** Shared by the simulator tests: the real SDK pointed at a simulator, and small request makers. */
-import Anthropic from '@anthropic-ai/sdk';
+import Anthropic, { APIError } from '@anthropic-ai/sdk';
 import type { Simulator } from '../../src/simulator/index.js';
 
 export const MODEL = 'claude-haiku-4-5';
@@ -13,11 +13,11 @@ export function params(prompt: string, maxTokens = 64): Anthropic.MessageCreateP
 }
 
 /** Runs a promise to completion and returns the error it rejected with (or fails). */
-export async function rejection(p: Promise<unknown>): Promise<Anthropic.APIError> {
+export async function rejection(p: Promise<unknown>): Promise<APIError> {
   try {
     await p;
   } catch (err) {
-    return err as Anthropic.APIError;
+    return err as APIError;
   }
   throw new Error('expected the call to fail, but it succeeded');
 }

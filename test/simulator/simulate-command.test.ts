@@ -1,0 +1,70 @@
+/**
+ * `claw-batch simulate` as a user runs it (needs `npx tsc -p .` first, as `npm test` does):
+ * it says where it listens, serves the real SDK, and exits 0 on SIGINT.
+ */
+import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import Anthropic from '@anthropic-ai/sdk';
+import { PassThrough } from 'node:stream';
+import { simulate } from '../../src/commands/simulate.js';
+import { UsageError } from '../../src/errors.js';
+import { params } from './sim-client.js';
+
+const BIN = fileURLToPath(new URL('../../bin/claw-batch.js', import.meta.url));
+
+function spawnCli(args: string[]) {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  let stdout = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { child, exited, stderr: () => stderr, stdout: () => stdout };
+}
+
+describe('claw-batch simulate', () => {
+  it('serves until SIGINT, then exits 0', async () => {
+    const cli = spawnCli(['simulate', '--port', '0', '--rpm', '60']);
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no "listening" line; stderr: ${cli.stderr()}`)), 10_000);
+        cli.child.stderr.on('data', () => {
+          const m = /listening on (http:\/\/\S+)/.exec(cli.stderr());
+          if (m) {
+            clearTimeout(timer);
+            resolve(m[1]!);
+          }
+        });
+        cli.exited.then((code) => reject(new Error(`exited ${code} before listening; stderr: ${cli.stderr()}`)));
+      });
+      expect(cli.stderr()).toMatch(/60 requests\/min/);
+      expect(cli.stderr()).toContain(`ANTHROPIC_BASE_URL=${url}`);
+
+      const client = new Anthropic({ apiKey: 'sim', baseURL: url, maxRetries: 0 });
+      const reply = await client.messages.create(params('hello from the CLI test'));
+      expect(reply.content[0]).toMatchObject({ type: 'text', text: expect.stringContaining('hello from the CLI test') });
+    } finally {
+      cli.child.kill('SIGINT');
+    }
+    expect(await cli.exited).toBe(0);
+    expect(cli.stdout()).toBe('');
+    expect(cli.stderr()).toMatch(/stopped \(SIGINT\): 1 messages requests, 1 succeeded/);
+  });
+
+  it('refuses a port in use with a one-line usage error', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    const ctx = { stdout: new PassThrough(), stderr: new PassThrough(), stdin: new PassThrough(), env: {}, cwd: process.cwd() };
+    try {
+      const failure = simulate({ port }, ctx).catch((err: unknown) => err);
+      const err = (await failure) as UsageError;
+      expect(err).toBeInstanceOf(UsageError);
+      expect(err.message).toBe(`port ${port} is in use; pick another with --port`);
+    } finally {
+      blocker.close();
+    }
+  });
+});
