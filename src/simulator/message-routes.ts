@@ -14,7 +14,9 @@ import type { SimulatorState } from './state.js';
 /** The real API's request size limit for the Messages endpoint. */
 const MESSAGE_MAX_BYTES = 32 * 1024 * 1024;
 
-const sleep = (ms: number) => (ms > 0 ? new Promise<void>((resolve) => setTimeout(resolve, ms)) : Promise.resolve());
+// Unref'd: an open socket keeps the process alive anyway, and after close() a pending latency
+// timer must not hold `claw-batch simulate` (or a test worker) open.
+const sleep = (ms: number) => (ms > 0 ? new Promise<void>((resolve) => setTimeout(resolve, ms).unref()) : Promise.resolve());
 
 function spendCapError(headers: Record<string, string>): ApiError {
   return new ApiError(
