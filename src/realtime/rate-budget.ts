@@ -22,7 +22,11 @@ export interface RateBudgetOptions {
   given: RateLimits;
   /** When set, a single wait for capacity longer than this stops the run (`queue_overflow: fail`). */
   maxWaitMs?: number;
-  /** Bucket capacity in seconds of limit. Default 1: the API enforces limits over about a second. */
+  /**
+   * Bucket capacity in seconds of limit. Default 0.75: the API's bucket holds about a second's
+   * worth, but a request reaches it some milliseconds after we count it, and while the API's bucket
+   * sits full that refill is lost to the cap. A quarter second of slack covers that delay.
+   */
   capacitySeconds?: number;
   /** After a 429 the pace returns to the full limit over this long. Default 20 s. */
   recoveryMs?: number;
@@ -34,6 +38,7 @@ const DIMENSIONS: Dimension[] = ['requests', 'inputTokens', 'outputTokens'];
 const GIVEN_KEY: Record<Dimension, keyof RateLimits> = { requests: 'rpm', inputTokens: 'itpm', outputTokens: 'otpm' };
 /** Lowest pace after repeated 429s, as a fraction of the limit. */
 const MIN_PACE = 0.25;
+const DEFAULT_CAPACITY_SECONDS = 0.75;
 const STEP_DOWN = 0.7;
 
 export class RateBudget {
@@ -153,9 +158,10 @@ export class RateBudget {
       this.learned[d] = r.limit;
       const given = this.options.given[GIVEN_KEY[d]];
       const limit = given ? Math.min(given, r.limit) : r.limit;
-      const fresh = this.buckets[d] === undefined;
       this.setBase(d, limit);
-      if ((fresh || !this.headersSeen) && r.remaining !== undefined) this.buckets[d]!.clampTo(r.remaining, now);
+      // What the API says remains can only lower our view: requests still on their way to it are
+      // already counted here but not there.
+      if (r.remaining !== undefined) this.buckets[d]!.clampTo(r.remaining, now);
     }
     if (any) this.headersSeen = true;
   }
@@ -197,7 +203,7 @@ export class RateBudget {
     const effective = limit * this.pace;
     const bucket = this.buckets[d];
     if (bucket) bucket.setLimit(effective, this.now());
-    else this.buckets[d] = new TokenBucket(effective, { capacitySeconds: this.options.capacitySeconds, now: this.now() });
+    else this.buckets[d] = new TokenBucket(effective, { capacitySeconds: this.options.capacitySeconds ?? DEFAULT_CAPACITY_SECONDS, now: this.now() });
   }
 
   private applyPace(now: number): void {

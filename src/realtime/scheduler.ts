@@ -5,6 +5,7 @@
  * unwritten, so rerunning the same command picks them up.
  */
 import type Anthropic from '@anthropic-ai/sdk';
+import { setMaxListeners } from 'node:events';
 import PQueue from 'p-queue';
 import { StoppedError } from '../errors.js';
 import type { ResultWriter } from '../output/index.js';
@@ -72,17 +73,16 @@ export async function runRealtime(run: RealtimeRun): Promise<RealtimeOutcome> {
   const stats = emptyStats(run.total, budget.limits());
   const rates = new LiveRates();
 
-  // Until the API has answered once, one request at a time: the limits are not confirmed yet and
-  // the API punishes sharp ramps. With no limit known even then, concurrency grows per success.
-  const queue = new PQueue({
-    concurrency: 1,
-    // With a known request limit, space request starts evenly instead of bursting a second's worth.
-    ...(settings.rpm ? requestSpacing(settings.rpm) : {}),
-  });
-  let rampUp = false;
+  // Until the API has answered once, one request at a time: the limits are not confirmed yet.
+  // p-queue holds the line (concurrency, retries in front); the RateBudget alone paces starts. A
+  // p-queue interval cap counts starts per window and drifts with timer lateness, while the
+  // budget's buckets refill by elapsed time, exactly as the API's do.
+  const queue = new PQueue({ concurrency: 1 });
   let firstAnswer = false;
 
   const stop = new AbortController();
+  // Every waiting reservation and backoff listens for the stop: more than Node's default of 10.
+  setMaxListeners(0, stop.signal);
   let stopped: StoppedError | undefined;
   const onUserAbort = () => requestStop(new StoppedError('interrupted', 'interrupted; in-flight requests were allowed to finish'));
   if (run.signal.aborted) onUserAbort();
@@ -117,17 +117,16 @@ export async function runRealtime(run: RealtimeRun): Promise<RealtimeOutcome> {
     run.onProgress?.(stats);
   };
 
+  // Concurrency after the first answer: start at a few and add one per success, so a cold start
+  // does not open every connection at once (requests queued behind new connections reach the API
+  // in a clump, and the API punishes sharp ramps).
+  const RAMP_START = 4;
   const afterAnswer = (ok: boolean) => {
     if (!firstAnswer) {
       firstAnswer = true;
-      if (budget.hasLimits) queue.concurrency = settings.concurrency;
-      else rampUp = true;
-    } else if (ok && rampUp && queue.concurrency < settings.concurrency) {
+      queue.concurrency = Math.min(settings.concurrency, RAMP_START);
+    } else if (ok && queue.concurrency < settings.concurrency) {
       queue.concurrency += 1;
-    }
-    if (rampUp && budget.hasLimits) {
-      rampUp = false;
-      queue.concurrency = settings.concurrency;
     }
   };
 
@@ -189,7 +188,7 @@ export async function runRealtime(run: RealtimeRun): Promise<RealtimeOutcome> {
         stats.rateLimited += 1;
         budget.refund(cost, { request: true });
         budget.onRateLimited(action.retryAfterMs, action.headers);
-        if (rampUp) queue.concurrency = Math.max(1, Math.floor(queue.concurrency / 2));
+        if (!budget.hasLimits) queue.concurrency = Math.max(1, Math.floor(queue.concurrency / 2));
         if (rateLimited + 1 >= MAX_RATE_LIMITED_ATTEMPTS) {
           finishErrored(item, 'rate_limit_error', `still rate limited after ${rateLimited + 1} attempts`);
           return itemFinished();
@@ -268,14 +267,4 @@ export async function runRealtime(run: RealtimeRun): Promise<RealtimeOutcome> {
 function abortPromise(signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
-}
-
-/**
- * p-queue's strict (sliding-window) interval cap, sized so about ten windows fit in a second:
- * request starts are spread evenly at the limit instead of a second's worth at once, and the
- * window is rounded up so the spacing is never faster than the limit.
- */
-export function requestSpacing(rpm: number): { interval: number; intervalCap: number; strict: true } {
-  const intervalCap = Math.max(1, Math.round(rpm / 600));
-  return { interval: Math.ceil((intervalCap * 60_000) / rpm), intervalCap, strict: true };
 }

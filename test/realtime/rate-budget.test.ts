@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { RateBudget } from '../../src/realtime/rate-budget.js';
+import { TokenBucket } from '../../src/realtime/token-bucket.js';
+
+const cost = (inputTokens = 0, outputTokens = 0) => ({ requests: 1, inputTokens, outputTokens });
+
+describe('TokenBucket', () => {
+  it('refills continuously at limit/60 per second up to one second of the limit', () => {
+    const b = new TokenBucket(600, { now: 0 });
+    expect(b.available(0)).toBe(10);
+    b.take(10, 0);
+    expect(b.available(0)).toBe(0);
+    expect(b.available(500)).toBeCloseTo(5);
+    expect(b.available(5000)).toBe(10);
+  });
+
+  it('says how long until an amount fits, and lets a cost larger than the capacity through when full', () => {
+    const b = new TokenBucket(60, { now: 0 });
+    b.take(1, 0);
+    expect(b.waitMs(1, 0)).toBe(1000);
+    const big = new TokenBucket(6000, { now: 0 }); // capacity 100
+    expect(big.waitMs(500, 0)).toBe(0);
+    big.take(500, 0);
+    expect(big.available(0)).toBe(-400);
+    expect(big.waitMs(1, 0)).toBe(4010);
+  });
+});
+
+describe('RateBudget', () => {
+  it('reserves, then refunds what usage shows was unused', async () => {
+    const now = 0;
+    const budget = new RateBudget({ given: { otpm: 600 }, capacitySeconds: 1, now: () => now });
+    // capacity 10 output tokens: a max_tokens of 10 takes all of it
+    expect(await budget.reserve(cost(0, 10))).toBe(true);
+    budget.settle(cost(0, 10), { outputTokens: 2 });
+    // the 8 unused came back: a reservation of 8 fits at once, and then nothing more does
+    expect(await budget.reserve(cost(0, 8))).toBe(true);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    expect(await budget.reserve(cost(0, 1), controller.signal)).toBe(false);
+  });
+
+  it('adopts the lower limit the API reports, and never a higher one than given', () => {
+    const budget = new RateBudget({ given: { rpm: 4800 } });
+    budget.observe({ requests: { limit: 1200, remaining: 19 } });
+    expect(budget.limits().rpm).toBe(1200);
+    budget.observe({ requests: { limit: 9000, remaining: 100 } });
+    expect(budget.limits().rpm).toBe(4800);
+    expect(budget.learnedLimits().rpm).toBe(9000);
+  });
+
+  it('learns limits it was not given', () => {
+    const budget = new RateBudget({ given: {} });
+    expect(budget.hasLimits).toBe(false);
+    budget.observe({ inputTokens: { limit: 40_000, remaining: 500 } });
+    expect(budget.hasLimits).toBe(true);
+    expect(budget.limits().itpm).toBe(40_000);
+  });
+
+  it('pauses every reservation for retry-after after a 429', async () => {
+    let now = 1_000_000;
+    const budget = new RateBudget({ given: { rpm: 6000 }, now: () => now });
+    budget.onRateLimited(3000, {});
+    expect(budget.pausedFor()).toBe(3000);
+    const controller = new AbortController();
+    const pending = budget.reserve(cost(), controller.signal);
+    let settled = false;
+    void pending.then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(settled).toBe(false);
+    now += 3000;
+    expect(await pending).toBe(true);
+  });
+
+  it('stops when a wait would exceed queue_timeout_ms under queue_overflow fail', async () => {
+    const budget = new RateBudget({ given: { rpm: 60 }, maxWaitMs: 100 });
+    await budget.reserve(cost());
+    await expect(budget.reserve(cost())).rejects.toThrow(/queue_timeout_ms/);
+  });
+
+  it('steps the pace down after a 429 and recovers it afterwards', () => {
+    let now = 0;
+    const budget = new RateBudget({ given: { rpm: 600 }, recoveryMs: 10_000, now: () => now });
+    budget.onRateLimited(1000, {});
+    // the limit in force stays the account's; the bucket refills slower for a while
+    expect(budget.limits().rpm).toBe(600);
+    now = 1000 + 10_000;
+    return budget.reserve(cost()).then((ok) => expect(ok).toBe(true));
+  });
+});
