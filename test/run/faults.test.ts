@@ -67,16 +67,16 @@ describe('run under injected faults', () => {
 describe('run after a crash', () => {
   it('SIGKILL mid-run, then the same command: every item exactly once, at most 2 x concurrency sent twice', async () => {
     dir = tempDir();
-    sim.setOptions({ rpm: 600 });
+    sim.setOptions({ rpm: 1200 });
     sim.resetCounters();
-    const N = 120;
+    const N = 100;
     const concurrency = 4;
     const input = writeItems(dir, N);
     const out = join(dir, 'out.jsonl');
-    const args = ['run', input, '-o', out, '--concurrency', String(concurrency), '--rpm', '600', ...MODEL];
+    const args = ['run', input, '-o', out, '--concurrency', String(concurrency), '--rpm', '1200', ...MODEL];
     const first = await runCli(args, {
       env: env(),
-      onSpawn: (child) => setTimeout(() => child.kill('SIGKILL'), 4000),
+      onSpawn: (child) => setTimeout(() => child.kill('SIGKILL'), 3000),
     });
     expect(first.signal).toBe('SIGKILL');
     const partial = readResults(out).length;
@@ -112,9 +112,9 @@ describe('run after a crash', () => {
 
   it('Ctrl-C takes no new items, lets in-flight ones finish, exits 3; rerunning resumes', async () => {
     dir = tempDir();
-    sim.setOptions({ rpm: 300, latencyMs: 50 });
+    sim.setOptions({ rpm: 600, latencyMs: 50 });
     sim.resetCounters();
-    const N = 80;
+    const N = 60;
     const input = writeItems(dir, N);
     const out = join(dir, 'out.jsonl');
     const args = ['run', input, '-o', out, '--concurrency', '4', ...MODEL];

@@ -104,13 +104,13 @@ describe('run with limits it has to learn', () => {
     sim.setOptions({ rpm: 6000, itpm, otpm: undefined, burstSeconds: 1 });
     sim.resetCounters();
     const long = (i: number) => `Summarize report ${i}: ${'the quarterly numbers were flat again. '.repeat(50)}`;
-    const input = writeItems(dir, 60, long);
+    const input = writeItems(dir, 40, long);
     const out = join(dir, 'out.jsonl');
     const r = await runCli(['run', input, '-o', out, '--concurrency', '8', '--model', 'claude-haiku-4-5', '--max-tokens', '64', '--realtime'], {
       env: env(),
     });
     expect(r.code).toBe(0);
-    expectEveryItemOnceWithItsOwnAnswer(out, 60, long);
+    expectEveryItemOnceWithItsOwnAnswer(out, 40, long);
     const c = sim.counters();
     expect(c.rateLimited / c.requests).toBeLessThanOrEqual(0.01);
     const ideal = (c.inputTokens / itpm) * 60_000;
