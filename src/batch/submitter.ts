@@ -8,7 +8,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import { APIError } from '@anthropic-ai/sdk';
 import { StoppedError, UsageError } from '../errors.js';
 import type { Item } from '../types.js';
-import { chunkItems, type Chunk } from './chunking.js';
+import { chunkBody, chunkItems, type Chunk } from './chunking.js';
 import { saveBatchIds, saveManifest, type JobManifest } from './manifest.js';
 import { asStop, describeError, sleep } from './transient.js';
 
@@ -32,9 +32,15 @@ export interface SubmitJobOptions {
  * `claw-batch list` before the rerun.
  */
 async function createBatch(client: Anthropic, chunk: Chunk, signal?: AbortSignal): Promise<Anthropic.Messages.MessageBatch> {
+  // The body goes as the JSON text the chunk already holds. `messages.batches.create` would want
+  // the parsed requests, several times the memory; this is the same POST through the same client.
+  const body = chunkBody(chunk);
   for (let attempt = 1; ; attempt++) {
     try {
-      return await client.messages.batches.create({ requests: chunk.requests });
+      return await client.post<Anthropic.Messages.MessageBatch>('/v1/messages/batches', {
+        body,
+        headers: { 'content-type': 'application/json' },
+      });
     } catch (err) {
       const stop = asStop(err);
       if (stop) throw stop;
@@ -55,6 +61,29 @@ export async function submitJob(options: SubmitJobOptions): Promise<JobManifest>
   let items = 0;
 
   for await (const chunk of chunkItems(options.items, manifest.chunkLimits, options.include)) {
+    try {
+      await submitChunk(chunk);
+    } finally {
+      // The loop variable keeps this chunk alive while the next one is built: let its requests go.
+      chunk.requests.length = 0;
+      chunk.ids.length = 0;
+    }
+  }
+
+  if (manifest.batches.length > chunks) {
+    throw new UsageError(
+      `job ${manifest.id} has ${manifest.batches.length} batches but the input now makes ${chunks}; cancel it with \`claw-batch cancel ${manifest.id}\` and submit again with --force`,
+    );
+  }
+  manifest.items = items;
+  manifest.excluded = manifest.input.count - items;
+  if (chunks > 0) {
+    manifest.state = 'processing';
+    await saveManifest(env, manifest);
+  }
+  return manifest;
+
+  async function submitChunk(chunk: Chunk): Promise<void> {
     chunks++;
     items += chunk.requests.length;
     const existing = manifest.batches.find((b) => b.index === chunk.index);
@@ -65,7 +94,7 @@ export async function submitJob(options: SubmitJobOptions): Promise<JobManifest>
         );
       }
       info(`batch ${chunk.index + 1}: ${existing.id} already created (${existing.count} requests); not sent again`);
-      continue;
+      return;
     }
     if (signal?.aborted) {
       throw new StoppedError('interrupted', `interrupted while submitting job ${manifest.id}: ${manifest.batches.length} batches created; rerun the same command to finish submitting`);
@@ -85,7 +114,7 @@ export async function submitJob(options: SubmitJobOptions): Promise<JobManifest>
         { cause: err },
       );
     }
-    await saveBatchIds(env, manifest.id, chunk.index, chunk.requests.map((r) => r.custom_id));
+    await saveBatchIds(env, manifest.id, chunk.index, chunk.ids);
     manifest.batches.push({
       id: batch.id,
       index: chunk.index,
@@ -102,17 +131,4 @@ export async function submitJob(options: SubmitJobOptions): Promise<JobManifest>
     await saveManifest(env, manifest);
     info(`batch ${chunk.index + 1}: created ${batch.id} (${chunk.requests.length} requests, ${(chunk.bytes / 1e6).toFixed(1)} MB)`);
   }
-
-  if (manifest.batches.length > chunks) {
-    throw new UsageError(
-      `job ${manifest.id} has ${manifest.batches.length} batches but the input now makes ${chunks}; cancel it with \`claw-batch cancel ${manifest.id}\` and submit again with --force`,
-    );
-  }
-  manifest.items = items;
-  manifest.excluded = manifest.input.count - items;
-  if (chunks > 0) {
-    manifest.state = 'processing';
-    await saveManifest(env, manifest);
-  }
-  return manifest;
 }
