@@ -14,8 +14,10 @@ export function isTransient(err: unknown): boolean {
     const s = err.status ?? 0;
     return s === 408 || s === 409 || s === 429 || s >= 500;
   }
-  // A body cut off mid-stream surfaces as undici's TypeError('terminated') or a socket error.
-  return err instanceof TypeError || (err instanceof Error && /ECONNRESET|EPIPE|terminated|socket/i.test(err.message));
+  // A body cut off mid-stream surfaces as undici's TypeError('terminated'), or a socket error.
+  if (!(err instanceof Error)) return false;
+  const code = (err as NodeJS.ErrnoException).code ?? (err.cause as NodeJS.ErrnoException | undefined)?.code;
+  return /^(terminated|fetch failed)$/.test(err.message) || /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|UND_ERR_\w+)$/.test(code ?? '');
 }
 
 /** 401/403, or a 429 because the spend limit is reached: retrying cannot help. */
@@ -24,8 +26,7 @@ export function asStop(err: unknown): StoppedError | undefined {
   if (err.status === 401 || err.status === 403) {
     return new StoppedError('auth', `the API rejected the credentials (${err.status}); check ANTHROPIC_API_KEY`, { cause: err });
   }
-  const body = err.error as { error?: { details?: { error_code?: string } } } | undefined;
-  if (err.status === 429 && (err.errorCode === 'enforced_spend_limit_reached' || body?.error?.details?.error_code === 'enforced_spend_limit_reached')) {
+  if (err.status === 429 && err.errorCode === 'enforced_spend_limit_reached') {
     return new StoppedError('spend-limit', 'the account reached its spend limit; raise it in the Console, then rerun', { cause: err });
   }
   return undefined;
