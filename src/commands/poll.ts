@@ -102,7 +102,8 @@ export async function poll(options: PollOptions, ctx: CommandContext): Promise<n
     } finally {
       await writer.close();
     }
-    if (manifest && !target.only) {
+    // A job whose submit stopped midway stays `submitting`, so rerunning that submit still finishes it.
+    if (manifest && !target.only && manifest.state !== 'submitting') {
       manifest.state = 'written';
       manifest.resultsWrittenTo = output ?? 'stdout';
       await saveManifest(env, manifest);
