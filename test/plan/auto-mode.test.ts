@@ -1,0 +1,36 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sandbox, writeItems, type Sandbox } from '../batch/helpers.js';
+
+describe('run --mode auto prints its choice', () => {
+  let sb: Sandbox;
+  beforeAll(async () => {
+    sb = await sandbox({});
+    writeItems(sb.file('small.jsonl'), 20);
+    writeItems(sb.file('big.jsonl'), 3000);
+  });
+  afterAll(() => sb.close());
+
+  it('20 items: real-time', async () => {
+    const r = await sb.cli(['run', 'small.jsonl', '--dry-run']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/plan: real-time requests/);
+    expect(r.stderr).toMatch(/small job/);
+  });
+
+  it('3,000 items at --rpm 50: the Batches API, with time and cost each way', async () => {
+    const r = await sb.cli(['run', 'big.jsonl', '--rpm', '50', '--dry-run']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/plan: Message Batches API/);
+    expect(r.stderr).toMatch(/real-time ≈ 1 h; Batches API typically ≤ 1 h/);
+    expect(r.stderr).toMatch(/real-time ≤ \$[\d.]+, Batches API ≤ \$[\d.]+ \(50% off\)/);
+  });
+
+  it('the same 3,000 with --urgent --dry-run: real-time, and nothing is sent', async () => {
+    const r = await sb.cli(['run', 'big.jsonl', '--rpm', '50', '--urgent', '--dry-run']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/plan: real-time requests/);
+    expect(r.stdout).toBe('');
+    const c = sb.sim.counters();
+    expect(c.requests + c.batchCreateCalls).toBe(0);
+  });
+});
