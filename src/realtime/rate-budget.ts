@@ -159,9 +159,7 @@ export class RateBudget {
       const given = this.options.given[GIVEN_KEY[d]];
       const limit = given ? Math.min(given, r.limit) : r.limit;
       this.setBase(d, limit);
-      // What the API says remains can only lower our view: requests still on their way to it are
-      // already counted here but not there.
-      if (r.remaining !== undefined) this.buckets[d]!.clampTo(r.remaining, now);
+      this.clampToReading(d, r, now);
     }
     if (any) this.headersSeen = true;
   }
@@ -170,16 +168,26 @@ export class RateBudget {
   onRateLimited(retryAfterMs: number | undefined, headers: RateLimitHeaders): void {
     const now = this.now();
     this.observe(headers);
-    const readings = { requests: headers.requests, inputTokens: headers.inputTokens, outputTokens: headers.outputTokens };
-    for (const d of DIMENSIONS) {
-      const remaining = readings[d]?.remaining;
-      if (remaining !== undefined) this.buckets[d]?.clampTo(remaining, now);
-    }
     this.pausedUntil = Math.max(this.pausedUntil, now + (retryAfterMs ?? 1000));
     this.pace = Math.max(MIN_PACE, this.pace * STEP_DOWN);
     this.paceLow = this.pace;
     this.paceLowAt = now;
     this.applyPace(now);
+  }
+
+  /**
+   * What the API says remains can only lower our view: requests still on their way to it are
+   * already counted here but not there. `remaining` stops at 0, so when it is 0 the reset time
+   * tells how deep in debt the API's bucket is (a request costing more than the bucket holds).
+   */
+  private clampToReading(d: Dimension, r: LimitReading, now: number): void {
+    const bucket = this.buckets[d];
+    if (!bucket || r.remaining === undefined) return;
+    let level = r.remaining;
+    if (r.remaining <= 0 && r.resetAt !== undefined && r.resetAt > now) {
+      level = bucket.capacity - bucket.refillIn(r.resetAt - now);
+    }
+    bucket.clampTo(level, now);
   }
 
   /** Whether a 429 pause is in force. */
@@ -203,7 +211,13 @@ export class RateBudget {
     const effective = limit * this.pace;
     const bucket = this.buckets[d];
     if (bucket) bucket.setLimit(effective, this.now());
-    else this.buckets[d] = new TokenBucket(effective, { capacitySeconds: this.options.capacitySeconds ?? DEFAULT_CAPACITY_SECONDS, now: this.now() });
+    else {
+      const capacitySeconds = this.options.capacitySeconds ?? DEFAULT_CAPACITY_SECONDS;
+      // A cost over the whole bucket is let through when the bucket is full, as the API does; it
+      // waits the same quarter second of slack past full, for the trip there.
+      const largeCostSlackSeconds = 1 - DEFAULT_CAPACITY_SECONDS;
+      this.buckets[d] = new TokenBucket(effective, { capacitySeconds, largeCostSlackSeconds, now: this.now() });
+    }
   }
 
   private applyPace(now: number): void {

@@ -58,6 +58,9 @@ export interface RealtimeOutcome {
   learned: { rpm?: number; itpm?: number; otpm?: number };
 }
 
+/** `queue_overflow: fail` without `queue_timeout_ms`: a wait for capacity over a minute stops the run. */
+export const DEFAULT_QUEUE_TIMEOUT_MS = 60_000;
+
 /** A 429 is pacing, not failure; but an item refused this often means something else is wrong. */
 const MAX_RATE_LIMITED_ATTEMPTS = 50;
 
@@ -67,7 +70,7 @@ export async function runRealtime(run: RealtimeRun): Promise<RealtimeOutcome> {
   const given = { rpm: settings.rpm, itpm: settings.itpm, otpm: settings.otpm };
   const budget = new RateBudget({
     given,
-    maxWaitMs: settings.queueOverflow === 'fail' ? (settings.queueTimeoutMs ?? 0) : undefined,
+    maxWaitMs: settings.queueOverflow === 'fail' ? (settings.queueTimeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS) : undefined,
   });
   const estimator = new TokenEstimator();
   const stats = emptyStats(run.total, budget.limits());

@@ -2,20 +2,32 @@
  * One rate limit as the API enforces it: a bucket refilled continuously at limit/60 per second,
  * holding at most `capacitySeconds` worth of the limit. A 60-second sliding window would let a
  * whole minute's budget out at once; the bucket is what the server actually counts.
+ *
+ * A cost larger than the whole capacity (one request under a 50 RPM limit is more than a second's
+ * worth) is let through once the bucket is full, as the API does, and the bucket goes into debt.
+ * Our bucket and the API's then owe the same, so they are full again at the same moment; such a
+ * cost also waits `largeCostSlackSeconds` past full, for requests still on their way to the API.
  */
 export class TokenBucket {
   /** Per minute. */
   private limit: number;
-  private capacitySeconds: number;
-  private level: number;
+  private readonly capacitySeconds: number;
+  private readonly largeCostSlackSeconds: number;
+  /** The level without the cap: how far past full it is tells how long it has been full. */
+  private uncapped: number;
   private updatedAt: number;
 
-  constructor(limitPerMinute: number, options: { capacitySeconds?: number; now?: number; level?: number } = {}) {
+  constructor(
+    limitPerMinute: number,
+    options: { capacitySeconds?: number; largeCostSlackSeconds?: number; now?: number; level?: number } = {},
+  ) {
     if (!(limitPerMinute > 0)) throw new RangeError(`Expected \`limitPerMinute\` > 0, got \`${limitPerMinute}\``);
     this.limit = limitPerMinute;
     this.capacitySeconds = options.capacitySeconds ?? 1;
+    this.largeCostSlackSeconds = options.largeCostSlackSeconds ?? 0;
     this.updatedAt = options.now ?? Date.now();
-    this.level = options.level ?? this.capacity;
+    // A new bucket counts as having been full for a while: even a large cost may go at once.
+    this.uncapped = options.level ?? this.capacity + (this.limit / 60) * this.largeCostSlackSeconds;
   }
 
   get limitPerMinute(): number {
@@ -30,51 +42,54 @@ export class TokenBucket {
     return this.limit / 60_000;
   }
 
-  /** Tokens available now (may be negative after a correction charged more than was there). */
+  /** Tokens available now (negative while in debt). */
   available(now = Date.now()): number {
     this.refill(now);
-    return this.level;
+    return Math.min(this.capacity, this.uncapped);
   }
 
-  /**
-   * How long until `amount` can be taken. A cost larger than the whole capacity is allowed once
-   * the bucket is full (the server does the same), so it can never wait forever.
-   */
+  /** How long until `amount` can be taken. */
   waitMs(amount: number, now = Date.now()): number {
     this.refill(now);
-    const need = Math.min(amount, this.capacity);
-    if (this.level >= need) return 0;
-    return Math.ceil((need - this.level) / this.ratePerMs);
+    const need = amount <= this.capacity ? amount : this.capacity + (this.limit / 60) * this.largeCostSlackSeconds;
+    const have = amount <= this.capacity ? Math.min(this.capacity, this.uncapped) : this.uncapped;
+    if (have >= need) return 0;
+    return Math.ceil((need - have) / this.ratePerMs);
   }
 
   take(amount: number, now = Date.now()): void {
     this.refill(now);
-    this.level -= amount;
+    this.uncapped = Math.min(this.capacity, this.uncapped) - amount;
   }
 
   /** Gives back tokens that were reserved but not used (never above capacity). */
   give(amount: number, now = Date.now()): void {
     this.refill(now);
-    this.level = Math.min(this.capacity, this.level + amount);
+    this.uncapped = Math.min(this.capacity, Math.min(this.capacity, this.uncapped) + amount);
   }
 
-  /** A new limit (learned from the API); the level keeps its fraction of capacity at most. */
+  /** A new limit (learned from the API, or the pace stepping down or back up). */
   setLimit(limitPerMinute: number, now = Date.now()): void {
     if (!(limitPerMinute > 0) || limitPerMinute === this.limit) return;
     this.refill(now);
     this.limit = limitPerMinute;
-    this.level = Math.min(this.level, this.capacity);
+    this.uncapped = Math.min(this.uncapped, this.capacity);
   }
 
-  /** Lowers the level to what the server says remains (never raises it: our view is the stricter). */
-  clampTo(remaining: number, now = Date.now()): void {
+  /** Lowers the level to `level` if it is below ours (never raises it: our view is the stricter). */
+  clampTo(level: number, now = Date.now()): void {
     this.refill(now);
-    if (remaining < this.level) this.level = remaining;
+    if (level < Math.min(this.capacity, this.uncapped)) this.uncapped = level;
+  }
+
+  /** Tokens the bucket gains in `ms`. */
+  refillIn(ms: number): number {
+    return ms * this.ratePerMs;
   }
 
   private refill(now: number): void {
     if (now > this.updatedAt) {
-      this.level = Math.min(this.capacity, this.level + (now - this.updatedAt) * this.ratePerMs);
+      this.uncapped += (now - this.updatedAt) * this.ratePerMs;
       this.updatedAt = now;
     }
   }

@@ -73,7 +73,7 @@ describe('RateBudget', () => {
   });
 
   it('stops when a wait would exceed queue_timeout_ms under queue_overflow fail', async () => {
-    const budget = new RateBudget({ given: { rpm: 60 }, maxWaitMs: 100 });
+    const budget = new RateBudget({ given: { rpm: 60 }, capacitySeconds: 1, maxWaitMs: 100 });
     await budget.reserve(cost());
     await expect(budget.reserve(cost())).rejects.toThrow(/queue_timeout_ms/);
   });
@@ -86,5 +86,30 @@ describe('RateBudget', () => {
     expect(budget.limits().rpm).toBe(600);
     now = 1000 + 10_000;
     return budget.reserve(cost()).then((ok) => expect(ok).toBe(true));
+  });
+});
+
+describe('costs larger than the bucket', () => {
+  it('under 50 RPM (less than one request a second) waits until the API’s bucket is full again', async () => {
+    let now = 0;
+    const budget = new RateBudget({ given: { rpm: 50 }, now: () => now });
+    expect(await budget.reserve(cost())).toBe(true);
+    // the API's one-second bucket holds 0.83 requests: the next fits 1.2 s later, and we keep slack
+    const controller = new AbortController();
+    const next = budget.reserve(cost(), controller.signal);
+    now = 1200;
+    setTimeout(() => controller.abort(), 300);
+    expect(await next).toBe(false);
+    now = 1600;
+    expect(await budget.reserve(cost())).toBe(true);
+  });
+
+  it('reads the API’s debt from the reset time when remaining is 0', () => {
+    const now = 10_000;
+    const budget = new RateBudget({ given: {}, now: () => now });
+    // 6 RPM: one request every 10 s; the API says its bucket is full again in 9 s
+    budget.observe({ requests: { limit: 6, remaining: 0, resetAt: now + 9000 } });
+    const b = (budget as unknown as { buckets: { requests: import('../../src/realtime/token-bucket.js').TokenBucket } }).buckets.requests;
+    expect(b.waitMs(1, now)).toBeGreaterThanOrEqual(9000);
   });
 });

@@ -144,3 +144,23 @@ describe('a bad item among good ones', () => {
     expect(sim.counters().status404).toBe(1);
   });
 });
+
+describe('queue_overflow: fail', () => {
+  it('stops cleanly (exit 3) when a wait for capacity would exceed queue_timeout_ms; what finished is kept', async () => {
+    dir = tempDir();
+    sim.setOptions({ rpm: 6 });
+    sim.resetCounters();
+    const input = writeItems(dir, 5);
+    const out = join(dir, 'out.jsonl');
+    const config = join(dir, 'claw-batch.config.yaml');
+    writeFileSync(config, 'providers:\n  anthropic:\n    rate_limit:\n      queue_overflow: fail\n      queue_timeout_ms: 2000\n');
+    const r = await runCli(['run', input, '-o', out, '--config', config, ...MODEL], { env: env() });
+    sim.setOptions({ rpm: undefined });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/queue_timeout_ms/);
+    const done = readResults(out);
+    expect(done.length).toBeGreaterThanOrEqual(1);
+    expect(done.length).toBeLessThan(5);
+    expect(sim.counters().rateLimited).toBe(0);
+  });
+});
