@@ -30,7 +30,7 @@ export interface Settings {
   maxAttempts: number;
   /** While the rate limit holds items back: `wait` (default) as long as it takes, or `fail` past `queueTimeoutMs`. */
   queueOverflow: 'wait' | 'fail';
-  /** With `queueOverflow: 'fail'`: the longest single wait for capacity. Default undefined. */
+  /** With `queueOverflow: 'fail'`: the longest single wait for capacity. Default 60 s (the scheduler's). */
   queueTimeoutMs?: number;
   /** Default `auto`. */
   mode: 'auto' | 'realtime' | 'batch';

@@ -7,6 +7,7 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { setMaxListeners } from 'node:events';
 import PQueue from 'p-queue';
+import type { Settings } from '../config.js';
 import { StoppedError } from '../errors.js';
 import type { ResultWriter } from '../output/index.js';
 import { erroredResult, type Item } from '../types.js';
@@ -18,19 +19,11 @@ import { parseRateLimitHeaders } from './rate-limit-headers.js';
 import { backoffMs, classifyFailure } from './retry-policy.js';
 import { TokenEstimator } from './token-estimator.js';
 
-export interface SchedulerSettings {
-  rpm?: number;
-  itpm?: number;
-  otpm?: number;
-  /** Requests in flight at most. */
-  concurrency: number;
-  /** A worker slot pauses this long after each of its requests. */
-  delayMs: number;
-  /** Attempts per item for 5xx, 529, timeouts and dropped connections. */
-  maxAttempts: number;
-  queueOverflow: 'wait' | 'fail';
-  queueTimeoutMs?: number;
-}
+/** The settings the scheduler uses (src/config.ts documents each and its default). */
+export type SchedulerSettings = Pick<
+  Settings,
+  'rpm' | 'itpm' | 'otpm' | 'concurrency' | 'delayMs' | 'maxAttempts' | 'queueOverflow' | 'queueTimeoutMs'
+>;
 
 export interface RealtimeRun {
   client: Anthropic;

@@ -2,29 +2,13 @@
  * Bad input fails before anything is sent; a rejected key or a spend cap stops the run cleanly;
  * a bad item errors alone; the key never shows up anywhere.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startSimulator, type Simulator } from '../../src/simulator/index.js';
-import { readResults, removeDir, runCli, tempDir, writeItems } from '../helpers/cli.js';
+import { useSimulator } from '../helpers/simulator.js';
+import { readResults, runCli, writeItems } from '../helpers/cli.js';
 
-let sim: Simulator;
-let dir: string;
-
-beforeAll(async () => {
-  sim = await startSimulator();
-});
-afterAll(async () => {
-  await sim.close();
-});
-afterEach(() => {
-  sim.setOptions({ rejectKeys: [], spendLimitAfter: undefined });
-  if (dir) removeDir(dir);
-});
-
-function env(key = 'test-key') {
-  return { ANTHROPIC_BASE_URL: sim.url, ANTHROPIC_API_KEY: key, CLAW_BATCH_STATE_DIR: join(dir, 'state') };
-}
+const fx = useSimulator({}, { rejectKeys: [], spendLimitAfter: undefined, rpm: undefined });
 
 const MODEL = ['--model', 'claude-haiku-4-5', '--max-tokens', '32', '--realtime'];
 
@@ -49,76 +33,76 @@ describe('bad input: exit 2 naming the line, nothing sent', () => {
   ];
   for (const [what, name, content, message] of cases) {
     it(`rejects ${what}`, async () => {
-      dir = tempDir();
-      sim.resetCounters();
+      const dir = fx.newDir();
+      fx.sim.resetCounters();
       const input = join(dir, name);
       writeFileSync(input, content);
       const extra = name.endsWith('.csv') ? ['--template', 'Summarize: {{text}}', '--id-field', 'id'] : [];
-      const r = await runCli(['run', input, ...extra, ...MODEL], { env: env() });
+      const r = await runCli(['run', input, ...extra, ...MODEL], { env: fx.env() });
       expect(r.code).toBe(2);
       const errLines = r.stderr.trim().split('\n');
       expect(errLines).toHaveLength(1);
       expect(r.stderr).toMatch(message);
       expect(r.stdout).toBe('');
-      expect(sim.counters().requests).toBe(0);
+      expect(fx.sim.counters().requests).toBe(0);
     });
   }
 
   it('fails on bad line 90,000 before sending the first request', async () => {
-    dir = tempDir();
-    sim.resetCounters();
+    const dir = fx.newDir();
+    fx.sim.resetCounters();
     const input = writeItems(dir, 90_000);
     const { appendFileSync } = await import('node:fs');
     appendFileSync(input, '{"custom_id": "broken"\n');
-    const r = await runCli(['run', input, ...MODEL], { env: env() });
+    const r = await runCli(['run', input, ...MODEL], { env: fx.env() });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/items\.jsonl:90001:/);
-    expect(sim.counters().requests).toBe(0);
+    expect(fx.sim.counters().requests).toBe(0);
   });
 
   it('says so when no API key is set, before sending anything', async () => {
-    dir = tempDir();
-    sim.resetCounters();
+    const dir = fx.newDir();
+    fx.sim.resetCounters();
     const input = writeItems(dir, 3);
-    const r = await runCli(['run', input, ...MODEL], { env: { ANTHROPIC_BASE_URL: sim.url, CLAW_BATCH_STATE_DIR: join(dir, 'state') } });
+    const r = await runCli(['run', input, ...MODEL], { env: { ANTHROPIC_BASE_URL: fx.sim.url, CLAW_BATCH_STATE_DIR: join(dir, 'state') } });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/ANTHROPIC_API_KEY/);
-    expect(sim.counters().requests).toBe(0);
+    expect(fx.sim.counters().requests).toBe(0);
   });
 });
 
 describe('the API refuses to go on', () => {
   it('a rejected API key: exit 3 after at most a few requests, and the key appears in no output, log or file', async () => {
-    dir = tempDir();
+    const dir = fx.newDir();
     const key = 'sk-ant-api03-SECRETSECRETSECRET-do-not-print';
-    sim.setOptions({ rejectKeys: [key] });
-    sim.resetCounters();
+    fx.sim.setOptions({ rejectKeys: [key] });
+    fx.sim.resetCounters();
     const input = writeItems(dir, 50);
     const out = join(dir, 'out.jsonl');
-    const r = await runCli(['run', input, '-o', out, '--concurrency', '8', ...MODEL], { env: { ...env(key), CLAW_BATCH_DEBUG: '1' } });
+    const r = await runCli(['run', input, '-o', out, '--concurrency', '8', ...MODEL], { env: { ...fx.env(key), CLAW_BATCH_DEBUG: '1' } });
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/API key/i);
-    expect(sim.counters().requests).toBeLessThanOrEqual(3);
+    expect(fx.sim.counters().requests).toBeLessThanOrEqual(3);
     expect(r.stdout + r.stderr).not.toContain('SECRETSECRET');
     for (const f of allFilesUnder(dir)) expect(readFileSync(f, 'utf8')).not.toContain('SECRETSECRET');
   });
 
   it('a spend limit: exit 3, what finished is kept, rerun resumes', async () => {
-    dir = tempDir();
-    sim.setOptions({ spendLimitAfter: 10 });
-    sim.resetCounters();
+    const dir = fx.newDir();
+    fx.sim.setOptions({ spendLimitAfter: 10 });
+    fx.sim.resetCounters();
     const input = writeItems(dir, 30);
     const out = join(dir, 'out.jsonl');
     const args = ['run', input, '-o', out, '--concurrency', '2', ...MODEL];
-    const r = await runCli(args, { env: env() });
+    const r = await runCli(args, { env: fx.env() });
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/spend limit/i);
     const done = readResults(out);
     expect(done.length).toBe(10);
     expect(done.every((l) => l.result.type === 'succeeded')).toBe(true);
 
-    sim.setOptions({ spendLimitAfter: undefined });
-    const again = await runCli(args, { env: env() });
+    fx.sim.setOptions({ spendLimitAfter: undefined });
+    const again = await runCli(args, { env: fx.env() });
     expect(again.code).toBe(0);
     expect(readResults(out)).toHaveLength(30);
   });
@@ -126,14 +110,14 @@ describe('the API refuses to go on', () => {
 
 describe('a bad item among good ones', () => {
   it('an unknown model on one item: that item errors without a retry, the rest succeed, exit 1', async () => {
-    dir = tempDir();
-    sim.resetCounters();
+    const dir = fx.newDir();
+    fx.sim.resetCounters();
     const input = join(dir, 'items.jsonl');
     const lines = [];
     for (let i = 1; i <= 10; i++) lines.push(JSON.stringify({ custom_id: `t-${i}`, prompt: `hello ${i}`, ...(i === 4 ? { model: 'gpt-unknown' } : {}) }));
     writeFileSync(input, `${lines.join('\n')}\n`);
     const out = join(dir, 'out.jsonl');
-    const r = await runCli(['run', input, '-o', out, ...MODEL], { env: env() });
+    const r = await runCli(['run', input, '-o', out, ...MODEL], { env: fx.env() });
     expect(r.code).toBe(1);
     const results = readResults(out);
     expect(results).toHaveLength(10);
@@ -141,26 +125,26 @@ describe('a bad item among good ones', () => {
     expect(bad.result.type).toBe('errored');
     expect(bad.result.error?.error.type).toBe('not_found_error');
     expect(results.filter((l) => l.result.type === 'succeeded')).toHaveLength(9);
-    expect(sim.counters().status404).toBe(1);
+    expect(fx.sim.counters().status404).toBe(1);
   });
 });
 
 describe('queue_overflow: fail', () => {
   it('stops cleanly (exit 3) when a wait for capacity would exceed queue_timeout_ms; what finished is kept', async () => {
-    dir = tempDir();
-    sim.setOptions({ rpm: 6 });
-    sim.resetCounters();
+    const dir = fx.newDir();
+    fx.sim.setOptions({ rpm: 6 });
+    fx.sim.resetCounters();
     const input = writeItems(dir, 5);
     const out = join(dir, 'out.jsonl');
     const config = join(dir, 'claw-batch.config.yaml');
     writeFileSync(config, 'providers:\n  anthropic:\n    rate_limit:\n      queue_overflow: fail\n      queue_timeout_ms: 2000\n');
-    const r = await runCli(['run', input, '-o', out, '--config', config, ...MODEL], { env: env() });
-    sim.setOptions({ rpm: undefined });
+    const r = await runCli(['run', input, '-o', out, '--config', config, ...MODEL], { env: fx.env() });
+    fx.sim.setOptions({ rpm: undefined });
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/queue_timeout_ms/);
     const done = readResults(out);
     expect(done.length).toBeGreaterThanOrEqual(1);
     expect(done.length).toBeLessThan(5);
-    expect(sim.counters().rateLimited).toBe(0);
+    expect(fx.sim.counters().rateLimited).toBe(0);
   });
 });

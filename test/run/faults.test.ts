@@ -2,46 +2,30 @@
  * Faults at run time lose nothing: every item ends as exactly one result line, or is picked up by
  * rerunning the same command.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { startSimulator, type Simulator } from '../../src/simulator/index.js';
-import { countById, readResults, removeDir, runCli, tempDir, writeItems } from '../helpers/cli.js';
+import { useSimulator } from '../helpers/simulator.js';
+import { countById, readResults, runCli, writeItems } from '../helpers/cli.js';
 
-let sim: Simulator;
-let dir: string;
-
-beforeAll(async () => {
-  sim = await startSimulator();
-});
-afterAll(async () => {
-  await sim.close();
-});
-afterEach(() => {
-  sim.setOptions({ rate500: 0, rate529: 0, dropRate: 0, rpm: undefined, latencyMs: 0, jitterMs: 0 });
-  if (dir) removeDir(dir);
-});
-
-function env() {
-  return { ANTHROPIC_BASE_URL: sim.url, ANTHROPIC_API_KEY: 'test-key', CLAW_BATCH_STATE_DIR: join(dir, 'state') };
-}
+const fx = useSimulator({}, { rate500: 0, rate529: 0, dropRate: 0, rpm: undefined, latencyMs: 0, jitterMs: 0 });
 
 const MODEL = ['--model', 'claude-haiku-4-5', '--max-tokens', '32', '--realtime'];
 
 describe('run under injected faults', () => {
   it('retries 5% 500s, 5% 529s and 2% dropped connections: every item succeeds, exactly once', async () => {
-    dir = tempDir();
-    sim.setOptions({ rate500: 0.05, rate529: 0.05, dropRate: 0.02, seed: 7 });
-    sim.resetCounters();
+    const dir = fx.newDir();
+    fx.sim.setOptions({ rate500: 0.05, rate529: 0.05, dropRate: 0.02, seed: 7 });
+    fx.sim.resetCounters();
     const input = writeItems(dir, 300);
     const out = join(dir, 'out.jsonl');
-    const r = await runCli(['run', input, '-o', out, '--concurrency', '16', ...MODEL, '--json'], { env: env() });
+    const r = await runCli(['run', input, '-o', out, '--concurrency', '16', ...MODEL, '--json'], { env: fx.env() });
     expect(r.code).toBe(0);
     const lines = readResults(out);
     const counts = countById(lines);
     expect(counts.size).toBe(300);
     expect([...counts.values()].every((c) => c === 1)).toBe(true);
     expect(lines.every((l) => l.result.type === 'succeeded')).toBe(true);
-    const c = sim.counters();
+    const c = fx.sim.counters();
     // The faults really happened, and were retried.
     expect(c.status500 + c.status529 + c.dropped).toBeGreaterThan(10);
     const summary = JSON.parse(r.stderr.trim().split('\n').pop()!) as { retried: number; succeeded: number };
@@ -50,32 +34,32 @@ describe('run under injected faults', () => {
   });
 
   it('gives up on an item after --max-attempts and writes it as errored (exit 1)', async () => {
-    dir = tempDir();
-    sim.setOptions({ rate529: 1 });
-    sim.resetCounters();
+    const dir = fx.newDir();
+    fx.sim.setOptions({ rate529: 1 });
+    fx.sim.resetCounters();
     const input = writeItems(dir, 2);
     const out = join(dir, 'out.jsonl');
-    const r = await runCli(['run', input, '-o', out, '--max-attempts', '2', ...MODEL], { env: env() });
+    const r = await runCli(['run', input, '-o', out, '--max-attempts', '2', ...MODEL], { env: fx.env() });
     expect(r.code).toBe(1);
     const lines = readResults(out);
     expect(lines).toHaveLength(2);
     expect(lines.every((l) => l.result.type === 'errored' && l.result.error?.error.type === 'overloaded_error')).toBe(true);
-    expect(sim.counters().status529).toBe(4);
+    expect(fx.sim.counters().status529).toBe(4);
   });
 });
 
 describe('run after a crash', () => {
   it('SIGKILL mid-run, then the same command: every item exactly once, at most 2 x concurrency sent twice', async () => {
-    dir = tempDir();
-    sim.setOptions({ rpm: 1200 });
-    sim.resetCounters();
+    const dir = fx.newDir();
+    fx.sim.setOptions({ rpm: 1200 });
+    fx.sim.resetCounters();
     const N = 100;
     const concurrency = 4;
     const input = writeItems(dir, N);
     const out = join(dir, 'out.jsonl');
     const args = ['run', input, '-o', out, '--concurrency', String(concurrency), '--rpm', '1200', ...MODEL];
     const first = await runCli(args, {
-      env: env(),
+      env: fx.env(),
       onSpawn: (child) => setTimeout(() => child.kill('SIGKILL'), 3000),
     });
     expect(first.signal).toBe('SIGKILL');
@@ -83,27 +67,27 @@ describe('run after a crash', () => {
     expect(partial).toBeGreaterThan(0);
     expect(partial).toBeLessThan(N);
 
-    const second = await runCli(args, { env: env() });
+    const second = await runCli(args, { env: fx.env() });
     expect(second.code).toBe(0);
     const counts = countById(readResults(out));
     expect(counts.size).toBe(N);
     expect([...counts.values()].every((c) => c === 1)).toBe(true);
-    const twice = Object.values(sim.counters().successesByPrompt).filter((n) => n > 1).length;
+    const twice = Object.values(fx.sim.counters().successesByPrompt).filter((n) => n > 1).length;
     expect(twice).toBeLessThanOrEqual(2 * concurrency);
   });
 
   it('repairs a torn last line and resumes', async () => {
-    dir = tempDir();
-    sim.resetCounters();
+    const dir = fx.newDir();
+    fx.sim.resetCounters();
     const input = writeItems(dir, 20);
     const out = join(dir, 'out.jsonl');
     const args = ['run', input, '-o', out, ...MODEL];
-    expect((await runCli(args, { env: env() })).code).toBe(0);
+    expect((await runCli(args, { env: fx.env() })).code).toBe(0);
     const { readFileSync, writeFileSync } = await import('node:fs');
     const text = readFileSync(out, 'utf8');
     const kept = text.split('\n').slice(0, 10).join('\n');
     writeFileSync(out, `${kept}\n{"custom_id":"t-99","res`);
-    const r = await runCli(args, { env: env() });
+    const r = await runCli(args, { env: fx.env() });
     expect(r.code).toBe(0);
     const counts = countById(readResults(out));
     expect(counts.size).toBe(20);
@@ -111,27 +95,27 @@ describe('run after a crash', () => {
   });
 
   it('Ctrl-C takes no new items, lets in-flight ones finish, exits 3; rerunning resumes', async () => {
-    dir = tempDir();
-    sim.setOptions({ rpm: 600, latencyMs: 50 });
-    sim.resetCounters();
+    const dir = fx.newDir();
+    fx.sim.setOptions({ rpm: 600, latencyMs: 50 });
+    fx.sim.resetCounters();
     const N = 60;
     const input = writeItems(dir, N);
     const out = join(dir, 'out.jsonl');
     const args = ['run', input, '-o', out, '--concurrency', '4', ...MODEL];
-    const first = await runCli(args, { env: env(), onSpawn: (child) => setTimeout(() => child.kill('SIGINT'), 2500) });
+    const first = await runCli(args, { env: fx.env(), onSpawn: (child) => setTimeout(() => child.kill('SIGINT'), 2500) });
     expect(first.code).toBe(3);
     expect(first.stderr).toMatch(/rerun/i);
     const partial = readResults(out);
     expect(partial.length).toBeGreaterThan(0);
     expect(partial.length).toBeLessThan(N);
     // Nothing that was answered is missing from the file.
-    expect(sim.counters().succeeded).toBe(partial.length);
+    expect(fx.sim.counters().succeeded).toBe(partial.length);
 
-    const second = await runCli(args, { env: env() });
+    const second = await runCli(args, { env: fx.env() });
     expect(second.code).toBe(0);
     const counts = countById(readResults(out));
     expect(counts.size).toBe(N);
     expect([...counts.values()].every((c) => c === 1)).toBe(true);
-    expect(sim.counters().succeeded).toBe(N);
+    expect(fx.sim.counters().succeeded).toBe(N);
   });
 });
