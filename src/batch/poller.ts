@@ -6,7 +6,8 @@ import type Anthropic from '@anthropic-ai/sdk';
 import { NotFoundError } from '@anthropic-ai/sdk';
 import { StoppedError, UsageError } from '../errors.js';
 import type { JobManifest } from './manifest.js';
-import { sleep, withRetry, type RetryOptions } from './transient.js';
+import { sleep } from '../sleep.js';
+import { withRetry, type RetryOptions } from './transient.js';
 
 export type MessageBatch = Anthropic.Messages.MessageBatch;
 export type RequestCounts = Anthropic.Messages.MessageBatchRequestCounts;

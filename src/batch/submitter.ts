@@ -10,7 +10,8 @@ import { StoppedError, UsageError } from '../errors.js';
 import type { Item } from '../types.js';
 import { chunkBody, chunkItems, type Chunk } from './chunking.js';
 import { saveBatchIds, saveManifest, type JobManifest } from './manifest.js';
-import { asStop, describeError, sleep } from './transient.js';
+import { sleep } from '../sleep.js';
+import { asStop, describeError } from './transient.js';
 
 export interface SubmitJobOptions {
   client: Anthropic;

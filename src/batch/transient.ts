@@ -3,55 +3,21 @@
  * downloading can wait out a 429, a 5xx, a 529 or a dropped connection: those are retried with
  * jittered exponential backoff (a 429's `retry-after` honoured). A rejected key stops at once.
  */
-import { APIConnectionError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
+import { APIError } from '@anthropic-ai/sdk';
+import { backoffMs, classifyFailure, retryAfterMs } from '../api-failure.js';
+import { sleep } from '../sleep.js';
 import { StoppedError } from '../errors.js';
 
 /** Worth trying again: rate limited, overloaded, a server error, a timeout, a dropped connection. */
 export function isTransient(err: unknown): boolean {
-  if (err instanceof APIUserAbortError) return false;
-  if (err instanceof APIConnectionError) return true;
-  if (err instanceof APIError) {
-    const s = err.status ?? 0;
-    return s === 408 || s === 409 || s === 429 || s >= 500;
-  }
-  // A body cut off mid-stream surfaces as undici's TypeError('terminated'), or a socket error.
-  if (!(err instanceof Error)) return false;
-  const code = (err as NodeJS.ErrnoException).code ?? (err.cause as NodeJS.ErrnoException | undefined)?.code;
-  return /^(terminated|fetch failed)$/.test(err.message) || /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|UND_ERR_\w+)$/.test(code ?? '');
+  const kind = classifyFailure(err).kind;
+  return kind === 'transient' || kind === 'rate-limited';
 }
 
 /** 401/403, or a 429 because the spend limit is reached: retrying cannot help. */
 export function asStop(err: unknown): StoppedError | undefined {
-  if (!(err instanceof APIError)) return undefined;
-  if (err.status === 401 || err.status === 403) {
-    return new StoppedError('auth', `the API rejected the credentials (${err.status}); check ANTHROPIC_API_KEY`, { cause: err });
-  }
-  if (err.status === 429 && err.errorCode === 'enforced_spend_limit_reached') {
-    return new StoppedError('spend-limit', 'the account reached its spend limit; raise it in the Console, then rerun', { cause: err });
-  }
-  return undefined;
-}
-
-function retryAfterMs(err: unknown): number | undefined {
-  if (!(err instanceof APIError) || !err.headers) return undefined;
-  const ms = Number(err.headers.get('retry-after-ms'));
-  if (Number.isFinite(ms) && ms > 0) return ms;
-  const s = Number(err.headers.get('retry-after'));
-  return Number.isFinite(s) && s > 0 ? s * 1000 : undefined;
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts (the caller checks `signal.aborted`). */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
+  const action = classifyFailure(err);
+  return action.kind === 'stop' ? new StoppedError(action.reason, action.message, { cause: err }) : undefined;
 }
 
 export interface RetryOptions {
@@ -78,8 +44,8 @@ export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions =
       const stop = asStop(err);
       if (stop) throw stop;
       if (!isTransient(err) || attempt >= maxAttempts || options.signal?.aborted) throw err;
-      const backoff = Math.min(maxMs, baseMs * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
-      const delay = Math.max(retryAfterMs(err) ?? 0, backoff);
+      const backoff = backoffMs(attempt, { baseMs, maxMs });
+      const delay = Math.max((err instanceof APIError ? retryAfterMs(err.headers) : undefined) ?? 0, backoff);
       options.onRetry?.(err, attempt, delay);
       await sleep(delay, options.signal);
       if (options.signal?.aborted) throw err;

@@ -7,7 +7,7 @@
  */
 import { StoppedError } from '../errors.js';
 import type { RateLimits } from '../ui/stats.js';
-import { sleep } from './abortable-sleep.js';
+import { sleep } from '../sleep.js';
 import type { LimitReading, RateLimitHeaders } from './rate-limit-headers.js';
 import { TokenBucket } from './token-bucket.js';
 

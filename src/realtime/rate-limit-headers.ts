@@ -1,6 +1,6 @@
 /**
  * Reads the API's rate-limit headers: `anthropic-ratelimit-{requests,input-tokens,output-tokens}-
- * {limit,remaining,reset}`, and `retry-after` / `retry-after-ms` on a 429.
+ * {limit,remaining,reset}`. (`retry-after` is read in src/api-failure.ts.)
  */
 export interface LimitReading {
   limit: number;
@@ -15,7 +15,7 @@ export interface RateLimitHeaders {
   outputTokens?: LimitReading;
 }
 
-type HeaderSource = { get(name: string): string | null } | undefined | null;
+export type HeaderSource = { get(name: string): string | null } | undefined | null;
 
 function reading(headers: NonNullable<HeaderSource>, name: string): LimitReading | undefined {
   const limit = Number(headers.get(`anthropic-ratelimit-${name}-limit`));
@@ -38,17 +38,4 @@ export function parseRateLimitHeaders(headers: HeaderSource): RateLimitHeaders {
     inputTokens: reading(headers, 'input-tokens'),
     outputTokens: reading(headers, 'output-tokens'),
   };
-}
-
-/** The wait a 429 asks for, in ms: `retry-after-ms` if present, else `retry-after` seconds or HTTP date. */
-export function retryAfterMs(headers: HeaderSource, now = Date.now()): number | undefined {
-  if (!headers) return undefined;
-  const ms = Number(headers.get('retry-after-ms'));
-  if (headers.get('retry-after-ms') !== null && Number.isFinite(ms) && ms >= 0) return ms;
-  const raw = headers.get('retry-after');
-  if (raw === null) return undefined;
-  const seconds = Number(raw);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(raw);
-  return Number.isFinite(date) ? Math.max(0, date - now) : undefined;
 }

@@ -12,11 +12,11 @@ import { StoppedError } from '../errors.js';
 import type { ResultWriter } from '../output/index.js';
 import { erroredResult, type Item } from '../types.js';
 import { emptyStats, type RunStats } from '../ui/stats.js';
-import { sleep } from './abortable-sleep.js';
+import { sleep } from '../sleep.js';
 import { LiveRates } from './live-rates.js';
 import { RateBudget, type Cost } from './rate-budget.js';
 import { parseRateLimitHeaders } from './rate-limit-headers.js';
-import { backoffMs, classifyFailure } from './retry-policy.js';
+import { backoffMs, classifyFailure } from '../api-failure.js';
 import { TokenEstimator } from './token-estimator.js';
 
 /** The settings the scheduler uses (src/config.ts documents each and its default). */
@@ -183,7 +183,7 @@ export async function runRealtime(run: RealtimeRun): Promise<RealtimeOutcome> {
       case 'rate-limited': {
         stats.rateLimited += 1;
         budget.refund(cost, { request: true });
-        budget.onRateLimited(action.retryAfterMs, action.headers);
+        budget.onRateLimited(action.retryAfterMs, parseRateLimitHeaders(action.headers));
         if (!budget.hasLimits) queue.concurrency = Math.max(1, Math.floor(queue.concurrency / 2));
         if (rateLimited + 1 >= MAX_RATE_LIMITED_ATTEMPTS) {
           finishErrored(item, 'rate_limit_error', `still rate limited after ${rateLimited + 1} attempts`);
@@ -203,7 +203,7 @@ export async function runRealtime(run: RealtimeRun): Promise<RealtimeOutcome> {
           return itemFinished();
         }
         progress();
-        const wait = Math.max(backoffMs(attempt, random), action.retryAfterMs ?? 0);
+        const wait = Math.max(backoffMs(attempt, { random }), action.retryAfterMs ?? 0);
         void sleep(wait, stop.signal).then((slept) => {
           if (slept) enqueue(item, chars, attempt + 1, rateLimited, true);
           else itemFinished();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { APIConnectionError, APIError } from '@anthropic-ai/sdk';
-import { backoffMs, classifyFailure } from '../../src/realtime/retry-policy.js';
+import { backoffMs, classifyFailure } from '../src/api-failure.js';
 
 function apiError(status: number, body: object, headers: Record<string, string> = {}) {
   return APIError.generate(status, { type: 'error', error: body }, undefined, new Headers(headers));
@@ -35,9 +35,9 @@ describe('classifyFailure', () => {
 
 describe('backoffMs', () => {
   it('grows exponentially with jitter and is capped at 30 s', () => {
-    expect(backoffMs(1, () => 0)).toBe(250);
-    expect(backoffMs(1, () => 0.999)).toBeLessThanOrEqual(500);
-    expect(backoffMs(3, () => 0)).toBe(1000);
-    expect(backoffMs(20, () => 0.999)).toBeLessThanOrEqual(30_000);
+    expect(backoffMs(1, { random: () => 0 })).toBe(250);
+    expect(backoffMs(1, { random: () => 0.999 })).toBeLessThanOrEqual(500);
+    expect(backoffMs(3, { random: () => 0 })).toBe(1000);
+    expect(backoffMs(20, { random: () => 0.999 })).toBeLessThanOrEqual(30_000);
   });
 });
