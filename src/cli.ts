@@ -2,6 +2,7 @@
  * commander wiring only: flags -> typed options -> a command function. Numeric flags are parsed
  * here (each failure names the flag and value); everything else happens in src/commands/.
  */
+import { createRequire } from 'node:module';
 import { Command, Option } from 'commander';
 import type { CommandContext, InputFlags } from './commands/context.js';
 import { run } from './commands/run.js';
@@ -21,6 +22,7 @@ import {
 } from './options.js';
 
 type Raw = Record<string, string | boolean | undefined>;
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 function addInputFlags(cmd: Command): Command {
@@ -67,7 +69,7 @@ export function buildProgram(ctx: CommandContext, onResult: (code: number) => vo
     .description(
       "Run many Claude requests from a file at the account's rate limit and no faster, or through the Message Batches API for half the price.",
     )
-    .version(process.env.npm_package_version ?? '0.1.0', '-V, --version')
+    .version(version, '-V, --version')
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
