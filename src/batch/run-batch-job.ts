@@ -6,6 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { createClient } from '../client.js';
+import { onStopSignals } from '../stop-signal.js';
 import type { CommandContext } from '../commands/context.js';
 import type { Settings } from '../config.js';
 import { ExitCode, StoppedError } from '../errors.js';
@@ -18,7 +19,6 @@ import { downloadResults, failedCount, waitWithProgress } from './follow-job.js'
 import { batchesToRead, findRunJob, newManifest } from './jobs.js';
 import { saveManifest } from './manifest.js';
 import { defaultIntervalSeconds } from './poller.js';
-import { stopOnSignals } from './stop-signal.js';
 import { submitJob } from './submitter.js';
 
 export interface BatchJobRun {
@@ -41,7 +41,7 @@ export async function runBatchJob(run: BatchJobRun): Promise<number> {
   const output = run.output === undefined ? undefined : resolve(ctx.cwd, run.output);
   const client = createClient({}, env);
   const progress = createProgress({ stderr: ctx.stderr, env, quiet: run.quiet, label: 'batch' });
-  const stop = stopOnSignals((sig) => progress.warn(`${sig}: no longer waiting; the batches keep running on the API`));
+  const stop = onStopSignals(ctx.stderr, (sig) => progress.warn(`${sig}: no longer waiting; the batches keep running on the API`));
   const { writer, existing } = await openResults(output, { fresh: run.fresh, keep: 'succeeded', stdout: ctx.stdout });
   const startedAt = Date.now();
   try {

@@ -13,7 +13,7 @@ import { downloadResults, failedCount, formatTally, waitWithProgress } from '../
 import { batchesToRead } from '../batch/jobs.js';
 import { saveManifest } from '../batch/manifest.js';
 import { allEnded, defaultIntervalSeconds, formatBatchLine, recordStatus, retrieveBatches, totalCounts } from '../batch/poller.js';
-import { stopOnSignals } from '../batch/stop-signal.js';
+import { onStopSignals } from '../stop-signal.js';
 import { resolveTarget } from '../batch/target.js';
 import { describeError } from '../batch/transient.js';
 
@@ -60,7 +60,7 @@ export async function poll(options: PollOptions, ctx: CommandContext): Promise<n
         if (options.json) ctx.stderr.write(`${JSON.stringify(statusObject(target.label, batches, 'processing'))}\n`);
         throw new StillProcessingError(`${target.label}: ${ended} of ${batches.length} batches ended; still processing; poll again later`);
       }
-      const stop = stopOnSignals((sig) => progress.warn(`${sig}: no longer waiting; the batches keep running on the API`));
+      const stop = onStopSignals(ctx.stderr, (sig) => progress.warn(`${sig}: no longer waiting; the batches keep running on the API`));
       try {
         batches = await waitWithProgress({
           client,

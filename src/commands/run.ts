@@ -3,7 +3,6 @@
  * forced mode), then process every item to the end and write one result line per item.
  */
 import type { CommandContext, InputFlags } from './context.js';
-import { onInterrupt } from './interrupt.js';
 import { createClient } from '../client.js';
 import { loadSettings, type Settings } from '../config.js';
 import { ExitCode } from '../errors.js';
@@ -14,6 +13,7 @@ import { runBatchJob } from '../batch/run-batch-job.js';
 import { readLearnedLimits, saveLearnedLimits } from '../realtime/learned-limits.js';
 import { runRealtime } from '../realtime/scheduler.js';
 import { stateDir } from '../state-dir.js';
+import { onStopSignals } from '../stop-signal.js';
 import { createProgress, formatSummary, summaryObject, useColor } from '../ui/index.js';
 import type { RateLimits } from '../ui/stats.js';
 
@@ -125,7 +125,9 @@ async function runRealtimeMode(prepared: PreparedInput, settings: Settings, opti
     progress.info(`resuming: ${existing.byId.size} item(s) already succeeded in ${options.output}; retrying the rest`);
   }
   if (existing.repairedTornLine) progress.warn(`repaired a partial last line in ${options.output} (left by an interrupted run)`);
-  const interrupt = onInterrupt(ctx);
+  const interrupt = onStopSignals(ctx.stderr, (sig) =>
+    progress.warn(`${sig}: finishing in-flight requests, taking no new items (Ctrl-C again to exit at once)`),
+  );
   const startedAt = Date.now();
   try {
     const outcome = await runRealtime({

@@ -14,7 +14,7 @@ import { chunkItems, chunkLimitsFromEnv, type ChunkLimits } from '../batch/chunk
 import { failedIdsOf, findActiveJob, findActiveRetry, findIncompleteSubmit, newManifest, requireEnded } from '../batch/jobs.js';
 import { loadManifest, saveManifest, type JobManifest } from '../batch/manifest.js';
 import { recordStatus, retrieveBatches } from '../batch/poller.js';
-import { stopOnSignals } from '../batch/stop-signal.js';
+import { onStopSignals } from '../stop-signal.js';
 import { submitJob } from '../batch/submitter.js';
 
 export interface SubmitOptions extends InputFlags {
@@ -88,7 +88,7 @@ async function send(
   say: (line: string) => void,
 ): Promise<number> {
   const client = createClient({}, ctx.env);
-  const stop = stopOnSignals((sig) => ctx.stderr.write(`claw-batch: ${sig}: stopping after the batch being created\n`));
+  const stop = onStopSignals(ctx.stderr, (sig) => ctx.stderr.write(`claw-batch: ${sig}: stopping after the batch being created\n`));
   try {
     await submitJob({ client, env: ctx.env, manifest, items: prepared.items(), include, info: say, signal: stop.signal });
   } finally {

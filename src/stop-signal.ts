@@ -1,0 +1,34 @@
+/**
+ * Ctrl-C / SIGTERM. The first signal asks the command to stop taking new work (in-flight requests
+ * finish and are written; a batch wait ends while the batches keep running on the API); the
+ * command then exits 3 and a rerun resumes. A second signal exits at once: results are appended as
+ * whole lines and manifests are written atomically, so even that loses nothing already written.
+ */
+import { ExitCode } from './errors.js';
+
+export interface StopSignal {
+  signal: AbortSignal;
+  dispose(): void;
+}
+
+/** `onFirst` is told which signal arrived, to say what happens now. */
+export function onStopSignals(stderr: NodeJS.WritableStream, onFirst: (signal: NodeJS.Signals) => void): StopSignal {
+  const controller = new AbortController();
+  const handler = (sig: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      stderr.write(`claw-batch: ${sig} again: exiting now; rerun the same command to resume\n`);
+      process.exit(ExitCode.stopped);
+    }
+    onFirst(sig);
+    controller.abort();
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return {
+    signal: controller.signal,
+    dispose() {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+  };
+}
