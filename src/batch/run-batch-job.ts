@@ -142,7 +142,7 @@ export async function runBatchJob(run: BatchJobRun): Promise<number> {
     if (run.json) {
       ctx.stderr.write(`${JSON.stringify({ mode: 'batch', job: jobId ?? null, ...summaryObject(stats, { wallMs }) })}\n`);
     } else if (!run.quiet) {
-      ctx.stderr.write(`${formatSummary(stats, { wallMs, color: useColor(ctx.stderr, env) })}\n`);
+      ctx.stderr.write(`${formatSummary(stats, { wallMs, color: useColor(ctx.stderr, env), batch: true })}\n`);
     }
     return code;
   }

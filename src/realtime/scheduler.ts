@@ -239,6 +239,7 @@ export async function runRealtime(run: RealtimeRun): Promise<RealtimeOutcome> {
       if (stop.signal.aborted) break;
       if (run.isDone(item.custom_id)) {
         stats.skipped += 1;
+        stats.succeeded += 1;
         stats.done += 1;
         continue;
       }

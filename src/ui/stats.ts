@@ -11,7 +11,7 @@ export interface RateLimits {
 export interface RunStats {
   /** Items in the input. */
   total: number;
-  /** Items already done in the output file before this run (resume); counted in `done` too. */
+  /** Items that already succeeded in the output file before this run (resume); counted in `done` and `succeeded` too. */
   skipped: number;
   /** Items with a final result line (skipped included). */
   done: number;

@@ -11,7 +11,7 @@ export function achievedRequestsPerMinute(stats: RunStats, wallMs: number): numb
 }
 
 /** Multi-line, for people. Ends without a newline. */
-export function formatSummary(stats: RunStats, opts: { wallMs: number; color: boolean }): string {
+export function formatSummary(stats: RunStats, opts: { wallMs: number; color: boolean; batch?: boolean }): string {
   const c = colors(opts.color);
   const row = (label: string, value: number, paint: (s: string) => string = (s) => s, note = '') =>
     `  ${c.dim(label.padEnd(10))} ${paint(formatCount(value).padStart(12))}${note ? `   ${note}` : ''}`;
@@ -30,7 +30,9 @@ export function formatSummary(stats: RunStats, opts: { wallMs: number; color: bo
     row('retried', stats.retried),
     row('429s', stats.rateLimited, stats.rateLimited > 0 ? c.yellow : undefined),
     row('faults', stats.faults, stats.faults > 0 ? c.yellow : undefined),
-    row('requests', stats.requestsSent, undefined, `${formatCount(rpm)} req/min achieved${limit}`),
+    opts.batch
+      ? row('requests', stats.requestsSent, undefined, 'sent through the Message Batches API')
+      : row('requests', stats.requestsSent, undefined, `${formatCount(rpm)} req/min achieved${limit}`),
     `  ${c.dim('tokens'.padEnd(10))} ${formatCount(stats.inputTokens)} in · ${formatCount(stats.outputTokens)} out`,
   );
   return lines.join('\n');
