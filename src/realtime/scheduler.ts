@@ -246,7 +246,9 @@ export async function runRealtime(run: RealtimeRun): Promise<RealtimeOutcome> {
       outstanding += 1;
       enqueue(item, estimator.charsOf(item.params), 1, 0, false);
       if (queue.size >= backlog) {
-        await Promise.race([queue.onSizeLessThan(backlog), abortPromise(stop.signal)]);
+        // No race with the stop signal here (a race against a promise that never settles keeps a
+        // reaction per call): once stopped, queued tasks return at once and the queue drains.
+        await queue.onSizeLessThan(backlog);
       }
     }
   } finally {
@@ -259,9 +261,4 @@ export async function runRealtime(run: RealtimeRun): Promise<RealtimeOutcome> {
   run.signal.removeEventListener('abort', onUserAbort);
   progress();
   return { stats, stopped, learned: budget.learnedLimits() };
-}
-
-function abortPromise(signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
