@@ -17,7 +17,8 @@ import {
 
 export interface Settings {
   model?: string;
-  maxTokens?: number;
+  /** max_tokens for items that do not set it. Default 1024. */
+  maxTokens: number;
   system?: string;
   rpm?: number;
   itpm?: number;
@@ -47,6 +48,9 @@ export interface Settings {
 export type SettingsFlags = Partial<Omit<Settings, 'prices' | 'configFile'>>;
 
 export const DEFAULT_SETTINGS = {
+  // Enough for a classification or a paragraph; a record's own max_tokens, --max-tokens, the
+  // environment or the config raise it. The model has no default: picking one is the user's call.
+  maxTokens: 1024,
   concurrency: 8,
   delayMs: 0,
   maxAttempts: 6,

@@ -95,7 +95,7 @@ async function* csvRecords(spec: ItemSourceSpec, opts: ReadOptions): AsyncGenera
         line: row.line,
         convert: () => ({
           customId: current.idColumn === undefined ? undefined : fields[current.idColumn],
-          params: completeParams({ messages: [{ role: 'user', content: current.message(fields) }] }, spec.defaults),
+          params: completeParams({ messages: [{ role: 'user', content: current.message(fields) }] }, spec.defaults, 'csv'),
         }),
       };
     }

@@ -6,9 +6,12 @@
  * JSONL records come in two shapes (DESIGN.md "Data formats"):
  * - Batch request shape `{"custom_id", "params": {...Messages params}}`
  * - Flat shape `{"custom_id"?, "prompt"? | "messages"?, "system"?, "model"?, "max_tokens"?, ...}`,
- *   where every key but custom_id and prompt is passed through as a Messages parameter.
+ *   where every key but custom_id and prompt is passed through as a Messages parameter. Only
+ *   Messages parameters are allowed there: the API answers an unknown one (a typo like `modle`)
+ *   with a 400 for every item, so it is caught here instead (docs/input.md).
  */
 import type { MessageParams } from '../types.js';
+import { closestName } from './did-you-mean.js';
 
 export class RecordProblem extends Error {}
 
@@ -27,12 +30,43 @@ export interface ConvertedRecord {
 
 type Json = Record<string, unknown>;
 
+/**
+ * The keys a flat record may hold: custom_id, prompt, and the Messages API's request parameters.
+ * `stream` is left out of the "unknown" check on purpose: it is a real parameter, and
+ * completeParams says why it is refused.
+ */
+export const FLAT_RECORD_KEYS = [
+  'custom_id',
+  'prompt',
+  'messages',
+  'system',
+  'model',
+  'max_tokens',
+  'temperature',
+  'top_p',
+  'top_k',
+  'stop_sequences',
+  'metadata',
+  'tools',
+  'tool_choice',
+  'thinking',
+  'service_tier',
+  'container',
+  'mcp_servers',
+  'context_management',
+  'output_config',
+  'output_format',
+] as const;
+
+const BATCH_RECORD_KEYS = ['custom_id', 'params'] as const;
+
 export function jsonRecordToParams(value: unknown, idField: string | undefined, defaults: ItemDefaults): ConvertedRecord {
   if (!isObject(value)) throw new RecordProblem(`expected a JSON object, got ${kind(value)}`);
   if ('params' in value) return batchShape(value, idField, defaults);
   const body: Json = { ...value };
   const customId = takeId(body, idField ?? 'custom_id', idField);
   if (idField) delete body.custom_id;
+  checkFlatKeys(body, idField);
   return { customId, params: completeParams(body, defaults) };
 }
 
@@ -48,11 +82,28 @@ function batchShape(record: Json, idField: string | undefined, defaults: ItemDef
   if (idField) delete top.custom_id;
   const extra = Object.keys(top);
   if (extra.length > 0) {
+    const known = idField ? [...BATCH_RECORD_KEYS, idField] : BATCH_RECORD_KEYS;
     throw new RecordProblem(
-      `unexpected key ${JSON.stringify(extra[0])} next to "params": the batch request shape is {"custom_id", "params"}`,
+      `unexpected key ${withSuggestion(extra[0]!, known)} next to "params": the batch request shape is {"custom_id", "params"}` +
+        ' (Messages parameters go inside "params")',
     );
   }
   return { customId, params: completeParams(body, defaults) };
+}
+
+/** Fails on keys the Messages API would reject, naming each with the closest known key. */
+function checkFlatKeys(body: Json, idField: string | undefined): void {
+  const known: readonly string[] = idField ? [...FLAT_RECORD_KEYS, idField] : FLAT_RECORD_KEYS;
+  const unknown = Object.keys(body).filter((k) => k !== 'stream' && !known.includes(k));
+  if (unknown.length === 0) return;
+  const named = unknown.map((k) => withSuggestion(k, known)).join(', ');
+  const [keys, what] = unknown.length === 1 ? ['key', 'not a Messages API parameter'] : ['keys', 'not Messages API parameters'];
+  throw new RecordProblem(`unknown ${keys} ${named}: ${what}, so the API would reject the request`);
+}
+
+function withSuggestion(key: string, known: readonly string[]): string {
+  const guess = closestName(key, known);
+  return `${JSON.stringify(key)}${guess ? ` (did you mean ${JSON.stringify(guess)}?)` : ''}`;
 }
 
 /** Removes the id field from `obj` and returns its value as a custom_id. */
@@ -72,7 +123,7 @@ function takeId(obj: Json, field: string, idField: string | undefined): string |
  * Builds the final params from a body: `prompt` becomes the user message, defaults fill what is
  * missing, and the fields every request needs are checked. Used for JSONL and CSV records alike.
  */
-export function completeParams(body: Json, defaults: ItemDefaults): MessageParams {
+export function completeParams(body: Json, defaults: ItemDefaults, source: 'jsonl' | 'csv' = 'jsonl'): MessageParams {
   const hasPrompt = body.prompt !== undefined;
   const hasMessages = body.messages !== undefined;
   if (hasPrompt && hasMessages) throw new RecordProblem('has both "prompt" and "messages": give one of them');
@@ -94,12 +145,9 @@ export function completeParams(body: Json, defaults: ItemDefaults): MessageParam
   if ((body.system === undefined || body.system === null) && defaults.system !== undefined) body.system = defaults.system;
   else if (body.system === null) delete body.system;
 
-  if (body.model === undefined) throw new RecordProblem('no model: give --model, set "model", or set model in the config');
+  checkRequiredPresent(body, source);
   if (typeof body.model !== 'string' || body.model.trim() === '') {
     throw new RecordProblem(`"model" must be a non-empty string, got ${kind(body.model)}`);
-  }
-  if (body.max_tokens === undefined) {
-    throw new RecordProblem('no max_tokens: give --max-tokens, set "max_tokens", or set max_tokens in the config');
   }
   if (typeof body.max_tokens !== 'number' || !Number.isInteger(body.max_tokens) || body.max_tokens < 1) {
     throw new RecordProblem(`"max_tokens" must be a positive whole number, got ${kind(body.max_tokens)}`);
@@ -111,6 +159,23 @@ export function completeParams(body: Json, defaults: ItemDefaults): MessageParam
     throw new RecordProblem('"stream" is not supported: claw-batch collects whole messages');
   }
   return body as unknown as MessageParams;
+}
+
+/** Names every missing required parameter at once, so a user fixes them in one go rather than one per try. */
+function checkRequiredPresent(body: Json, source: 'jsonl' | 'csv'): void {
+  const missing = [
+    { key: 'model', flag: '--model' },
+    { key: 'max_tokens', flag: '--max-tokens' },
+  ].filter(({ key }) => body[key] === undefined);
+  if (missing.length === 0) return;
+  const and = (xs: string[]) => xs.join(' and ');
+  const keys = missing.map((m) => m.key);
+  // A CSV row has no place for them, so only the flags and the config are offered there.
+  const inRecord = source === 'jsonl' ? `set ${and(keys.map((k) => JSON.stringify(k)))} in the record, ` : '';
+  throw new RecordProblem(
+    `${and(keys.map((k) => `no ${k}`))}: give ${and(missing.map((m) => m.flag))}, ${inRecord}` +
+      `or set ${missing.length === 1 ? 'it' : 'them'} in the config`,
+  );
 }
 
 function checkMessages(messages: unknown): void {

@@ -32,7 +32,7 @@ async function failure(yaml: string, name = 'claw-batch.config.yaml'): Promise<u
 
 const FULL_YAML = `
 model: claude-haiku-4-5
-max_tokens: 1024
+max_tokens: 300
 system: "You are a classifier."
 mode: batch
 realtime_threshold_minutes: 15
@@ -55,6 +55,7 @@ prices:
 describe('settings', () => {
   it('has the documented defaults with no config, env or flags', async () => {
     expect(await load()).toEqual({
+      maxTokens: 1024,
       concurrency: 8,
       delayMs: 0,
       maxAttempts: 6,
@@ -71,7 +72,7 @@ describe('settings', () => {
     const cwd = cwdWith({ 'claw-batch.config.yaml': FULL_YAML });
     expect(await load({}, { cwd })).toEqual({
       model: 'claude-haiku-4-5',
-      maxTokens: 1024,
+      maxTokens: 300,
       system: 'You are a classifier.',
       mode: 'batch',
       realtimeThresholdMinutes: 15,
@@ -123,6 +124,15 @@ describe('settings', () => {
       maxAttempts: 2, mode: 'realtime', queueOverflow: 'fail', queueTimeoutMs: 1500,
     });
     expect((await load({}, { env: { CLAW_BATCH_MODEL: '' } })).model).toBeUndefined();
+  });
+
+  it('defaults max_tokens to 1024 but never the model, and any layer overrides the default', async () => {
+    const none = await load();
+    expect(none.maxTokens).toBe(1024);
+    expect(none.model).toBeUndefined();
+    expect((await load({}, { cwd: cwdWith({ 'claw-batch.config.yaml': 'max_tokens: 77\n' }) })).maxTokens).toBe(77);
+    expect((await load({}, { env: { CLAW_BATCH_MAX_TOKENS: '88' } })).maxTokens).toBe(88);
+    expect((await load({ maxTokens: 99 })).maxTokens).toBe(99);
   });
 
   it('rejects a bad environment value, naming the variable and the value', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { failureOf, lines, prepare, writeInput } from './temp-input.js';
+import { failureOf, itemsOf, lines, prepare, writeInput } from './temp-input.js';
 
 const defaults = { model: 'claude-haiku-4-5', max_tokens: 100 };
 const ok = { prompt: 'fine' };
@@ -52,10 +52,16 @@ describe('JSONL validation: each bad record fails with its line before anything 
 
   it('missing model or max_tokens after defaults tells how to give one', async () => {
     expect(await failureOf('nomodel.jsonl', lines({ prompt: 'x', max_tokens: 5 }), { defaults: {} })).toMatch(
-      /nomodel\.jsonl:1: no model: give --model, set "model", or set model in the config$/,
+      /nomodel\.jsonl:1: no model: give --model, set "model" in the record, or set it in the config$/,
     );
     expect(await failureOf('nomax.jsonl', lines({ prompt: 'x' }), { defaults: { model: 'm' } })).toMatch(
-      /nomax\.jsonl:1: no max_tokens: give --max-tokens/,
+      /nomax\.jsonl:1: no max_tokens: give --max-tokens, set "max_tokens" in the record, or set it in the config$/,
+    );
+  });
+
+  it('names a missing model and max_tokens in one message, not one per try', async () => {
+    expect(await failureOf('neither.jsonl', lines({ prompt: 'x' }), { defaults: {} })).toMatch(
+      /neither\.jsonl:1: no model and no max_tokens: give --model and --max-tokens, set "model" and "max_tokens" in the record, or set them in the config$/,
     );
   });
 
@@ -70,6 +76,44 @@ describe('JSONL validation: each bad record fails with its line before anything 
     expect(await line3({ messages: 'hi' })).toMatch(/:3: "messages" must be a non-empty list/);
     expect(await line3({ messages: [{ role: 'assistant', content: 'x' }] })).toMatch(/:3: messages\[0\]\.role is "assistant": the first message must be from the user/);
     expect(await line3({ messages: [{ role: 'system', content: 'x' }] })).toMatch(/:3: messages\[0\]\.role must be "user" or "assistant", got "system" \(put the system prompt in "system"\)/);
+  });
+
+  it('a flat record with a key that is not a Messages parameter, suggesting the one meant', async () => {
+    expect(await line3({ prompt: 'a', modle: 'x' })).toMatch(
+      /bad\.jsonl:3: unknown key "modle" \(did you mean "model"\?\): not a Messages API parameter, so the API would reject the request$/,
+    );
+    expect(await line3({ prompt: 'a', max_token: 5 })).toMatch(/:3: unknown key "max_token" \(did you mean "max_tokens"\?\)/);
+    expect(await line3({ prompt: 'a', Temperature: 0 })).toMatch(/:3: unknown key "Temperature" \(did you mean "temperature"\?\)/);
+    expect(await line3({ customid: 'c', prompt: 'a' })).toMatch(/:3: unknown key "customid" \(did you mean "custom_id"\?\)/);
+    // Nothing within two edits: no guess.
+    expect(await line3({ prompt: 'a', priority: 'high' })).toMatch(/:3: unknown key "priority": not a Messages API parameter/);
+    expect(await line3({ prompt: 'a', modle: 'x', colour: 'red' })).toMatch(
+      /:3: unknown keys "modle" \(did you mean "model"\?\), "colour": not Messages API parameters/,
+    );
+  });
+
+  it('a flat record may hold the --id-field, and every Messages parameter', async () => {
+    const every = {
+      ticket: 't1', custom_id: 'ignored', prompt: 'a', system: 's', model: 'm', max_tokens: 5, temperature: 0, top_p: 1,
+      top_k: 5, stop_sequences: ['x'], metadata: {}, tools: [], tool_choice: { type: 'auto' }, thinking: { type: 'disabled' },
+      service_tier: 'auto', container: 'c', mcp_servers: [], context_management: {}, output_config: {}, output_format: {},
+    };
+    const [item] = await itemsOf('every.jsonl', lines(every), { defaults, idField: 'ticket' });
+    expect(item!.custom_id).toBe('t1');
+    expect(Object.keys(item!.params).sort()).toEqual(
+      Object.keys(every).filter((k) => !['ticket', 'custom_id', 'prompt'].includes(k)).concat('messages').sort(),
+    );
+  });
+
+  it('a batch-shape record passes "params" through as the raw API body', async () => {
+    const [item] = await itemsOf('raw.jsonl', lines({ custom_id: 'r', params: { messages: [{ role: 'user', content: 'x' }], new_api_field: 1 } }), {
+      defaults,
+    });
+    expect(item!.params).toMatchObject({ new_api_field: 1 });
+    expect(await line3({ custom_id: 'z', params: { prompt: 'x' }, model: 'm' })).toMatch(
+      /:3: unexpected key "model" next to "params": .*Messages parameters go inside "params"/,
+    );
+    expect(await line3({ custom_ib: 'z', params: { prompt: 'x' } })).toMatch(/:3: unexpected key "custom_ib" \(did you mean "custom_id"\?\) next to "params"/);
   });
 
   it('a batch-shape record with a key other than custom_id and params', async () => {

@@ -112,7 +112,7 @@ describe('CSV validation', () => {
   });
 
   it('a missing model is reported on the first row', async () => {
-    expect(await failureOf('nm.csv', 'prompt\nx\n', { defaults: { max_tokens: 5 } })).toMatch(/nm\.csv:2: no model: give --model/);
+    expect(await failureOf('nm.csv', 'prompt\nx\n', { defaults: { max_tokens: 5 } })).toMatch(/nm\.csv:2: no model: give --model, or set it in the config$/);
   });
 });
 
