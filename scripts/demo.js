@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `npm run demo`: runs a real job end to end on fixtures/tickets.jsonl. With ANTHROPIC_API_KEY
-// set it talks to the real API; without one it starts the built-in simulator on a free port
-// (a 300 requests/min limit, ~300 ms replies) and points the CLI at it. No network needed then.
+// `npm run demo`: runs a real job end to end on fixtures/tickets.jsonl against the built-in
+// simulator, started on a free port (a 300 requests/min limit, ~300 ms replies). No API key and
+// no network needed. To send the same 40 small requests to the real API instead, set
+// CLAW_BATCH_DEMO_REAL=1 and ANTHROPIC_API_KEY.
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -13,16 +14,22 @@ const out = join(outDir, 'results.jsonl');
 mkdirSync(outDir, { recursive: true });
 
 const env = { ...process.env };
+const real = process.env.CLAW_BATCH_DEMO_REAL === '1';
+if (real && !env.ANTHROPIC_API_KEY) {
+  process.stderr.write('demo: CLAW_BATCH_DEMO_REAL=1 needs ANTHROPIC_API_KEY\n');
+  process.exit(2);
+}
 let sim;
-if (!env.ANTHROPIC_API_KEY) {
+if (!real) {
   const { startSimulator } = await import('../dist/simulator/index.js');
   sim = await startSimulator({ rpm: 300, latencyMs: 300, jitterMs: 150 });
   env.ANTHROPIC_BASE_URL = sim.url;
   env.ANTHROPIC_API_KEY = 'demo-key';
   env.CLAW_BATCH_STATE_DIR = join(outDir, 'state');
-  process.stderr.write(`demo: no ANTHROPIC_API_KEY, so using the built-in simulator at ${sim.url} (300 requests/min)\n`);
+  delete env.ANTHROPIC_AUTH_TOKEN;
+  process.stderr.write(`demo: using the built-in simulator at ${sim.url} (300 requests/min); CLAW_BATCH_DEMO_REAL=1 uses the real API\n`);
 } else {
-  process.stderr.write('demo: ANTHROPIC_API_KEY is set, so this runs against the real API (about 40 small requests)\n');
+  process.stderr.write('demo: CLAW_BATCH_DEMO_REAL=1, so this runs against the real API (40 small requests)\n');
 }
 
 const args = [

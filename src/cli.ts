@@ -19,6 +19,7 @@ import {
   parseNonNegativeNumber,
   parsePositiveInt,
   parsePositiveNumber,
+  parsePort,
 } from './options.js';
 
 type Raw = Record<string, string | boolean | undefined>;
@@ -77,7 +78,18 @@ export function buildProgram(ctx: CommandContext, onResult: (code: number) => vo
       writeErr: (s) => ctx.stderr.write(s),
       // main.ts prints the one-line error itself.
       outputError: () => {},
-    });
+    })
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ claw-batch run tickets.jsonl --model claude-haiku-4-5 --rpm 50 -o results.jsonl
+  $ id=$(claw-batch submit tickets.jsonl --batch-api --model claude-haiku-4-5) && claw-batch poll "$id" --wait -o results.jsonl
+  $ claw-batch simulate --rpm 60     # rehearse offline
+
+Exit codes: 0 all succeeded, 1 some items errored, 2 usage or input error (nothing sent),
+3 stopped early (rerun resumes), 75 poll: still processing. Run \`claw-batch <command> --help\` for more.`,
+    );
 
   addInputFlags(
     program
@@ -237,6 +249,7 @@ Examples:
     .option('--drop-rate <p>', 'fraction of connections dropped without an answer')
     .option('--reject-key <key>', 'answer 401 to this API key')
     .option('--batch-ms <n>', 'how long a message batch takes to end (default 2000)')
+    .option('--spend-limit-after <n>', 'after this many messages, answer 429 enforced_spend_limit_reached')
     .addHelpText(
       'after',
       `
@@ -248,7 +261,7 @@ Example:
       onResult(
         await simulate(
           {
-            port: parseNonNegativeInt('--port', str(o.port)),
+            port: parsePort('--port', str(o.port)),
             host: str(o.host),
             rpm: parsePositiveNumber('--rpm', str(o.rpm)),
             itpm: parsePositiveNumber('--itpm', str(o.itpm)),
@@ -262,6 +275,7 @@ Example:
             dropRate: parseFraction('--drop-rate', str(o.dropRate)),
             rejectKey: str(o.rejectKey),
             batchMs: parseNonNegativeInt('--batch-ms', str(o.batchMs)),
+            spendLimitAfter: parseNonNegativeInt('--spend-limit-after', str(o.spendLimitAfter)),
           },
           ctx,
         ),

@@ -65,13 +65,6 @@ export class InputError extends ClawError {
   }
 }
 
-/** A command that exists in the design but is not built yet. Exit 2, never a fake success. */
-export class NotBuiltError extends UsageError {
-  constructor(command: string) {
-    super(`\`claw-batch ${command}\` is not built yet in this version`);
-  }
-}
-
 /** Why a run stopped before every item was done. */
 export type StopReason = 'interrupted' | 'auth' | 'spend-limit' | 'queue-timeout' | 'output' | 'api';
 

@@ -12,8 +12,10 @@ import { redact } from './secrets.js';
 /** Maps any thrown value to an exit code, printing one line (or help) to stderr. */
 export function reportError(err: unknown, ctx: CommandContext): number {
   if (err instanceof CommanderError) {
-    // --help and --version end here too, with exit code 0.
+    // --help and --version end here too, with exit code 0; with no command at all, commander has
+    // printed the help already and only the exit code is left to give.
     if (err.exitCode === 0) return 0;
+    if (err.code === 'commander.help' || err.code === 'commander.helpDisplayed') return ExitCode.usage;
     ctx.stderr.write(`claw-batch: ${redact(err.message.replace(/^error: /, ''))}\n`);
     return ExitCode.usage;
   }

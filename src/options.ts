@@ -4,10 +4,19 @@
  */
 import { InvalidOptionError } from './errors.js';
 
+/** Plain decimal numbers only: `Number()` alone would take `0x10`, `1e3` and `Infinity`. */
+const DECIMAL = /^[+]?(\d+(\.\d*)?|\.\d+)$/;
+
+function toNumber(raw: string | number): number {
+  if (typeof raw === 'number') return raw;
+  const text = String(raw).trim();
+  return DECIMAL.test(text) ? Number(text) : Number.NaN;
+}
+
 export function parsePositiveNumber(flag: string, raw: string | number | undefined): number | undefined {
   if (raw === undefined) return undefined;
-  const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
-  if (String(raw).trim() === '' || !Number.isFinite(n) || n <= 0) {
+  const n = toNumber(raw);
+  if (!Number.isFinite(n) || n <= 0) {
     throw new InvalidOptionError(flag, raw, 'a positive number');
   }
   return n;
@@ -15,8 +24,8 @@ export function parsePositiveNumber(flag: string, raw: string | number | undefin
 
 export function parsePositiveInt(flag: string, raw: string | number | undefined): number | undefined {
   if (raw === undefined) return undefined;
-  const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
-  if (String(raw).trim() === '' || !Number.isInteger(n) || n < 1) {
+  const n = toNumber(raw);
+  if (!Number.isInteger(n) || n < 1) {
     throw new InvalidOptionError(flag, raw, 'a whole number >= 1');
   }
   return n;
@@ -24,8 +33,8 @@ export function parsePositiveInt(flag: string, raw: string | number | undefined)
 
 export function parseNonNegativeInt(flag: string, raw: string | number | undefined): number | undefined {
   if (raw === undefined) return undefined;
-  const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
-  if (String(raw).trim() === '' || !Number.isInteger(n) || n < 0) {
+  const n = toNumber(raw);
+  if (!Number.isInteger(n) || n < 0) {
     throw new InvalidOptionError(flag, raw, 'a whole number >= 0');
   }
   return n;
@@ -33,8 +42,8 @@ export function parseNonNegativeInt(flag: string, raw: string | number | undefin
 
 export function parseNonNegativeNumber(flag: string, raw: string | number | undefined): number | undefined {
   if (raw === undefined) return undefined;
-  const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
-  if (String(raw).trim() === '' || !Number.isFinite(n) || n < 0) {
+  const n = toNumber(raw);
+  if (!Number.isFinite(n) || n < 0) {
     throw new InvalidOptionError(flag, raw, 'a number >= 0');
   }
   return n;
@@ -43,8 +52,8 @@ export function parseNonNegativeNumber(flag: string, raw: string | number | unde
 /** A probability in [0, 1]. */
 export function parseFraction(flag: string, raw: string | number | undefined): number | undefined {
   if (raw === undefined) return undefined;
-  const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
-  if (String(raw).trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) {
+  const n = toNumber(raw);
+  if (!Number.isFinite(n) || n < 0 || n > 1) {
     throw new InvalidOptionError(flag, raw, 'a number from 0 to 1');
   }
   return n;
@@ -56,4 +65,11 @@ export function parseChoice<T extends string>(flag: string, raw: string | undefi
     throw new InvalidOptionError(flag, raw, `one of ${choices.join(', ')}`);
   }
   return raw as T;
+}
+
+/** A TCP port: 0 (pick a free one) to 65535. */
+export function parsePort(flag: string, raw: string | undefined): number | undefined {
+  const n = parseNonNegativeInt(flag, raw);
+  if (n !== undefined && n > 65_535) throw new InvalidOptionError(flag, raw, 'a port from 0 to 65535');
+  return n;
 }

@@ -52,24 +52,38 @@ export async function run(options: RunOptions, ctx: CommandContext): Promise<num
     },
     { env: ctx.env, cwd: ctx.cwd, configPath: options.config },
   );
-  const prepared = await prepareInput(
-    {
-      path: options.input,
-      format: options.format,
-      template: options.template,
-      idField: options.idField,
-      defaults: { model: settings.model, max_tokens: settings.maxTokens, system: settings.system },
-    },
-    ctx.stdin,
-  );
+  // Until the first request, Ctrl-C has nothing to finish: exit at once (3, as for any stop).
+  const early = onStopSignals(ctx.stderr, (sig) => {
+    ctx.stderr.write(`claw-batch: ${sig}: stopped before anything was sent\n`);
+    process.exit(ExitCode.stopped);
+  });
+  let prepared: PreparedInput;
+  try {
+    prepared = await prepareInput(
+      {
+        path: options.input,
+        format: options.format,
+        template: options.template,
+        idField: options.idField,
+        defaults: { model: settings.model, max_tokens: settings.maxTokens, system: settings.system },
+      },
+      ctx.stdin,
+    );
+  } finally {
+    early.dispose();
+  }
   try {
     const plan = await planRun(prepared, settings, options, ctx);
-    const say = (line: string) => {
-      if (!options.quiet || options.dryRun) ctx.stderr.write(`${line}\n`);
-    };
-    for (const line of formatPlan(plan)) say(line);
+    if (options.json && options.dryRun) {
+      ctx.stderr.write(`${JSON.stringify(planObject(plan))}\n`);
+      return ExitCode.ok;
+    }
+    // --json keeps stderr to the one summary object; --quiet keeps it to errors.
+    if (!options.quiet && !options.json) {
+      for (const line of formatPlan(plan)) ctx.stderr.write(`${line}\n`);
+    }
     if (options.dryRun) {
-      say('dry run: nothing was sent');
+      if (!options.quiet) ctx.stderr.write('dry run: nothing was sent\n');
       return ExitCode.ok;
     }
     if (plan.mode === 'batch') {
@@ -120,7 +134,7 @@ async function runRealtimeMode(prepared: PreparedInput, settings: Settings, opti
     keep: 'succeeded',
     stdout: ctx.stdout,
   });
-  const progress = createProgress({ stderr: ctx.stderr, env: ctx.env, quiet: options.quiet, label: 'realtime' });
+  const progress = createProgress({ stderr: ctx.stderr, env: ctx.env, quiet: options.quiet || options.json, label: 'realtime' });
   if (existing.byId.size > 0) {
     progress.info(`resuming: ${existing.byId.size} item(s) already succeeded in ${options.output}; retrying the rest`);
   }
@@ -151,9 +165,16 @@ async function runRealtimeMode(prepared: PreparedInput, settings: Settings, opti
     } else if (!options.quiet) {
       ctx.stderr.write(`${formatSummary(outcome.stats, { wallMs, color: useColor(ctx.stderr, ctx.env) })}\n`);
     }
+    const foreign = existing.byId.size - outcome.stats.skipped;
+    if (foreign > 0) {
+      progress.warn(`${foreign} result line(s) in ${options.output} are for custom_ids that are not in this input (another job's output?)`);
+    }
     if (outcome.stopped) {
       const left = outcome.stats.total - outcome.stats.done;
-      outcome.stopped.message = `${outcome.stopped.message}; ${left} item(s) not done — rerun the same command to resume`;
+      const next = options.output
+        ? 'rerun the same command to resume'
+        : 'results went to stdout, so a rerun starts over; use -o FILE to be able to resume';
+      outcome.stopped.message = `${outcome.stopped.message}; ${left} item(s) not done — ${next}`;
       throw outcome.stopped;
     }
     return outcome.stats.errored > 0 ? ExitCode.someErrored : ExitCode.ok;
@@ -161,4 +182,17 @@ async function runRealtimeMode(prepared: PreparedInput, settings: Settings, opti
     interrupt.dispose();
     progress.stop();
   }
+}
+
+/** The plan for `--dry-run --json`, snake_case like the summary. */
+function planObject(plan: Plan): Record<string, unknown> {
+  return {
+    mode: plan.mode,
+    reasons: plan.reasons,
+    realtime_seconds: Math.round(plan.realtimeSeconds),
+    batch_seconds: plan.batchSeconds,
+    tokens: { input: plan.tokens.input, output_max: plan.tokens.outputMax },
+    cost: plan.cost ?? null,
+    dry_run: true,
+  };
 }

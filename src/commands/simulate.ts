@@ -23,6 +23,8 @@ export interface SimulateOptions {
   dropRate?: number;
   /** An API key to reject with 401. */
   rejectKey?: string;
+  /** After this many successful messages, answer every message with the spend-limit 429. */
+  spendLimitAfter?: number;
   /** How long a batch takes to end, in ms. */
   batchMs?: number;
 }
@@ -47,6 +49,7 @@ export function simulatorOptionsFrom(o: SimulateOptions): SimulatorOptions {
     dropRate: o.dropRate ?? share,
     rejectKeys: o.rejectKey !== undefined ? [o.rejectKey] : undefined,
     batchMs: o.batchMs,
+    spendLimitAfter: o.spendLimitAfter,
   };
 }
 
@@ -69,6 +72,7 @@ function describe(o: SimulatorOptions): string[] {
     `  faults:  ${faults.length ? faults.join(', ') : 'none'}`,
     `  batches: end ${o.batchMs ?? 2000} ms after create`,
     ...(o.rejectKeys?.length ? ['  one API key is answered 401'] : []),
+    ...(o.spendLimitAfter !== undefined ? [`  spend limit: reached after ${o.spendLimitAfter} messages`] : []),
   ];
 }
 

@@ -27,7 +27,7 @@ export class LiveRates {
     if (!slot || slot.second !== second) {
       slot = { second, requests: 0, inputTokens: 0, outputTokens: 0, done: 0 };
       this.slots.push(slot);
-      while (this.slots.length > this.windowSeconds + 1) this.slots.shift();
+      while (this.slots.length > this.windowSeconds) this.slots.shift();
     }
     slot.requests += counts.requests ?? 0;
     slot.inputTokens += counts.inputTokens ?? 0;
@@ -35,18 +35,23 @@ export class LiveRates {
     slot.done += counts.done ?? 0;
   }
 
-  /** Per-minute rates over the window (or since `startedAt` when the run is younger than it). */
+  /**
+   * Per-minute rates over whole slots: the counts of the slots in the window, divided by the time
+   * from the start of the oldest one counted (or the run's start, if later) until now.
+   */
   perMinute(startedAt: number, now = Date.now()): Counts {
-    const from = now - this.windowSeconds * 1000;
-    const span = Math.max(1000, now - Math.max(from, startedAt));
+    const current = Math.floor(now / 1000);
     const sum: Counts = { requests: 0, inputTokens: 0, outputTokens: 0, done: 0 };
+    let oldest = current;
     for (const s of this.slots) {
-      if ((s.second + 1) * 1000 <= from) continue;
+      if (s.second <= current - this.windowSeconds) continue;
+      oldest = Math.min(oldest, s.second);
       sum.requests += s.requests;
       sum.inputTokens += s.inputTokens;
       sum.outputTokens += s.outputTokens;
       sum.done += s.done;
     }
+    const span = Math.max(1000, now - Math.max(oldest * 1000, startedAt));
     const k = 60_000 / span;
     return { requests: sum.requests * k, inputTokens: sum.inputTokens * k, outputTokens: sum.outputTokens * k, done: sum.done * k };
   }

@@ -164,15 +164,23 @@ export class RateBudget {
     if (any) this.headersSeen = true;
   }
 
-  /** A 429: every worker waits `retryAfterMs`, the buckets drop to what the API says remains, the pace steps down. */
-  onRateLimited(retryAfterMs: number | undefined, headers: RateLimitHeaders): void {
+  /**
+   * A 429: every worker waits `retryAfterMs`, the buckets drop to what the API says remains, and
+   * the pace steps down — once per pause: the other requests in flight that get 429s with it are
+   * the same signal. Returns whether this 429 started a new pause.
+   */
+  onRateLimited(retryAfterMs: number | undefined, headers: RateLimitHeaders): boolean {
     const now = this.now();
     this.observe(headers);
+    const newPause = now >= this.pausedUntil;
     this.pausedUntil = Math.max(this.pausedUntil, now + (retryAfterMs ?? 1000));
-    this.pace = Math.max(MIN_PACE, this.pace * STEP_DOWN);
-    this.paceLow = this.pace;
-    this.paceLowAt = now;
-    this.applyPace(now);
+    if (newPause) {
+      this.pace = Math.max(MIN_PACE, this.pace * STEP_DOWN);
+      this.paceLow = this.pace;
+      this.paceLowAt = now;
+      this.applyPace(now);
+    }
+    return newPause;
   }
 
   /**
@@ -188,11 +196,6 @@ export class RateBudget {
       level = bucket.capacity - bucket.refillIn(r.resetAt - now);
     }
     bucket.clampTo(level, now);
-  }
-
-  /** Whether a 429 pause is in force. */
-  pausedFor(now = this.now()): number {
-    return Math.max(0, this.pausedUntil - now);
   }
 
   private recoverPace(now: number): void {

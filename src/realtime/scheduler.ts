@@ -54,6 +54,12 @@ export interface RealtimeOutcome {
 /** `queue_overflow: fail` without `queue_timeout_ms`: a wait for capacity over a minute stops the run. */
 export const DEFAULT_QUEUE_TIMEOUT_MS = 60_000;
 
+/**
+ * This many connection failures in a row, with no answer from the API in between, means the API
+ * cannot be reached (a wrong base URL, a network outage), not that some items are bad.
+ */
+const UNREACHABLE_IN_A_ROW = 12;
+
 /** A 429 is pacing, not failure; but an item refused this often means something else is wrong. */
 const MAX_RATE_LIMITED_ATTEMPTS = 50;
 
@@ -75,6 +81,8 @@ export async function runRealtime(run: RealtimeRun): Promise<RealtimeOutcome> {
   // budget's buckets refill by elapsed time, exactly as the API's do.
   const queue = new PQueue({ concurrency: 1 });
   let firstAnswer = false;
+  /** Connection failures with no answer from the API in between. */
+  let unreachableInARow = 0;
 
   const stop = new AbortController();
   // Every waiting reservation and backoff listens for the stop: more than Node's default of 10.
@@ -131,8 +139,9 @@ export async function runRealtime(run: RealtimeRun): Promise<RealtimeOutcome> {
       () =>
         attemptItem(item, chars, attempt, rateLimited).catch((err: unknown) => {
           // Only the output can fail here (a full disk, a closed pipe): stop rather than lose results.
+          // The write (a full disk) or the bookkeeping after an answer failed: stop, lose nothing more.
           const message = err instanceof Error ? err.message : String(err);
-          requestStop(new StoppedError('output', `could not write a result: ${message}`, { cause: err }));
+          requestStop(new StoppedError('output', `could not record a result: ${message}`, { cause: err }));
           itemFinished();
         }),
       { priority: front ? 1 : 0 },
@@ -153,49 +162,74 @@ export async function runRealtime(run: RealtimeRun): Promise<RealtimeOutcome> {
     if (attempt > 1 || rateLimited > 0) stats.retried += 1;
     stats.inFlight += 1;
     rates.record({ requests: 1 });
+    let message: Anthropic.Message;
+    let headers: Headers;
     try {
-      const { data: message, response } = await client.messages.create(item.params).withResponse();
-      stats.inFlight -= 1;
-      budget.observe(parseRateLimitHeaders(response.headers));
-      const usage = message.usage;
-      budget.settle(cost, { inputTokens: usage?.input_tokens, outputTokens: usage?.output_tokens });
-      if (usage?.input_tokens) estimator.observe(chars, usage.input_tokens);
-      afterAnswer(true);
-      writer.write({ custom_id: item.custom_id, result: { type: 'succeeded', message } });
-      stats.succeeded += 1;
-      stats.done += 1;
-      stats.inputTokens += usage?.input_tokens ?? 0;
-      stats.outputTokens += usage?.output_tokens ?? 0;
-      rates.record({ inputTokens: usage?.input_tokens ?? 0, outputTokens: usage?.output_tokens ?? 0, done: 1 });
-      progress();
-      if (settings.delayMs > 0) await sleep(settings.delayMs, stop.signal);
-      return itemFinished();
+      const answer = await client.messages.create(item.params).withResponse();
+      message = answer.data;
+      headers = answer.response.headers;
     } catch (err) {
       stats.inFlight -= 1;
       return handleFailure(item, chars, attempt, rateLimited, cost, err);
     }
+    // Only the call above is retried: from here on the item has its answer, and anything that
+    // goes wrong must not turn it into a second result line.
+    stats.inFlight -= 1;
+    unreachableInARow = 0;
+    budget.observe(parseRateLimitHeaders(headers));
+    const usage = message.usage;
+    budget.settle(cost, { inputTokens: usage?.input_tokens, outputTokens: usage?.output_tokens });
+    if (usage?.input_tokens) estimator.observe(chars, usage.input_tokens);
+    afterAnswer(true);
+    writer.write({ custom_id: item.custom_id, result: { type: 'succeeded', message } });
+    stats.succeeded += 1;
+    stats.done += 1;
+    stats.inputTokens += usage?.input_tokens ?? 0;
+    stats.outputTokens += usage?.output_tokens ?? 0;
+    rates.record({ inputTokens: usage?.input_tokens ?? 0, outputTokens: usage?.output_tokens ?? 0, done: 1 });
+    checkReader();
+    progress();
+    if (settings.delayMs > 0) await sleep(settings.delayMs, stop.signal);
+    return itemFinished();
+  }
+
+  /** Results piped into a program that has exited (`| head`): stop paying for answers nobody reads. */
+  function checkReader(): void {
+    if (writer.readerGone) requestStop(new StoppedError('output', 'the program reading the results has exited'));
   }
 
   async function handleFailure(item: Item, chars: number, attempt: number, rateLimited: number, cost: Cost, err: unknown): Promise<void> {
     const action = classifyFailure(err);
-    afterAnswer(false);
+    const unreachable = action.kind === 'transient' && action.errorType === 'api_connection_error';
+    if (unreachable) unreachableInARow += 1;
+    else {
+      unreachableInARow = 0;
+      afterAnswer(false);
+    }
     switch (action.kind) {
       case 'rate-limited': {
         stats.rateLimited += 1;
         budget.refund(cost, { request: true });
-        budget.onRateLimited(action.retryAfterMs, parseRateLimitHeaders(action.headers));
-        if (!budget.hasLimits) queue.concurrency = Math.max(1, Math.floor(queue.concurrency / 2));
+        // A burst of 429s for requests already in flight is one signal, not many: step down once.
+        const newPause = budget.onRateLimited(action.retryAfterMs, parseRateLimitHeaders(action.headers));
+        if (newPause && !budget.hasLimits) queue.concurrency = Math.max(1, Math.floor(queue.concurrency / 2));
         if (rateLimited + 1 >= MAX_RATE_LIMITED_ATTEMPTS) {
           finishErrored(item, 'rate_limit_error', `still rate limited after ${rateLimited + 1} attempts`);
           return itemFinished();
         }
-        run.onNotice?.(`429 rate limited: every worker pauses ${Math.ceil((action.retryAfterMs ?? 1000) / 1000)}s; pace steps down`);
+        if (newPause) run.onNotice?.(`429 rate limited: every worker pauses ${Math.ceil((action.retryAfterMs ?? 1000) / 1000)}s; pace steps down`);
         progress();
         // Back to the front of the line; the budget holds it (and everyone) until retry-after.
         return enqueue(item, chars, attempt, rateLimited + 1, true);
       }
       case 'transient': {
         stats.faults += 1;
+        if (unreachableInARow >= UNREACHABLE_IN_A_ROW) {
+          // Not this item's fault: the API cannot be reached at all. Stop rather than write every
+          // remaining item as errored; they stay pending for a rerun.
+          requestStop(new StoppedError('api', `cannot reach the API at ${client.baseURL} (${unreachableInARow} connection failures in a row: ${action.message})`));
+          return itemFinished();
+        }
         // A dropped connection may have been counted by the API: keep its reservation then.
         if (!action.maybeProcessed) budget.refund(cost, { request: false });
         if (attempt >= settings.maxAttempts) {

@@ -60,8 +60,9 @@ describe('RateBudget', () => {
   it('pauses every reservation for retry-after after a 429', async () => {
     let now = 1_000_000;
     const budget = new RateBudget({ given: { rpm: 6000 }, now: () => now });
-    budget.onRateLimited(3000, {});
-    expect(budget.pausedFor()).toBe(3000);
+    expect(budget.onRateLimited(3000, {})).toBe(true);
+    // a second 429 from a request that was already in flight is the same pause
+    expect(budget.onRateLimited(3000, {})).toBe(false);
     const controller = new AbortController();
     const pending = budget.reserve(cost(), controller.signal);
     let settled = false;
