@@ -32,16 +32,14 @@ describe('progress without a terminal', () => {
     vi.advanceTimersByTime(35);
     const lines = logLines(stderr);
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatch(
-      /^\[\d\d:\d\d:\d\d\] realtime 1,200\/5,000 done \(1,180 ok, 20 errored\) · 598 req\/min \(limit 600\) · 0 429s · ETA 6m20s$/,
-    );
+    expect(lines[0]).toMatch(/^\[\d\d:\d\d:\d\d\] realtime 1,200\/5,000 done · 1,180 ok · 20 err · req\/min 598\/600 · 0 429s · ETA 6m20s$/);
     progress.update({ ...midRun(), done: 5000, succeeded: 4980, etaSeconds: 0 });
     progress.stop();
     progress.stop();
     vi.advanceTimersByTime(100);
     const after = logLines(stderr);
     expect(after).toHaveLength(4);
-    expect(after[3]).toContain('5,000/5,000 done (4,980 ok, 20 errored)');
+    expect(after[3]).toContain('5,000/5,000 done · 4,980 ok · 20 err');
     // No terminal control codes in a log file.
     expect(stderr.text()).not.toContain('\x1b');
   });
@@ -53,8 +51,35 @@ describe('progress without a terminal', () => {
     vi.advanceTimersByTime(10);
     progress.stop();
     const [line] = logLines(stderr);
-    expect(line).toContain('45,200 in tok/min (limit 80,000)');
-    expect(line).not.toContain('out tok/min');
+    expect(line!.length).toBeLessThanOrEqual(100);
+    expect(line).toContain('req/min 598/600 · in/min 45k/80k');
+    expect(line).not.toContain('out/min');
+  });
+
+  it('keeps every line within 100 characters, shedding token rates and the label before any count, 429s or ETA', () => {
+    const stderr = fakeStream({ isTTY: false });
+    const progress = createProgress({ stderr, env: {}, label: 'realtime', intervalMs: 10 });
+    const busy: RunStats = {
+      ...emptyStats(1_000_000, { rpm: 4000, itpm: 2_000_000 }),
+      done: 123_456,
+      succeeded: 123_000,
+      errored: 456,
+      rateLimited: 12_345,
+      requestsPerMinute: 3990,
+      inputTokensPerMinute: 1_234_567,
+      outputTokensPerMinute: 234_567,
+      etaSeconds: 7600,
+    };
+    progress.update(busy);
+    vi.advanceTimersByTime(10);
+    progress.update({ ...midRun(), inputTokensPerMinute: 45_200, outputTokensPerMinute: 9_000 });
+    vi.advanceTimersByTime(10);
+    progress.stop();
+    const [first, second] = logLines(stderr);
+    expect(first!.length).toBeLessThanOrEqual(100);
+    expect(first).toMatch(/^\[\d\d:\d\d:\d\d\] 123,456\/1,000,000 done · 123,000 ok · 456 err · req\/min 4k\/4k · 12,345 429s · ETA 2h06m$/);
+    // Room for the label once the token rates with no limit are gone.
+    expect(second).toMatch(/^\[\d\d:\d\d:\d\d\] realtime 1,200\/5,000 done · 1,180 ok · 20 err · req\/min 598\/600 · 0 429s · ETA 6m20s$/);
   });
 
   it('lets CLAW_BATCH_PROGRESS_INTERVAL_MS override the interval', () => {
