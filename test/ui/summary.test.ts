@@ -39,6 +39,23 @@ describe('formatSummary', () => {
     expect(text).toMatch(/pending +1,000 +not done: rerun the same command to resume/);
   });
 
+  it('heads a stopped run with how many of the items were done, not just the total', () => {
+    const stopped: RunStats = { ...emptyStats(200, { rpm: 600 }), done: 1, succeeded: 1, requestsSent: 1 };
+    const text = formatSummary(stopped, { wallMs: 100, color: false });
+    expect(text.split('\n')[0]).toBe('1 of 200 items done in 0.1s');
+    expect(text).not.toContain('200 items in');
+    expect(formatSummary(finished, { wallMs, color: false }).split('\n')[0]).toBe('5,000 items in 6m20s');
+  });
+
+  it('compares the achieved rate with the limit only for a run of a minute or more', () => {
+    // 2 requests in 0.1 s is 1,200 per minute: the opening burst, not a breach of the limit.
+    const short = formatSummary({ ...finished, requestsSent: 2 }, { wallMs: 100, color: false });
+    expect(short).toMatch(/requests +2 +1,200 req\/min achieved$/m);
+    expect(short).not.toContain('limit');
+    const minute = formatSummary({ ...finished, requestsSent: 600 }, { wallMs: 60_000, color: false });
+    expect(minute).toMatch(/requests +600 +600 req\/min achieved \(limit 600\)$/m);
+  });
+
   it('colours only when asked', () => {
     expect(formatSummary(finished, { wallMs, color: true })).toMatch(/\x1b\[31m +20\x1b\[39m/);
   });
