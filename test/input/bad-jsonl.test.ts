@@ -92,6 +92,12 @@ describe('JSONL validation: each bad record fails with its line before anything 
     );
   });
 
+  it('"stream" is a known parameter but refused unless false', async () => {
+    expect(await line3({ prompt: 'a', stream: true })).toMatch(/:3: "stream" is not supported: claw-batch collects whole messages$/);
+    const [item] = await itemsOf('nostream.jsonl', lines({ prompt: 'a', stream: false }), { defaults });
+    expect(item!.params).toMatchObject({ stream: false });
+  });
+
   it('a flat record may hold the --id-field, and every Messages parameter', async () => {
     const every = {
       ticket: 't1', custom_id: 'ignored', prompt: 'a', system: 's', model: 'm', max_tokens: 5, temperature: 0, top_p: 1,
