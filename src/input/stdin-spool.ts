@@ -1,8 +1,9 @@
 /**
  * stdin can be read only once, but an input is read twice: once to validate all of it before
- * anything is sent, then again to send it. So stdin is first copied to a temp file.
+ * anything is sent, then again to send it. So stdin is first copied to a temp file. The copy holds
+ * the user's prompts, so it is removed however the process ends (a second Ctrl-C exits at once).
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +18,12 @@ export interface Spool {
 export async function spoolToTempFile(input: NodeJS.ReadableStream): Promise<Spool> {
   const dir = await mkdtemp(join(tmpdir(), 'claw-batch-stdin-'));
   const file = join(dir, 'input');
-  const dispose = () => rm(dir, { recursive: true, force: true });
+  const removeNow = () => rmSync(dir, { recursive: true, force: true });
+  process.once('exit', removeNow);
+  const dispose = async () => {
+    process.off('exit', removeNow);
+    await rm(dir, { recursive: true, force: true });
+  };
   try {
     await pipeline(input, createWriteStream(file));
   } catch (err) {
