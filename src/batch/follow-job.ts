@@ -4,8 +4,8 @@
  */
 import type Anthropic from '@anthropic-ai/sdk';
 import type { ResultType } from '../output/index.js';
-import { formatDuration } from '../plan/index.js';
 import type { ResultLine } from '../types.js';
+import { formatDuration } from '../ui/format.js';
 import { emptyStats, type RunStats } from '../ui/stats.js';
 import { saveManifest, type JobManifest } from './manifest.js';
 import { recordStatus, totalCounts, waitUntilEnded, type MessageBatch } from './poller.js';
@@ -48,7 +48,7 @@ export function statsOf(batches: MessageBatch[], total: number, startedAt: numbe
 export function describeProgress(batches: MessageBatch[], elapsedMs: number): string {
   const c = totalCounts(batches);
   const ended = batches.filter((b) => b.processing_status === 'ended').length;
-  return `${formatDuration(elapsedMs / 1000)} elapsed: ${ended}/${batches.length} batches ended — processing ${c.processing}, succeeded ${c.succeeded}, errored ${c.errored}, canceled ${c.canceled}, expired ${c.expired}`;
+  return `${formatDuration(elapsedMs)} elapsed: ${ended}/${batches.length} batches ended — processing ${c.processing}, succeeded ${c.succeeded}, errored ${c.errored}, canceled ${c.canceled}, expired ${c.expired}`;
 }
 
 /** Polls until every batch has ended; throws StoppedError('interrupted') when `signal` aborts. */
@@ -59,7 +59,7 @@ export async function waitWithProgress(options: FollowOptions): Promise<MessageB
     signal: options.signal,
     pollFirst: options.pollFirst,
     onRetry: (err, attempt, delayMs) =>
-      options.progress.warn(`polling failed (${describeError(err)}); retrying in ${formatDuration(delayMs / 1000)} (attempt ${attempt + 1})`),
+      options.progress.warn(`polling failed (${describeError(err)}); retrying in ${formatDuration(delayMs)} (attempt ${attempt + 1})`),
     onPoll: (polled) => {
       options.progress.update(statsOf(polled, options.total, startedAt));
       options.progress.info(describeProgress(polled, Date.now() - startedAt));
@@ -101,13 +101,21 @@ export async function downloadResults(options: DownloadOptions): Promise<ResultT
     existing: options.existing,
     retry: {
       onRetry: (err, attempt, delayMs) =>
-        options.progress?.warn(`downloading results failed (${describeError(err)}); retrying in ${formatDuration(delayMs / 1000)} (attempt ${attempt + 1})`),
+        options.progress?.warn(`downloading results failed (${describeError(err)}); retrying in ${formatDuration(delayMs)} (attempt ${attempt + 1})`),
     },
   });
 }
 
 export function failedCount(t: ResultTally): number {
   return t.errored + t.expired + t.canceled;
+}
+
+/** Warnings about results that did not match what the job sent, one line each. */
+export function tallyWarnings(t: ResultTally): string[] {
+  const out: string[] = [];
+  if (t.missing > 0) out.push(`warning: ${t.missing} item(s) had no result from the API; written as errored`);
+  if (t.foreign > 0) out.push(`warning: ${t.foreign} result(s) were for custom_ids this job did not send (an adopted batch that was not ours?); not written`);
+  return out;
 }
 
 export function formatTally(t: ResultTally): string {

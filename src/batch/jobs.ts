@@ -4,11 +4,9 @@
  */
 import type Anthropic from '@anthropic-ai/sdk';
 import { UsageError } from '../errors.js';
-import type { ResultType } from '../output/index.js';
 import type { ChunkLimits } from './chunking.js';
 import { isActive, listManifests, loadBatchIds, newJobId, type JobManifest } from './manifest.js';
 import { writeResults } from './results.js';
-import type { RetryOptions } from './transient.js';
 
 /** What a manifest records about the input; PreparedInput has all of it. */
 export interface InputIdentity {
@@ -61,14 +59,15 @@ export function newManifest(spec: NewJobSpec): JobManifest {
   };
 }
 
-/** A job for the same input content whose batches are still being created or processed. */
-export async function findActiveJob(env: NodeJS.ProcessEnv, contentHash: string): Promise<JobManifest | undefined> {
-  return (await listManifests(env)).find((m) => m.input.contentHash === contentHash && isActive(m));
-}
-
-/** How items were built from the input: a job resumed or re-attached to must build the same requests. */
+/**
+ * Everything that decides the requests built from the input: the content, how it is read (format,
+ * CSV template, id field) and the defaults filled in (model, max_tokens, system). A job resumed,
+ * re-attached to or refused as a duplicate must match all of it; a `--retry-failed` rebuilds its
+ * items from it.
+ */
 export interface JobRecipe {
   contentHash: string;
+  format: 'jsonl' | 'csv';
   defaults: JobManifest['defaults'];
   template?: string;
   idField?: string;
@@ -78,10 +77,16 @@ function sameRecipe(m: JobManifest, r: JobRecipe): boolean {
   const d = (x: JobManifest['defaults']) => JSON.stringify([x.model ?? null, x.max_tokens ?? null, x.system ?? null]);
   return (
     m.input.contentHash === r.contentHash &&
+    m.input.format === r.format &&
     d(m.defaults) === d(r.defaults) &&
     (m.input.template ?? null) === (r.template ?? null) &&
     (m.input.idField ?? null) === (r.idField ?? null)
   );
+}
+
+/** A job that sends the same requests and whose batches are still being created or processed. */
+export async function findActiveJob(env: NodeJS.ProcessEnv, recipe: JobRecipe): Promise<JobManifest | undefined> {
+  return (await listManifests(env)).find((m) => sameRecipe(m, recipe) && isActive(m));
 }
 
 /** The unfinished submit of this input (every item) that a rerun of `submit` completes. */
@@ -92,12 +97,12 @@ export async function findIncompleteSubmit(env: NodeJS.ProcessEnv, recipe: JobRe
 }
 
 /**
- * The job a rerun of the same `run --batch-api` re-attaches to: same input content, same output
- * (both absolute paths, or both stdout), results not written yet.
+ * The job a rerun of the same `run --batch-api` re-attaches to: same recipe, same output (both
+ * absolute paths, or both stdout), results not written yet, not started over by a `--fresh` run.
  */
 export async function findRunJob(env: NodeJS.ProcessEnv, recipe: JobRecipe, output: string | undefined): Promise<JobManifest | undefined> {
   return (await listManifests(env)).find(
-    (m) => m.createdBy === 'run' && m.state !== 'written' && sameRecipe(m, recipe) && (m.output ?? null) === (output ?? null),
+    (m) => m.createdBy === 'run' && m.state !== 'written' && !m.supersededBy && sameRecipe(m, recipe) && (m.output ?? null) === (output ?? null),
   );
 }
 
@@ -120,7 +125,7 @@ export async function batchesToRead(env: NodeJS.ProcessEnv, manifest: JobManifes
  * The custom_ids of a job whose results were errored, expired or canceled (or never reported),
  * read from the API's results — so it works whether poll wrote them to a file or to stdout.
  */
-export async function failedIdsOf(client: Anthropic, env: NodeJS.ProcessEnv, manifest: JobManifest, retry?: RetryOptions): Promise<Set<string>> {
+export async function failedIdsOf(client: Anthropic, env: NodeJS.ProcessEnv, manifest: JobManifest): Promise<Set<string>> {
   const failed = new Set<string>();
   await writeResults({
     client,
@@ -130,7 +135,6 @@ export async function failedIdsOf(client: Anthropic, env: NodeJS.ProcessEnv, man
         if (line.result.type !== 'succeeded') failed.add(line.custom_id);
       },
     },
-    retry,
   });
   return failed;
 }
@@ -144,5 +148,3 @@ export function requireEnded(manifest: JobManifest, what: string): void {
     throw new UsageError(`job ${manifest.id} has batches still processing; \`claw-batch poll ${manifest.id} --wait\` first, then ${what}`);
   }
 }
-
-export type { ResultType };

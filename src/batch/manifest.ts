@@ -12,6 +12,44 @@ import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { stateDir } from '../state-dir.js';
 
+/** Where the state dir comes from, to name it when it cannot be used. */
+function stateDirSource(env: NodeJS.ProcessEnv): string {
+  if (env.CLAW_BATCH_STATE_DIR) return `CLAW_BATCH_STATE_DIR (${env.CLAW_BATCH_STATE_DIR})`;
+  if (env.XDG_STATE_HOME) return `the state dir $XDG_STATE_HOME/claw-batch (${stateDir(env)})`;
+  return `the state dir ~/.local/state/claw-batch (${stateDir(env)})`;
+}
+
+const PATH_PROBLEMS: Record<string, string> = {
+  ENOTDIR: 'part of the path is a file, not a directory',
+  EEXIST: 'a file is in the way of a directory',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'the file system is read-only',
+  ELOOP: 'the path loops through symbolic links',
+  ENAMETOOLONG: 'the path is too long',
+  ENOSPC: 'the disk is full',
+};
+
+/**
+ * A file-system failure under the state dir as a UsageError naming where the dir comes from, so a
+ * bad CLAW_BATCH_STATE_DIR reads as a setting to fix rather than an internal error.
+ */
+function stateDirError(env: NodeJS.ProcessEnv, err: unknown, path: string): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  const problem = code ? PATH_PROBLEMS[code] : undefined;
+  if (!problem) return err;
+  return new UsageError(`${stateDirSource(env)} cannot hold the job manifests: ${path}: ${problem} (${code}); point CLAW_BATCH_STATE_DIR at a writable directory`);
+}
+
+/** Runs a file-system step under the state dir, turning a path problem into a UsageError. */
+async function inStateDir<T>(env: NodeJS.ProcessEnv, path: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    throw stateDirError(env, err, path);
+  }
+}
+
 export interface BatchRecord {
   /** `msgbatch_…` */
   id: string;
@@ -28,6 +66,11 @@ export interface BatchRecord {
   status?: 'in_progress' | 'canceling' | 'ended';
   counts?: { processing: number; succeeded: number; errored: number; canceled: number; expired: number };
   endedAt?: string;
+  /**
+   * Found among the account's batches rather than created by this job's own call: a create whose
+   * answer was lost (a 500, a dropped connection, a kill) had made it after all. See `adoptLostBatch`.
+   */
+  adopted?: boolean;
 }
 
 /**
@@ -77,6 +120,14 @@ export interface JobManifest {
   canceledAt?: string;
   resultsWrittenTo?: string;
   lastError?: string;
+  /**
+   * Set just before a batch create is sent and cleared once its batch is recorded. Still set when
+   * the job is looked at again means the create's outcome is unknown (a 500, a dropped connection,
+   * a kill): the batch may exist, so the account's batches are searched before creating it again.
+   */
+  pendingCreate?: { index: number; count: number; sentAt: string };
+  /** A `run --fresh` started this job over: a rerun of that `run` does not re-attach to this one. */
+  supersededBy?: string;
 }
 
 export function jobsDir(env: NodeJS.ProcessEnv): string {
@@ -109,15 +160,20 @@ async function writeAtomic(path: string, text: string): Promise<void> {
 }
 
 export async function saveManifest(env: NodeJS.ProcessEnv, manifest: JobManifest): Promise<void> {
-  await mkdir(jobsDir(env), { recursive: true });
+  const path = manifestPath(env, manifest.id);
   manifest.updatedAt = new Date().toISOString();
-  await writeAtomic(manifestPath(env, manifest.id), `${JSON.stringify(manifest, null, 2)}\n`);
+  await inStateDir(env, path, async () => {
+    await mkdir(jobsDir(env), { recursive: true });
+    await writeAtomic(path, `${JSON.stringify(manifest, null, 2)}\n`);
+  });
 }
 
 export async function saveBatchIds(env: NodeJS.ProcessEnv, jobId: string, index: number, ids: string[]): Promise<void> {
   const path = idsPath(env, jobId, index);
-  await mkdir(join(jobsDir(env), jobId), { recursive: true });
-  await writeAtomic(path, `${ids.join('\n')}\n`);
+  await inStateDir(env, path, async () => {
+    await mkdir(join(jobsDir(env), jobId), { recursive: true });
+    await writeAtomic(path, `${ids.join('\n')}\n`);
+  });
 }
 
 /** The custom_ids of one batch; undefined when the file is gone (the manifest still works without it). */
@@ -127,7 +183,7 @@ export async function loadBatchIds(env: NodeJS.ProcessEnv, jobId: string, index:
     return text.split('\n').filter((l) => l !== '');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
+    throw stateDirError(env, err, idsPath(env, jobId, index));
   }
 }
 
@@ -139,7 +195,7 @@ export async function loadManifest(env: NodeJS.ProcessEnv, jobId: string): Promi
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new UsageError(`no job ${jobId} in ${jobsDir(env)}; \`claw-batch list\` shows the jobs`);
     }
-    throw err;
+    throw stateDirError(env, err, manifestPath(env, jobId));
   }
   try {
     return JSON.parse(text) as JobManifest;
@@ -155,7 +211,7 @@ export async function listManifests(env: NodeJS.ProcessEnv): Promise<JobManifest
     names = await readdir(jobsDir(env));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
+    throw stateDirError(env, err, jobsDir(env));
   }
   const out: JobManifest[] = [];
   for (const name of names.filter((n) => /^job_.*\.json$/.test(n)).sort().reverse()) {

@@ -78,6 +78,7 @@ export async function waitUntilEnded(client: Anthropic, ids: string[], options: 
     baseMs: Math.min(1000, intervalMs),
     maxMs,
     signal: options.signal,
+    task: 'waiting for the batches',
     onRetry: options.onRetry,
   };
   if (options.pollFirst === false) {
@@ -86,13 +87,7 @@ export async function waitUntilEnded(client: Anthropic, ids: string[], options: 
   }
   for (;;) {
     if (options.signal?.aborted) throw new StoppedError('interrupted', 'interrupted while waiting for the batches');
-    let batches: MessageBatch[];
-    try {
-      batches = await retrieveBatches(client, ids, retry);
-    } catch (err) {
-      if (options.signal?.aborted) throw new StoppedError('interrupted', 'interrupted while waiting for the batches');
-      throw err;
-    }
+    const batches = await retrieveBatches(client, ids, retry);
     options.onPoll?.(batches);
     if (allEnded(batches)) return batches;
     await sleep(intervalMs, options.signal);

@@ -2,7 +2,8 @@
  * Streams ended batches' results (the SDK's JSONL decoder) into the results writer, in the shared
  * result shape. Each custom_id is written exactly once: ids already in the output are skipped (so
  * polling again adds nothing), and a download cut off midway starts over skipping what it already
- * wrote. An id the job sent that the API never reports gets an errored line, so no item is lost.
+ * wrote. An id the job sent that the API never reports gets an errored line, so no item is lost;
+ * an id it did not send (an adopted batch that turned out not to be ours) is not written.
  */
 import type Anthropic from '@anthropic-ai/sdk';
 import type { ResultLine, ResultError } from '../types.js';
@@ -28,10 +29,12 @@ export interface ResultTally {
   written: number;
   /** Ids the job sent that the API did not report; written as errored. */
   missing: number;
+  /** Results for ids the job did not send (an adopted batch that was not ours); not written. */
+  foreign: number;
 }
 
-export function emptyTally(): ResultTally {
-  return { succeeded: 0, errored: 0, expired: 0, canceled: 0, written: 0, missing: 0 };
+function emptyTally(): ResultTally {
+  return { succeeded: 0, errored: 0, expired: 0, canceled: 0, written: 0, missing: 0, foreign: 0 };
 }
 
 export function toResultLine(r: Anthropic.Messages.MessageBatchIndividualResponse): ResultLine {
@@ -52,8 +55,6 @@ export interface WriteResultsOptions {
   /** How each id already in the output ended; those are counted, not written again. */
   existing?: Map<string, ResultType>;
   retry?: RetryOptions;
-  /** Told about every result line, written or not (for progress). */
-  onResult?: (type: ResultType) => void;
 }
 
 /** Writes the results of every batch (all must have ended); returns how every item of them ended. */
@@ -62,15 +63,19 @@ export async function writeResults(options: WriteResultsOptions): Promise<Result
   const existing = options.existing ?? new Map<string, ResultType>();
   for (const batch of options.batches) {
     const seen = new Set<string>();
+    const expected = batch.expectedIds ? new Set(batch.expectedIds) : undefined;
     const count = (type: ResultType) => {
       tally[type]++;
-      options.onResult?.(type);
     };
     await withRetry(async () => {
       const decoder = await options.client.messages.batches.results(batch.id);
       for await (const r of decoder) {
         if (seen.has(r.custom_id)) continue;
         seen.add(r.custom_id);
+        if (expected && !expected.has(r.custom_id)) {
+          tally.foreign++;
+          continue;
+        }
         const before = existing.get(r.custom_id);
         if (before) {
           count(before);

@@ -1,13 +1,14 @@
 /**
  * `run` in batch mode: submit (or re-attach to the job an interrupted run left), wait with
  * progress, write the results to the same output and with the same exit codes as real-time.
- * Re-attach: a rerun of the same `run` — same input content, same defaults, same absolute output —
- * finds the unfinished job through its manifest and waits on it instead of paying for it again.
+ * Re-attach: a rerun of the same `run` — same input content read the same way (format, template,
+ * id field), same defaults, same absolute output — finds the unfinished job through its manifest and
+ * waits on it instead of paying for it again. `--fresh` starts a new job and says that the old one
+ * keeps running (and how to cancel it); a later rerun re-attaches to the new one.
  */
 import { resolve } from 'node:path';
 import { createClient } from '../client.js';
 import { onStopSignals } from '../stop-signal.js';
-import type { CommandContext } from '../commands/context.js';
 import type { Settings } from '../config.js';
 import { ExitCode, StoppedError } from '../errors.js';
 import type { PreparedInput } from '../input/index.js';
@@ -15,21 +16,33 @@ import { openResults } from '../output/index.js';
 import { createProgress, formatSummary, summaryObject, useColor } from '../ui/index.js';
 import { emptyStats } from '../ui/stats.js';
 import { chunkLimitsFromEnv } from './chunking.js';
-import { downloadResults, failedCount, waitWithProgress } from './follow-job.js';
-import { batchesToRead, findRunJob, newManifest } from './jobs.js';
-import { saveManifest } from './manifest.js';
+import { downloadResults, failedCount, tallyWarnings, waitWithProgress } from './follow-job.js';
+import { batchesToRead, findRunJob, newManifest, type JobRecipe } from './jobs.js';
+import { isActive, saveManifest, type JobManifest } from './manifest.js';
 import { defaultIntervalSeconds } from './poller.js';
 import { submitJob } from './submitter.js';
+
+/** What a batch run needs from the process (a CommandContext has all of it). */
+export interface BatchRunContext {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
 
 export interface BatchJobRun {
   prepared: PreparedInput;
   settings: Settings;
+  /** `--template` as given: recorded in the job, so a rerun and `--retry-failed` build the same requests. */
+  template?: string;
+  /** `--id-field` as given, recorded likewise. (The format is `prepared.format`.) */
+  idField?: string;
   /** -o path; undefined = stdout. */
   output?: string;
   fresh: boolean;
   quiet: boolean;
   json: boolean;
-  ctx: CommandContext;
+  ctx: BatchRunContext;
   /** Default: env CLAW_BATCH_POLL_INTERVAL_S, else 10; grows ×1.5 up to 60 while waiting. */
   pollIntervalSeconds?: number;
 }
@@ -45,11 +58,15 @@ export async function runBatchJob(run: BatchJobRun): Promise<number> {
   const { writer, existing } = await openResults(output, { fresh: run.fresh, keep: 'succeeded', stdout: ctx.stdout });
   const startedAt = Date.now();
   try {
-    const recipe = {
+    const recipe: JobRecipe = {
       contentHash: prepared.contentHash,
+      format: prepared.format,
       defaults: { model: settings.model, max_tokens: settings.maxTokens, system: settings.system },
+      template: run.template,
+      idField: run.idField,
     };
-    let manifest = run.fresh ? undefined : await findRunJob(env, recipe, output);
+    const previous = await findRunJob(env, recipe, output);
+    let manifest = run.fresh ? undefined : previous;
     if (manifest) {
       progress.info(`re-attaching to job ${manifest.id} (${manifest.batches.length} batches, ${manifest.state}) instead of submitting again`);
     } else {
@@ -57,6 +74,8 @@ export async function runBatchJob(run: BatchJobRun): Promise<number> {
       manifest = newManifest({
         input: prepared,
         inputPath: prepared.displayName === '<stdin>' ? '-' : resolve(ctx.cwd, prepared.displayName),
+        template: run.template,
+        idField: run.idField,
         defaults: recipe.defaults,
         createdBy: 'run',
         selection: existing.byId.size > 0 ? 'remaining' : 'all',
@@ -65,6 +84,7 @@ export async function runBatchJob(run: BatchJobRun): Promise<number> {
       });
     }
     const job = manifest;
+    if (previous && previous !== job) await supersede(previous, job.id);
 
     if (job.state === 'submitting') {
       const done = existing.byId;
@@ -117,6 +137,7 @@ export async function runBatchJob(run: BatchJobRun): Promise<number> {
       },
     });
     await writer.close();
+    for (const warning of tallyWarnings(tally)) progress.warn(warning);
     job.state = 'written';
     job.resultsWrittenTo = output ?? 'stdout';
     await saveManifest(env, job);
@@ -131,6 +152,21 @@ export async function runBatchJob(run: BatchJobRun): Promise<number> {
     stop.dispose();
     progress.stop();
     await writer.close();
+  }
+
+  /**
+   * `--fresh` over the job an earlier run of this command left: the new job starts over, and the
+   * old one is marked so no rerun re-attaches to it. Its batches are not canceled (they may be
+   * nearly done, and they are paid for); if still running, say so and how to stop them.
+   */
+  async function supersede(old: JobManifest, newId: string): Promise<void> {
+    old.supersededBy = newId;
+    await saveManifest(env, old);
+    if (isActive(old)) {
+      progress.warn(
+        `--fresh: starting over as job ${newId}; job ${old.id} from an earlier run of this command is still ${old.state === 'submitting' ? 'being submitted' : 'processing'} on the API and is not canceled — \`claw-batch cancel ${old.id}\` stops it`,
+      );
+    }
   }
 
   function finish(code: number, stats = emptyStats(prepared.count), jobId?: string): number {

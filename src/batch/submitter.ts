@@ -1,17 +1,20 @@
 /**
  * Creates a job's batches one by one, recording each in the manifest as soon as it exists. If a
  * create fails midway, the manifest names the batches that exist and the error is reported; the
- * same submit run again walks the same chunks, skips those already created, and creates the rest —
- * nothing is sent twice.
+ * same submit run again walks the same chunks, skips those already created, and creates the rest.
+ * A create whose outcome is unknown (a 500, a dropped connection, a kill while it was in flight) is
+ * marked in the manifest (`pendingCreate`); before that chunk is created again, the account's
+ * batches are searched for it (src/batch/lost-batch.ts), so a rerun does not pay for it twice.
  */
 import type Anthropic from '@anthropic-ai/sdk';
 import { APIError } from '@anthropic-ai/sdk';
+import { classifyFailure } from '../api-failure.js';
 import { StoppedError, UsageError } from '../errors.js';
 import type { Item } from '../types.js';
 import { chunkBody, chunkItems, type Chunk } from './chunking.js';
+import { findLostBatch } from './lost-batch.js';
 import { saveBatchIds, saveManifest, type JobManifest } from './manifest.js';
-import { sleep } from '../sleep.js';
-import { asStop, describeError } from './transient.js';
+import { describeError, withRetry } from './transient.js';
 
 export interface SubmitJobOptions {
   client: Anthropic;
@@ -26,32 +29,26 @@ export interface SubmitJobOptions {
   signal?: AbortSignal;
 }
 
-/**
- * A create is retried only when the API surely did not make the batch — 429 (rate limited) and 529
- * (overloaded) are refused up front. After a 500 or a dropped connection the batch may exist
- * without our knowing its id, so the error is reported instead, to be looked at with
- * `claw-batch list` before the rerun.
- */
+/** 429 and 529 are refused before the API does anything: retrying cannot make a second batch. */
+function refusedUpFront(err: unknown): boolean {
+  const action = classifyFailure(err);
+  return action.kind === 'rate-limited' || (action.kind === 'transient' && err instanceof APIError && err.status === 529);
+}
+
+/** A 5xx (other than 529), a timeout, a dropped connection: the batch may exist without our knowing its id. */
+function mayHaveCreated(err: unknown): boolean {
+  return classifyFailure(err).kind === 'transient' && !refusedUpFront(err);
+}
+
+/** Creates one batch, retrying only what the API surely refused (see `refusedUpFront`). */
 async function createBatch(client: Anthropic, chunk: Chunk, signal?: AbortSignal): Promise<Anthropic.Messages.MessageBatch> {
   // The body goes as the JSON text the chunk already holds. `messages.batches.create` would want
   // the parsed requests, several times the memory; this is the same POST through the same client.
   const body = chunkBody(chunk);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await client.post<Anthropic.Messages.MessageBatch>('/v1/messages/batches', {
-        body,
-        headers: { 'content-type': 'application/json' },
-      });
-    } catch (err) {
-      const stop = asStop(err);
-      if (stop) throw stop;
-      const refused = err instanceof APIError && (err.status === 429 || err.status === 529);
-      if (!refused || attempt >= 6 || signal?.aborted) throw err;
-      const header = err.headers?.get('retry-after');
-      const delay = Math.max(Number(header) * 1000 || 0, 1000 * 2 ** (attempt - 1));
-      await sleep(delay, signal);
-    }
-  }
+  return withRetry(
+    () => client.post<Anthropic.Messages.MessageBatch>('/v1/messages/batches', { body, headers: { 'content-type': 'application/json' } }),
+    { retryIf: refusedUpFront, signal, task: `creating batch ${chunk.index + 1}` },
+  );
 }
 
 /** Creates the batches of `manifest` that do not exist yet; returns the manifest, saved, with every batch. */
@@ -100,21 +97,75 @@ export async function submitJob(options: SubmitJobOptions): Promise<JobManifest>
     if (signal?.aborted) {
       throw new StoppedError('interrupted', `interrupted while submitting job ${manifest.id}: ${manifest.batches.length} batches created; rerun the same command to finish submitting`);
     }
-    if (manifest.batches.length === 0 && chunk.index === 0) await saveManifest(env, manifest);
 
+    const pending = manifest.pendingCreate;
+    if (pending && pending.index === chunk.index && pending.count === chunk.requests.length) {
+      info(`batch ${chunk.index + 1}: an earlier create of it may have made it; looking among the account's batches first`);
+      if (await adoptLost(chunk, pending.sentAt)) return;
+    }
+
+    const sentAt = new Date().toISOString();
+    manifest.pendingCreate = { index: chunk.index, count: chunk.requests.length, sentAt };
+    await saveManifest(env, manifest);
     let batch: Anthropic.Messages.MessageBatch;
     try {
       batch = await createBatch(client, chunk, signal);
     } catch (err) {
       manifest.lastError = `creating batch ${chunk.index + 1} failed: ${describeError(err)}`;
+      const uncertain = mayHaveCreated(err);
+      if (!uncertain) manifest.pendingCreate = undefined;
       await saveManifest(env, manifest);
-      if (err instanceof StoppedError) throw err;
+      if (uncertain) {
+        let search = '';
+        try {
+          if (await adoptLost(chunk, sentAt)) return;
+          search = 'it is not among the account\'s batches yet';
+        } catch (listErr) {
+          search = `the account's batches could not be searched for it (${describeError(listErr)})`;
+        }
+        throw new StoppedError(
+          'api',
+          `job ${manifest.id}: creating batch ${chunk.index + 1} failed (${describeError(err)}) and the API may have made it all the same; ${search} — \`claw-batch list\` shows them; the ${manifest.batches.length} batches created so far are recorded, and rerunning the same command looks for batch ${chunk.index + 1} again before creating it`,
+          { cause: err },
+        );
+      }
+      if (err instanceof StoppedError) {
+        if (err.reason !== 'interrupted') throw err;
+        throw new StoppedError('interrupted', `interrupted while submitting job ${manifest.id}: ${manifest.batches.length} batches created; rerun the same command to finish submitting`, { cause: err });
+      }
       throw new StoppedError(
         'api',
         `job ${manifest.id}: creating batch ${chunk.index + 1} failed (${describeError(err)}); the ${manifest.batches.length} batches created so far are recorded — rerun the same command to finish submitting`,
         { cause: err },
       );
     }
+    await record(chunk, batch, false);
+    info(`batch ${chunk.index + 1}: created ${batch.id} (${chunk.requests.length} requests, ${(chunk.bytes / 1e6).toFixed(1)} MB)`);
+  }
+
+  /** Looks for the batch a lost create of `chunk` made; records it and returns true when found. */
+  async function adoptLost(chunk: Chunk, sentAt: string): Promise<boolean> {
+    const previous = manifest.batches.find((b) => b.index === chunk.index - 1);
+    const { found, candidates } = await findLostBatch(
+      client,
+      env,
+      { count: chunk.requests.length, sentAt, previousCreatedAt: previous?.createdAt },
+      signal,
+    );
+    if (found) {
+      await record(chunk, found, true);
+      info(`batch ${chunk.index + 1}: found ${found.id} (${chunk.requests.length} requests, created ${found.created_at}) among the account's batches; adopted it instead of creating it again`);
+      return true;
+    }
+    if (candidates.length > 1) {
+      info(
+        `batch ${chunk.index + 1}: ${candidates.length} of the account's batches could be the one a lost create made (${candidates.map((b) => b.id).join(', ')}); adopting none, creating it again — cancel the stray one with \`claw-batch cancel <msgbatch_id>\``,
+      );
+    }
+    return false;
+  }
+
+  async function record(chunk: Chunk, batch: Anthropic.Messages.MessageBatch, adopted: boolean): Promise<void> {
     await saveBatchIds(env, manifest.id, chunk.index, chunk.ids);
     manifest.batches.push({
       id: batch.id,
@@ -125,11 +176,12 @@ export async function submitJob(options: SubmitJobOptions): Promise<JobManifest>
       lastCustomId: chunk.lastCustomId,
       createdAt: batch.created_at,
       status: batch.processing_status,
+      ...(adopted ? { adopted: true } : {}),
     });
     manifest.batches.sort((a, b) => a.index - b.index);
     manifest.items = Math.max(manifest.items, items);
     manifest.lastError = undefined;
+    manifest.pendingCreate = undefined;
     await saveManifest(env, manifest);
-    info(`batch ${chunk.index + 1}: created ${batch.id} (${chunk.requests.length} requests, ${(chunk.bytes / 1e6).toFixed(1)} MB)`);
   }
 }

@@ -1,7 +1,8 @@
 /**
- * The one retry loop of the batch layer (the SDK client has `maxRetries: 0`). Polling and
- * downloading can wait out a 429, a 5xx, a 529 or a dropped connection: those are retried with
- * jittered exponential backoff (a 429's `retry-after` honoured). A rejected key stops at once.
+ * The one retry loop of the batch layer (the SDK client has `maxRetries: 0`). Polling, downloading,
+ * listing and creating batches wait out a 429, a 5xx, a 529 or a dropped connection with jittered
+ * exponential backoff, a `retry-after` / `retry-after-ms` honoured (src/api-failure.ts reads them).
+ * A rejected key or a reached spend limit stops at once; so does Ctrl-C, between attempts.
  */
 import { APIError } from '@anthropic-ai/sdk';
 import { backoffMs, classifyFailure, retryAfterMs } from '../api-failure.js';
@@ -27,28 +28,48 @@ export interface RetryOptions {
   baseMs?: number;
   /** Longest backoff, ms. Default 60,000. */
   maxMs?: number;
+  /** Which transient failures to retry. Default: all of them (see `isTransient`). */
+  retryIf?: (err: unknown) => boolean;
+  /** Aborted by Ctrl-C: no further attempt is made, and StoppedError('interrupted') is thrown. */
   signal?: AbortSignal;
+  /** What the calls are for, in the interrupted message: "waiting for the batches". */
+  task?: string;
   /** Told about each retry, e.g. to print "retrying in 2 s". */
   onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
 }
 
-/** Calls `fn` until it succeeds, a non-transient error is thrown, or the attempts run out. */
+/**
+ * Calls `fn` until it succeeds, a non-transient error is thrown, or the attempts run out. Throws
+ * StoppedError for a rejected key or spend limit, and StoppedError('interrupted') when `signal`
+ * aborts before or during the pause between attempts.
+ */
 export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
   const maxAttempts = options.maxAttempts ?? 6;
   const baseMs = options.baseMs ?? 1000;
   const maxMs = options.maxMs ?? 60_000;
+  const retryIf = options.retryIf ?? isTransient;
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (err) {
       const stop = asStop(err);
       if (stop) throw stop;
-      if (!isTransient(err) || attempt >= maxAttempts || options.signal?.aborted) throw err;
+      if (!isTransient(err) || !retryIf(err) || attempt >= maxAttempts) throw err;
       const backoff = backoffMs(attempt, { baseMs, maxMs });
       const delay = Math.max((err instanceof APIError ? retryAfterMs(err.headers) : undefined) ?? 0, backoff);
-      options.onRetry?.(err, attempt, delay);
-      await sleep(delay, options.signal);
-      if (options.signal?.aborted) throw err;
+      let slept = false;
+      if (!options.signal?.aborted) {
+        options.onRetry?.(err, attempt, delay);
+        slept = await sleep(delay, options.signal);
+      }
+      // `sleep` is also false when the signal aborted before it began; either way, no further attempt.
+      if (!slept || options.signal?.aborted) {
+        throw new StoppedError(
+          'interrupted',
+          `interrupted while ${options.task ?? 'retrying'} (the last attempt failed: ${describeError(err)})`,
+          { cause: err },
+        );
+      }
     }
   }
 }

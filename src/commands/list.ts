@@ -1,13 +1,17 @@
 /**
  * `claw-batch list`: the local jobs (from their manifests) and the account's recent batches (from
  * the API, paginated up to `--limit`). `--json` prints both as one object on stdout.
+ * Exit 0 when both were listed. When the account's batches could not be fetched (a rejected key, a
+ * refused connection, an API failure), the local jobs are still listed, then the failure is
+ * reported and the exit is 3: the listing is incomplete. Without any API key it lists the local
+ * jobs only and exits 0: nothing was asked of the API.
  */
 import type Anthropic from '@anthropic-ai/sdk';
 import type { CommandContext } from './context.js';
 import { createClient } from '../client.js';
-import { ExitCode, MissingApiKeyError } from '../errors.js';
+import { ExitCode, MissingApiKeyError, StoppedError } from '../errors.js';
 import { jobsDir, listManifests, type JobManifest } from '../batch/manifest.js';
-import { describeError, withRetry } from '../batch/transient.js';
+import { asStop, describeError, withRetry } from '../batch/transient.js';
 
 export interface ListOptions {
   /** How many of the account's recent batches to show. Default 20. */
@@ -20,15 +24,25 @@ export async function list(options: ListOptions, ctx: CommandContext): Promise<n
   const jobs = await listManifests(ctx.env);
   let batches: Anthropic.Messages.MessageBatch[] = [];
   let accountNote: string | undefined;
+  let failure: StoppedError | undefined;
   try {
     batches = await recentBatches(createClient({}, ctx.env), limit);
   } catch (err) {
-    // Local jobs are worth showing even when the API cannot be asked.
-    accountNote = err instanceof MissingApiKeyError ? 'set ANTHROPIC_API_KEY to see the account\'s batches' : `could not list the account's batches: ${describeError(err)}`;
+    // Local jobs are worth showing even when the API cannot be asked; the failure is reported after them.
+    if (err instanceof MissingApiKeyError) {
+      accountNote = "set ANTHROPIC_API_KEY to see the account's batches";
+    } else {
+      failure =
+        err instanceof StoppedError
+          ? err
+          : (asStop(err) ?? new StoppedError('api', `could not list the account's batches (${describeError(err)}); the local jobs are listed, the account's batches are not`, { cause: err }));
+      accountNote = failure.message;
+    }
   }
 
   if (options.json) {
     ctx.stdout.write(`${JSON.stringify({ jobs: jobs.map(jobRow), batches, ...(accountNote ? { note: accountNote } : {}) })}\n`);
+    if (failure) throw failure;
     return ExitCode.ok;
   }
   const out: string[] = [];
@@ -40,7 +54,8 @@ export async function list(options: ListOptions, ctx: CommandContext): Promise<n
     out.push(`  ${r.id}  ${r.created}  ${r.state.padEnd(10)}  ${r.items} items  ${r.batches} batch(es)  ${r.input}${link}`);
   }
   out.push('', `Recent batches of the account (up to ${limit}):`);
-  if (accountNote) out.push(`  ${accountNote}`);
+  if (failure) out.push('  not listed (the error is on stderr)');
+  else if (accountNote) out.push(`  ${accountNote}`);
   else if (batches.length === 0) out.push('  none');
   for (const b of batches) {
     const c = b.request_counts;
@@ -50,6 +65,7 @@ export async function list(options: ListOptions, ctx: CommandContext): Promise<n
     );
   }
   ctx.stdout.write(`${out.join('\n')}\n`);
+  if (failure) throw failure;
   return ExitCode.ok;
 }
 
@@ -68,7 +84,9 @@ function jobRow(j: JobManifest) {
 
 async function recentBatches(client: Anthropic, limit: number): Promise<Anthropic.Messages.MessageBatch[]> {
   const out: Anthropic.Messages.MessageBatch[] = [];
-  let page = await withRetry(() => client.messages.batches.list({ limit: Math.min(limit, 100) }));
+  // A few attempts only: a listing should not hang for half a minute on an unreachable API.
+  const retry = { maxAttempts: 3 };
+  let page = await withRetry(() => client.messages.batches.list({ limit: Math.min(limit, 100) }), retry);
   for (;;) {
     for (const b of page.data) {
       if (out.length >= limit) return out;
@@ -76,6 +94,6 @@ async function recentBatches(client: Anthropic, limit: number): Promise<Anthropi
     }
     if (!page.hasNextPage() || out.length >= limit) return out;
     const current = page;
-    page = await withRetry(() => current.getNextPage());
+    page = await withRetry(() => current.getNextPage(), retry);
   }
 }

@@ -9,7 +9,7 @@ import { createClient } from '../client.js';
 import { ExitCode, StillProcessingError, StoppedError } from '../errors.js';
 import { openResults } from '../output/index.js';
 import { createProgress } from '../ui/index.js';
-import { downloadResults, failedCount, formatTally, waitWithProgress } from '../batch/follow-job.js';
+import { downloadResults, failedCount, formatTally, tallyWarnings, waitWithProgress } from '../batch/follow-job.js';
 import { batchesToRead } from '../batch/jobs.js';
 import { saveManifest } from '../batch/manifest.js';
 import { allEnded, defaultIntervalSeconds, formatBatchLine, recordStatus, retrieveBatches, totalCounts } from '../batch/poller.js';
@@ -110,7 +110,7 @@ export async function poll(options: PollOptions, ctx: CommandContext): Promise<n
     }
     const where = output ? options.output : 'stdout';
     say(`${target.label}: ended — ${formatTally(tally)}; ${tally.written} new line(s) written to ${where}`);
-    if (tally.missing > 0) say(`warning: ${tally.missing} item(s) had no result from the API; written as errored`);
+    for (const warning of tallyWarnings(tally)) say(warning);
     if (options.json) ctx.stderr.write(`${JSON.stringify({ ...statusObject(target.label, batches, 'ended'), results: tally })}\n`);
     return failedCount(tally) > 0 ? ExitCode.someErrored : ExitCode.ok;
   } finally {

@@ -10,8 +10,9 @@ import { loadSettings, type Settings } from '../config.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { prepareInput, type PreparedInput } from '../input/index.js';
 import { choosePlan, formatPlan } from '../plan/index.js';
+import { knownLimits } from '../plan/known-limits.js';
 import { chunkItems, chunkLimitsFromEnv, type ChunkLimits } from '../batch/chunking.js';
-import { failedIdsOf, findActiveJob, findActiveRetry, findIncompleteSubmit, newManifest, requireEnded } from '../batch/jobs.js';
+import { failedIdsOf, findActiveJob, findActiveRetry, findIncompleteSubmit, newManifest, requireEnded, type JobRecipe } from '../batch/jobs.js';
 import { loadManifest, saveManifest, type JobManifest } from '../batch/manifest.js';
 import { recordStatus, retrieveBatches } from '../batch/poller.js';
 import { onStopSignals } from '../stop-signal.js';
@@ -46,15 +47,21 @@ export async function submit(options: SubmitOptions, ctx: CommandContext): Promi
     const limits = chunkLimitsFromEnv(ctx.env);
     if (options.dryRun) return await dryRun(prepared, settings, limits, ctx);
 
-    const recipe = { contentHash: prepared.contentHash, defaults, template: options.template, idField: options.idField };
+    const recipe: JobRecipe = {
+      contentHash: prepared.contentHash,
+      format: prepared.format,
+      defaults,
+      template: options.template,
+      idField: options.idField,
+    };
     let manifest = options.force ? undefined : await findIncompleteSubmit(ctx.env, recipe);
     if (manifest) {
       say(`finishing job ${manifest.id}: ${manifest.batches.length} of its batches already exist and are not sent again`);
     } else {
-      const active = options.force ? undefined : await findActiveJob(ctx.env, prepared.contentHash);
+      const active = options.force ? undefined : await findActiveJob(ctx.env, recipe);
       if (active) {
         throw new UsageError(
-          `job ${active.id} for the same input (${active.input.displayName}) is still ${active.state === 'submitting' ? 'being submitted' : 'processing'}; \`claw-batch poll ${active.id}\` follows it, or pass --force to submit again`,
+          `job ${active.id} for the same input and flags (${active.input.displayName}) is still ${active.state === 'submitting' ? 'being submitted' : 'processing'}; \`claw-batch poll ${active.id}\` follows it, or pass --force to submit again`,
         );
       }
       manifest = newManifest({
@@ -107,14 +114,12 @@ async function send(
 
 /** `--dry-run`: the chunks the job would make, the time and cost; nothing is sent. */
 async function dryRun(prepared: PreparedInput, settings: Settings, limits: ChunkLimits, ctx: CommandContext): Promise<number> {
-  const given = { rpm: settings.rpm, itpm: settings.itpm, otpm: settings.otpm };
   const plan = choosePlan({
     items: prepared.count,
     promptChars: prepared.totalPromptChars,
     maxTokens: prepared.totalMaxTokens,
     models: prepared.models,
-    limits: given,
-    limitsSource: given.rpm || given.itpm || given.otpm ? 'given' : 'none',
+    ...(await knownLimits({ rpm: settings.rpm, itpm: settings.itpm, otpm: settings.otpm }, ctx.env)),
     concurrency: settings.concurrency,
     urgent: false,
     mode: 'batch',

@@ -4,7 +4,7 @@
  */
 import { priceFor, type ModelPrice } from './prices.js';
 
-export { priceFor, loadListPrices, type ModelPrice, type PriceTable } from './prices.js';
+export { priceFor, type ModelPrice } from './prices.js';
 
 export interface PlanInput {
   items: number;
@@ -33,6 +33,8 @@ export interface Plan {
   tokens: { input: number; outputMax: number };
   /** Undefined when a model has no price: the plan then shows tokens only. */
   cost?: { realtime: number; batch: number; currency: 'USD' };
+  /** The models of the job that have no price (in data/prices.json or the config). */
+  unpricedModels: string[];
 }
 
 /** Characters per token for planning; the real-time scheduler calibrates its own from `usage`. */
@@ -64,14 +66,9 @@ function pace(input: PlanInput, tokens: { input: number; outputMax: number }): P
   return candidates.reduce((a, b) => (b.requestsPerMinute < a.requestsPerMinute ? b : a));
 }
 
-function estimateCost(input: PlanInput, tokens: { input: number; outputMax: number }): Plan['cost'] {
-  if (input.models.length === 0) return undefined;
-  const prices: ModelPrice[] = [];
-  for (const model of input.models) {
-    const p = priceFor(model, input.priceOverrides);
-    if (!p) return undefined;
-    prices.push(p);
-  }
+function estimateCost(input: PlanInput, tokens: { input: number; outputMax: number }, unpriced: string[]): Plan['cost'] {
+  if (input.models.length === 0 || unpriced.length > 0) return undefined;
+  const prices = input.models.map((model) => priceFor(model, input.priceOverrides)!);
   // Items are not counted per model here, so with several models price every token at the dearest:
   // the estimate stays an upper bound.
   const inRate = Math.max(...prices.map((p) => p.inputPerMTok));
@@ -117,7 +114,8 @@ export function choosePlan(input: PlanInput): Plan {
     );
   }
 
-  const cost = estimateCost(input, tokens);
+  const unpricedModels = input.models.filter((model) => !priceFor(model, input.priceOverrides));
+  const cost = estimateCost(input, tokens, unpricedModels);
   if (input.models.length > 1 && cost) reasons.push('several models: cost priced at the dearest, an upper bound');
   return {
     mode,
@@ -126,6 +124,7 @@ export function choosePlan(input: PlanInput): Plan {
     batchSeconds: { typical: BATCH_TYPICAL_SECONDS, max: BATCH_MAX_SECONDS },
     tokens,
     cost,
+    unpricedModels,
   };
 }
 
@@ -136,18 +135,20 @@ export function formatPlan(plan: Plan): string[] {
   lines.push(
     `  time: real-time ≈ ${formatDuration(plan.realtimeSeconds)}; Batches API typically ≤ ${formatDuration(plan.batchSeconds.typical)}, at most ${formatDuration(plan.batchSeconds.max)}`,
   );
-  const tokens = `input ≈ ${fmtNum(plan.tokens.input)} tokens, output ≤ ${fmtNum(plan.tokens.outputMax)} tokens`;
+  const tokens = `input ≈ ${fmtTokens(plan.tokens.input)}, output ≤ ${fmtTokens(plan.tokens.outputMax)}`;
   if (plan.cost) {
     lines.push(
-      `  cost: real-time ≤ ${fmtUsd(plan.cost.realtime)}, Batches API ≤ ${fmtUsd(plan.cost.batch)} (50% off) — ${tokens} (output is usually shorter than max_tokens)`,
+      `  cost: real-time ${atMost(plan.cost.realtime)}, Batches API ${atMost(plan.cost.batch)} (50% off) — ${tokens} (output is usually shorter than max_tokens)`,
     );
   } else {
-    lines.push(`  cost: no price known for the model; ${tokens} (the Batches API charges half)`);
+    const which = plan.unpricedModels.length > 0 ? plan.unpricedModels.join(', ') : 'the model (none is named)';
+    lines.push(`  cost: no price known for ${which}; ${tokens} (the Batches API charges half)`);
   }
   return lines;
 }
 
-export function formatDuration(seconds: number): string {
+/** Plan-sized durations: `45 s`, `12 min`, `1 h 30 min` (the ui's formats are for live progress). */
+function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return 'forever';
   const s = Math.max(0, Math.round(seconds));
   if (s < 60) return `${s} s`;
@@ -161,7 +162,12 @@ function fmtNum(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
-function fmtUsd(n: number): string {
+function fmtTokens(n: number): string {
+  return `${fmtNum(n)} ${Math.round(n) === 1 ? 'token' : 'tokens'}`;
+}
+
+/** An upper bound in USD: `≤ $4.14`, or `< $0.01` for less than a cent (never `≤ < $0.01`). */
+function atMost(n: number): string {
   if (n > 0 && n < 0.01) return '< $0.01';
-  return `$${n.toFixed(2)}`;
+  return `≤ $${n.toFixed(2)}`;
 }
