@@ -90,6 +90,8 @@ export async function run(options: RunOptions, ctx: CommandContext): Promise<num
       return await runBatchJob({
         prepared,
         settings,
+        template: options.template,
+        idField: options.idField,
         output: options.output,
         fresh: Boolean(options.fresh),
         quiet: Boolean(options.quiet),
