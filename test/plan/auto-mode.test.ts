@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiBaseUrl } from '../../src/plan/known-limits.js';
+import { saveLearnedLimits } from '../../src/realtime/learned-limits.js';
+import { stateDir } from '../../src/state-dir.js';
 import { sandbox, writeItems, type Sandbox } from '../batch/helpers.js';
 
 describe('run --mode auto prints its choice', () => {
@@ -32,5 +35,16 @@ describe('run --mode auto prints its choice', () => {
     expect(r.stdout).toBe('');
     const c = sb.sim.counters();
     expect(c.requests + c.batchCreateCalls).toBe(0);
+  });
+
+  it('submit --dry-run paces by the limits an earlier run learned, as run --dry-run does', async () => {
+    await saveLearnedLimits(stateDir(sb.env), apiBaseUrl(sb.env), { rpm: 6000 });
+    for (const command of ['submit', 'run']) {
+      const r = await sb.inProcess([command, sb.file('big.jsonl'), '--dry-run']);
+      expect(r.stderr).not.toMatch(/claw-batch:/);
+      expect(r.code).toBe(0);
+      expect(r.stderr).not.toMatch(/limits unknown/);
+      expect(r.stderr).toMatch(/real-time would take about 30 s at 6,000 requests\/min/);
+    }
   });
 });

@@ -95,6 +95,24 @@ describe('cost', () => {
 });
 
 describe('formatPlan', () => {
+  it('says "< $0.01" for less than a cent, never "≤ < $0.01"', () => {
+    const text = formatPlan(choosePlan(input({ items: 1, promptChars: 40, maxTokens: 10 }))).join('\n');
+    expect(text).toMatch(/real-time < \$0\.01, Batches API < \$0\.01 \(50% off\)/);
+    expect(text).not.toMatch(/≤ </);
+  });
+
+  it('says "1 token", not "1 tokens"', () => {
+    const text = formatPlan(choosePlan(input({ items: 1, promptChars: 4, maxTokens: 1 }))).join('\n');
+    expect(text).toMatch(/input ≈ 1 token, output ≤ 1 token \(/);
+  });
+
+  it('names the model without a price when another has one', () => {
+    const plan = choosePlan(input({ models: ['claude-haiku-4-5', 'my-finetune'] }));
+    expect(plan.cost).toBeUndefined();
+    expect(plan.unpricedModels).toEqual(['my-finetune']);
+    expect(formatPlan(plan).join('\n')).toMatch(/no price known for my-finetune; input ≈ 2,000 tokens/);
+  });
+
   it('prints the choice, the reasons, time and cost each way', () => {
     const lines = formatPlan(choosePlan(input({ items: 3000, promptChars: 3000 * 400, maxTokens: 3000 * 256, limits: { rpm: 50 }, limitsSource: 'given' })));
     const text = lines.join('\n');
