@@ -129,9 +129,10 @@ async function dryRun(prepared: PreparedInput, settings: Settings, limits: Chunk
   });
   const lines = formatPlan(plan);
   for await (const chunk of chunkItems(prepared.items(), limits)) {
-    lines.push(`  batch ${chunk.index + 1}: ${chunk.requests.length} requests (${chunk.firstCustomId} … ${chunk.lastCustomId}), ${(chunk.bytes / 1e6).toFixed(1)} MB`);
+    const n = chunk.requests.length;
+    lines.push(`  batch ${chunk.index + 1}: ${n} ${n === 1 ? 'request' : 'requests'} (${chunk.firstCustomId} … ${chunk.lastCustomId}), ${(chunk.bytes / 1e6).toFixed(1)} MB`);
   }
-  lines.push(`dry run: ${prepared.count} items validated; nothing was sent`);
+  lines.push(`dry run: ${prepared.count} ${prepared.count === 1 ? 'item' : 'items'} validated; nothing was sent`);
   ctx.stderr.write(`${lines.join('\n')}\n`);
   return ExitCode.ok;
 }

@@ -1,3 +1,4 @@
+import type Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/client.js';
 import { findLostBatch } from '../../src/batch/lost-batch.js';
@@ -6,6 +7,11 @@ import { paramsOf, readManifest, readResults, sandbox, textOf, writeItems, type 
 
 const N = 40;
 const SMALL_BATCHES = { CLAW_BATCH_MAX_BATCH_REQUESTS: '10' };
+
+/** The batch request the CLI builds for item `i`, under `customId`. */
+function request(customId: string, i: number): Anthropic.Messages.BatchCreateParams.Request {
+  return { custom_id: customId, params: paramsOf(i) as Anthropic.Messages.MessageCreateParamsNonStreaming };
+}
 
 describe('a batch create whose answer was lost', () => {
   let sb: Sandbox;
@@ -25,7 +31,7 @@ describe('a batch create whose answer was lost', () => {
     // As if the API had made batch 3 after all: the same requests, created after the 500.
     const client = createClient({}, sb.env);
     const made = await client.messages.batches.create({
-      requests: Array.from({ length: 10 }, (_, k) => ({ custom_id: `item-${20 + k}`, params: paramsOf(20 + k) })),
+      requests: Array.from({ length: 10 }, (_, k) => request(`item-${20 + k}`, 20 + k)),
     });
 
     const rerun = await sb.inProcess(['submit', 'items.jsonl'], SMALL_BATCHES);
@@ -50,7 +56,7 @@ describe('a batch create whose answer was lost', () => {
     const client = createClient({}, sb.env);
     const sentAt = new Date().toISOString();
     const make = (from: number) =>
-      client.messages.batches.create({ requests: Array.from({ length: 7 }, (_, k) => ({ custom_id: `x-${from + k}`, params: paramsOf(from + k) })) });
+      client.messages.batches.create({ requests: Array.from({ length: 7 }, (_, k) => request(`x-${from + k}`, from + k)) });
     const a = await make(0);
     const one = await findLostBatch(client, sb.env, { count: 7, sentAt });
     expect(one.found?.id).toBe(a.id);
