@@ -84,7 +84,11 @@ export async function runBatchJob(run: BatchJobRun): Promise<number> {
       });
     }
     const job = manifest;
-    if (previous && previous !== job) await supersede(previous, job.id);
+    if (previous && previous !== job) {
+      // The new job is on disk before the old one points at it.
+      await saveManifest(env, job);
+      await supersede(previous, job.id);
+    }
 
     if (job.state === 'submitting') {
       const done = existing.byId;
