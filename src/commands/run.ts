@@ -2,6 +2,7 @@
  * `claw-batch run`: validate the whole input, choose real-time or the Batches API (or take the
  * forced mode), then process every item to the end and write one result line per item.
  */
+import { isAbsolute, resolve } from 'node:path';
 import type { CommandContext, InputFlags } from './context.js';
 import { createClient } from '../client.js';
 import { loadSettings, type Settings } from '../config.js';
@@ -9,13 +10,13 @@ import { ExitCode } from '../errors.js';
 import { prepareInput, type PreparedInput } from '../input/index.js';
 import { openResults } from '../output/index.js';
 import { choosePlan, formatPlan, type Plan } from '../plan/index.js';
+import { apiBaseUrl, knownLimits } from '../plan/known-limits.js';
 import { runBatchJob } from '../batch/run-batch-job.js';
-import { readLearnedLimits, saveLearnedLimits } from '../realtime/learned-limits.js';
+import { saveLearnedLimits } from '../realtime/learned-limits.js';
 import { runRealtime } from '../realtime/scheduler.js';
 import { stateDir } from '../state-dir.js';
 import { onStopSignals } from '../stop-signal.js';
 import { createProgress, formatSummary, summaryObject, useColor } from '../ui/index.js';
-import type { RateLimits } from '../ui/stats.js';
 
 export interface RunOptions extends InputFlags {
   output?: string;
@@ -33,8 +34,6 @@ export interface RunOptions extends InputFlags {
   quiet?: boolean;
   json?: boolean;
 }
-
-const DEFAULT_BASE_URL = 'https://api.anthropic.com';
 
 export async function run(options: RunOptions, ctx: CommandContext): Promise<number> {
   const settings = await loadSettings(
@@ -61,7 +60,9 @@ export async function run(options: RunOptions, ctx: CommandContext): Promise<num
   try {
     prepared = await prepareInput(
       {
-        path: options.input,
+        // Relative to the command's directory (a test may call run() with another cwd); the CLI's
+        // own paths stay as typed, so messages name the file the way the user did.
+        path: options.input === '-' || isAbsolute(options.input) || ctx.cwd === process.cwd() ? options.input : resolve(ctx.cwd, options.input),
         format: options.format,
         template: options.template,
         idField: options.idField,
@@ -106,16 +107,13 @@ export async function run(options: RunOptions, ctx: CommandContext): Promise<num
 }
 
 async function planRun(prepared: PreparedInput, settings: Settings, options: RunOptions, ctx: CommandContext): Promise<Plan> {
-  const given: RateLimits = { rpm: settings.rpm, itpm: settings.itpm, otpm: settings.otpm };
-  const hasGiven = Boolean(given.rpm || given.itpm || given.otpm);
-  const learned = hasGiven ? undefined : await readLearnedLimits(stateDir(ctx.env), baseUrl(ctx));
+  const known = await knownLimits({ rpm: settings.rpm, itpm: settings.itpm, otpm: settings.otpm }, ctx.env);
   return choosePlan({
     items: prepared.count,
     promptChars: prepared.totalPromptChars,
     maxTokens: prepared.totalMaxTokens,
     models: prepared.models,
-    limits: hasGiven ? given : (learned ?? {}),
-    limitsSource: hasGiven ? 'given' : learned ? 'learned' : 'none',
+    ...known,
     concurrency: settings.concurrency,
     urgent: Boolean(options.urgent),
     mode: settings.mode,
@@ -123,10 +121,6 @@ async function planRun(prepared: PreparedInput, settings: Settings, options: Run
     smallJobItems: settings.smallJobItems,
     priceOverrides: settings.prices,
   });
-}
-
-function baseUrl(ctx: CommandContext): string {
-  return (ctx.env.ANTHROPIC_BASE_URL || DEFAULT_BASE_URL).replace(/\/+$/, '');
 }
 
 async function runRealtimeMode(prepared: PreparedInput, settings: Settings, options: RunOptions, ctx: CommandContext): Promise<number> {
@@ -159,7 +153,7 @@ async function runRealtimeMode(prepared: PreparedInput, settings: Settings, opti
     });
     progress.stop();
     await writer.close();
-    await saveLearnedLimits(stateDir(ctx.env), baseUrl(ctx), outcome.learned).catch(() => undefined);
+    await saveLearnedLimits(stateDir(ctx.env), apiBaseUrl(ctx.env), outcome.learned).catch(() => undefined);
     const wallMs = Date.now() - startedAt;
     if (options.json) {
       const summary = { mode: 'realtime', ...summaryObject(outcome.stats, { wallMs }), stopped: outcome.stopped?.reason ?? null };
