@@ -53,7 +53,7 @@ export async function runBatchJob(run: BatchJobRun): Promise<number> {
   const env = ctx.env;
   const output = run.output === undefined ? undefined : resolve(ctx.cwd, run.output);
   const client = createClient({}, env);
-  const progress = createProgress({ stderr: ctx.stderr, env, quiet: run.quiet, label: 'batch' });
+  const progress = createProgress({ stderr: ctx.stderr, env, quiet: run.quiet || run.json, label: 'batch' });
   const stop = onStopSignals(ctx.stderr, (sig) => progress.warn(`${sig}: no longer waiting; the batches keep running on the API`));
   const { writer, existing } = await openResults(output, { fresh: run.fresh, keep: 'succeeded', stdout: ctx.stdout });
   const startedAt = Date.now();

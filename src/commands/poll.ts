@@ -33,7 +33,7 @@ export async function poll(options: PollOptions, ctx: CommandContext): Promise<n
   const target = await resolveTarget(env, options.id);
   const { manifest } = target;
   const client = createClient({}, env);
-  const progress = createProgress({ stderr: ctx.stderr, env, quiet: options.quiet, label: target.label });
+  const progress = createProgress({ stderr: ctx.stderr, env, quiet: options.quiet || options.json, label: target.label });
   const say = (line: string) => {
     if (!options.quiet) ctx.stderr.write(`${line}\n`);
   };

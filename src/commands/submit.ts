@@ -29,8 +29,9 @@ export interface SubmitOptions extends InputFlags {
 }
 
 export async function submit(options: SubmitOptions, ctx: CommandContext): Promise<number> {
+  // --json keeps stderr to the one JSON object; --quiet keeps it to errors.
   const say = (line: string) => {
-    if (!options.quiet) ctx.stderr.write(`${line}\n`);
+    if (!options.quiet && !options.json) ctx.stderr.write(`${line}\n`);
   };
   if (options.retryFailed) return submitRetry(options.retryFailed, options, ctx, say);
 
