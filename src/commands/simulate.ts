@@ -6,27 +6,17 @@ import type { CommandContext } from './context.js';
 import { UsageError } from '../errors.js';
 import { startSimulator, type SimulatorOptions } from '../simulator/index.js';
 
-export interface SimulateOptions {
-  port?: number;
-  host?: string;
-  rpm?: number;
-  itpm?: number;
-  otpm?: number;
-  /** Bucket capacity in seconds of limit. Default 1. */
-  burstSeconds?: number;
-  latencyMs?: number;
-  jitterMs?: number;
+/** The simulator's own options (documented in src/simulator/options.ts), as the flags give them. */
+export interface SimulateOptions
+  extends Pick<
+    SimulatorOptions,
+    | 'port' | 'host' | 'rpm' | 'itpm' | 'otpm' | 'burstSeconds' | 'latencyMs' | 'jitterMs'
+    | 'rate500' | 'rate529' | 'dropRate' | 'spendLimitAfter' | 'batchMs'
+  > {
   /** Fraction of requests that fail with a fault, split evenly over 500, 529 and dropped connections. */
   faultRate?: number;
-  rate500?: number;
-  rate529?: number;
-  dropRate?: number;
   /** An API key to reject with 401. */
   rejectKey?: string;
-  /** After this many successful messages, answer every message with the spend-limit 429. */
-  spendLimitAfter?: number;
-  /** How long a batch takes to end, in ms. */
-  batchMs?: number;
 }
 
 /** The port `simulate` listens on when --port is not given. */
