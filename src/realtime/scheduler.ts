@@ -138,7 +138,6 @@ export async function runRealtime(run: RealtimeRun): Promise<RealtimeOutcome> {
     void queue.add(
       () =>
         attemptItem(item, chars, attempt, rateLimited).catch((err: unknown) => {
-          // Only the output can fail here (a full disk, a closed pipe): stop rather than lose results.
           // The write (a full disk) or the bookkeeping after an answer failed: stop, lose nothing more.
           const message = err instanceof Error ? err.message : String(err);
           requestStop(new StoppedError('output', `could not record a result: ${message}`, { cause: err }));
