@@ -5,8 +5,9 @@
  *
  * A cost larger than the whole capacity (one request under a 50 RPM limit is more than a second's
  * worth) is let through once the bucket is full, as the API does, and the bucket goes into debt.
- * Our bucket and the API's then owe the same, so they are full again at the same moment; such a
- * cost also waits `largeCostSlackSeconds` past full, for requests still on their way to the API.
+ * Our bucket is kept smaller than the API's (see RateBudget), so such a cost waits until ours is
+ * `largeCostSlackSeconds` past full — as full as the API's — and the next one waits exactly one
+ * cost's worth of refill: requests under 60 RPM go out 60/rpm seconds apart.
  */
 export class TokenBucket {
   /** Per minute. */
@@ -27,7 +28,7 @@ export class TokenBucket {
     this.largeCostSlackSeconds = options.largeCostSlackSeconds ?? 0;
     this.updatedAt = options.now ?? Date.now();
     // A new bucket counts as having been full for a while: even a large cost may go at once.
-    this.uncapped = options.level ?? this.capacity + (this.limit / 60) * this.largeCostSlackSeconds;
+    this.uncapped = options.level ?? this.capacity + this.slackTokens;
   }
 
   get limitPerMinute(): number {
@@ -51,7 +52,7 @@ export class TokenBucket {
   /** How long until `amount` can be taken. */
   waitMs(amount: number, now = Date.now()): number {
     this.refill(now);
-    const need = amount <= this.capacity ? amount : this.capacity + (this.limit / 60) * this.largeCostSlackSeconds;
+    const need = amount <= this.capacity ? amount : this.capacity + this.slackTokens;
     const have = amount <= this.capacity ? Math.min(this.capacity, this.uncapped) : this.uncapped;
     if (have >= need) return 0;
     return Math.ceil((need - have) / this.ratePerMs);
@@ -59,7 +60,14 @@ export class TokenBucket {
 
   take(amount: number, now = Date.now()): void {
     this.refill(now);
-    this.uncapped = Math.min(this.capacity, this.uncapped) - amount;
+    // A large cost waited for the slack past full; keep that slack in the level it leaves behind,
+    // so the next one waits one cost's worth of refill, not that plus the slack again.
+    const ceiling = amount > this.capacity ? this.capacity + this.slackTokens : this.capacity;
+    this.uncapped = Math.min(ceiling, this.uncapped) - amount;
+  }
+
+  private get slackTokens(): number {
+    return (this.limit / 60) * this.largeCostSlackSeconds;
   }
 
   /** Gives back tokens that were reserved but not used (never above capacity). */

@@ -95,13 +95,13 @@ describe('costs larger than the bucket', () => {
     let now = 0;
     const budget = new RateBudget({ given: { rpm: 50 }, now: () => now });
     expect(await budget.reserve(cost())).toBe(true);
-    // the API's one-second bucket holds 0.83 requests: the next fits 1.2 s later, and we keep slack
+    // the API's one-second bucket holds 0.83 requests: the next fits 1.2 s later, not before
     const controller = new AbortController();
     const next = budget.reserve(cost(), controller.signal);
-    now = 1200;
+    now = 1150;
     setTimeout(() => controller.abort(), 300);
     expect(await next).toBe(false);
-    now = 1600;
+    now = 1200;
     expect(await budget.reserve(cost())).toBe(true);
   });
 
@@ -112,5 +112,26 @@ describe('costs larger than the bucket', () => {
     budget.observe({ requests: { limit: 6, remaining: 0, resetAt: now + 9000 } });
     const b = (budget as unknown as { buckets: { requests: import('../../src/realtime/token-bucket.js').TokenBucket } }).buckets.requests;
     expect(b.waitMs(1, now)).toBeGreaterThanOrEqual(9000);
+  });
+});
+
+describe('a steady pace under a limit below one request a second', () => {
+  it('spaces requests at exactly 60/rpm seconds: the transit slack is an offset, not added each time', async () => {
+    let now = 0;
+    const budget = new RateBudget({ given: { rpm: 50 }, now: () => now });
+    const starts: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      // advance the clock in 10 ms steps until the reservation goes through
+      for (;;) {
+        const controller = new AbortController();
+        setTimeout(() => controller.abort(), 0);
+        if (await budget.reserve(cost(), controller.signal)) break;
+        now += 10;
+      }
+      starts.push(now);
+    }
+    const gaps = starts.slice(2).map((t, i) => t - starts[i + 1]!);
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(1200);
+    for (const gap of gaps) expect(gap).toBeLessThanOrEqual(1220);
   });
 });
