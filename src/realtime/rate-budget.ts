@@ -193,7 +193,7 @@ export class RateBudget {
     if (!bucket || r.remaining === undefined) return;
     let level = r.remaining;
     if (r.remaining <= 0 && r.resetAt !== undefined && r.resetAt > now) {
-      level = bucket.capacity - bucket.refillIn(r.resetAt - now);
+      level = bucket.apiCapacity - bucket.refillIn(r.resetAt - now);
     }
     bucket.clampTo(level, now);
   }

@@ -66,6 +66,11 @@ export class TokenBucket {
     this.uncapped = Math.min(ceiling, this.uncapped) - amount;
   }
 
+  /** As full as the API's bucket: our capacity plus the slack we keep below it. */
+  get apiCapacity(): number {
+    return this.capacity + this.slackTokens;
+  }
+
   private get slackTokens(): number {
     return (this.limit / 60) * this.largeCostSlackSeconds;
   }
