@@ -3,7 +3,7 @@
  * one-line messages (no stack traces for errors a user can cause).
  */
 import { CommanderError } from 'commander';
-import { APIError } from '@anthropic-ai/sdk';
+import { APIConnectionError, APIError } from '@anthropic-ai/sdk';
 import { buildProgram } from './cli.js';
 import { processContext, type CommandContext } from './commands/context.js';
 import { ClawError, ExitCode } from './errors.js';
@@ -22,6 +22,11 @@ export function reportError(err: unknown, ctx: CommandContext): number {
   if (err instanceof ClawError) {
     ctx.stderr.write(`claw-batch: ${redact(err.message)}\n`);
     return err.exitCode;
+  }
+  if (err instanceof APIConnectionError) {
+    const url = ctx.env.ANTHROPIC_BASE_URL || 'https://api.anthropic.com';
+    ctx.stderr.write(`claw-batch: cannot reach the API at ${url} (${redact(err.message)}); nothing is lost — rerun when it is reachable\n`);
+    return ExitCode.stopped;
   }
   if (err instanceof APIError) {
     // An API failure outside the scheduler's retry loop (e.g. a batch call): stopped early.

@@ -13,11 +13,11 @@ import type { Settings } from '../config.js';
 import { ExitCode, StoppedError } from '../errors.js';
 import type { PreparedInput } from '../input/index.js';
 import { openResults } from '../output/index.js';
-import { createProgress, formatSummary, summaryObject, useColor } from '../ui/index.js';
+import { createProgress, formatSummary, plural, summaryObject, useColor } from '../ui/index.js';
 import { emptyStats } from '../ui/stats.js';
 import { chunkLimitsFromEnv } from './chunking.js';
 import { downloadResults, failedCount, tallyWarnings, waitWithProgress } from './follow-job.js';
-import { batchesToRead, findRunJob, newManifest, type JobRecipe } from './jobs.js';
+import { batchesToRead, findActiveJob, findRunJob, newManifest, type JobRecipe } from './jobs.js';
 import { isActive, saveManifest, type JobManifest } from './manifest.js';
 import { defaultIntervalSeconds } from './poller.js';
 import { submitJob } from './submitter.js';
@@ -67,9 +67,16 @@ export async function runBatchJob(run: BatchJobRun): Promise<number> {
     };
     const previous = await findRunJob(env, recipe, output);
     let manifest = run.fresh ? undefined : previous;
-    if (manifest) {
-      progress.info(`re-attaching to job ${manifest.id} (${manifest.batches.length} batches, ${manifest.state}) instead of submitting again`);
-    } else {
+    // A `submit` of the same requests still running: wait on it rather than pay for them twice.
+    const submitted =
+      manifest || run.fresh || existing.byId.size > 0 ? undefined : await findActiveJob(env, recipe);
+    if (submitted && submitted.selection === 'all' && submitted.state !== 'submitting') {
+      manifest = submitted;
+      progress.info(`job ${submitted.id} (from submit) is already processing the same requests; waiting on it instead of paying again`);
+    } else if (manifest) {
+      progress.info(`re-attaching to job ${manifest.id} (${plural(manifest.batches.length, 'batch', 'batches')}, ${manifest.state}) instead of submitting again`);
+    }
+    if (!manifest) {
       if (existing.byId.size > 0) progress.info(`resuming: items already succeeded in ${run.output} are not sent again`);
       manifest = newManifest({
         input: prepared,
@@ -108,7 +115,7 @@ export async function runBatchJob(run: BatchJobRun): Promise<number> {
         progress.info(`every item already succeeded in ${run.output ?? 'the output'}; nothing to send`);
         return finish(ExitCode.ok);
       }
-      progress.info(`job ${job.id}: ${job.items} items in ${job.batches.length} batches submitted`);
+      progress.info(`job ${job.id}: ${plural(job.items, 'item')} in ${plural(job.batches.length, 'batch', 'batches')} submitted`);
     }
 
     await waitWithProgress({

@@ -6,6 +6,7 @@
  * marked in the manifest (`pendingCreate`); before that chunk is created again, the account's
  * batches are searched for it (src/batch/lost-batch.ts), so a rerun does not pay for it twice.
  */
+import { plural } from '../ui/format.js';
 import type Anthropic from '@anthropic-ai/sdk';
 import { APIError } from '@anthropic-ai/sdk';
 import { classifyFailure } from '../api-failure.js';
@@ -91,11 +92,11 @@ export async function submitJob(options: SubmitJobOptions): Promise<JobManifest>
           `job ${manifest.id}: batch ${chunk.index + 1} (${existing.id}) holds ${existing.count} requests ${existing.firstCustomId}…${existing.lastCustomId}, but the input now gives ${chunk.requests.length} requests ${chunk.firstCustomId}…${chunk.lastCustomId}; cancel it with \`claw-batch cancel ${manifest.id}\` and submit again with --force`,
         );
       }
-      info(`batch ${chunk.index + 1}: ${existing.id} already created (${existing.count} requests); not sent again`);
+      info(`batch ${chunk.index + 1}: ${existing.id} already created (${plural(existing.count, 'request')}); not sent again`);
       return;
     }
     if (signal?.aborted) {
-      throw new StoppedError('interrupted', `interrupted while submitting job ${manifest.id}: ${manifest.batches.length} batches created; rerun the same command to finish submitting`);
+      throw new StoppedError('interrupted', `interrupted while submitting job ${manifest.id}: ${plural(manifest.batches.length, 'batch', 'batches')} created; rerun the same command to finish submitting`);
     }
 
     const pending = manifest.pendingCreate;
@@ -125,22 +126,22 @@ export async function submitJob(options: SubmitJobOptions): Promise<JobManifest>
         }
         throw new StoppedError(
           'api',
-          `job ${manifest.id}: creating batch ${chunk.index + 1} failed (${describeError(err)}) and the API may have made it all the same; ${search} — \`claw-batch list\` shows them; the ${manifest.batches.length} batches created so far are recorded, and rerunning the same command looks for batch ${chunk.index + 1} again before creating it`,
+          `job ${manifest.id}: creating batch ${chunk.index + 1} failed (${describeError(err)}) and the API may have made it all the same; ${search} — \`claw-batch list\` shows them; the ${plural(manifest.batches.length, 'batch', 'batches')} created so far are recorded, and rerunning the same command looks for batch ${chunk.index + 1} again before creating it`,
           { cause: err },
         );
       }
       if (err instanceof StoppedError) {
         if (err.reason !== 'interrupted') throw err;
-        throw new StoppedError('interrupted', `interrupted while submitting job ${manifest.id}: ${manifest.batches.length} batches created; rerun the same command to finish submitting`, { cause: err });
+        throw new StoppedError('interrupted', `interrupted while submitting job ${manifest.id}: ${plural(manifest.batches.length, 'batch', 'batches')} created; rerun the same command to finish submitting`, { cause: err });
       }
       throw new StoppedError(
         'api',
-        `job ${manifest.id}: creating batch ${chunk.index + 1} failed (${describeError(err)}); the ${manifest.batches.length} batches created so far are recorded — rerun the same command to finish submitting`,
+        `job ${manifest.id}: creating batch ${chunk.index + 1} failed (${describeError(err)}); the ${plural(manifest.batches.length, 'batch', 'batches')} created so far are recorded — rerun the same command to finish submitting`,
         { cause: err },
       );
     }
     await record(chunk, batch, false);
-    info(`batch ${chunk.index + 1}: created ${batch.id} (${chunk.requests.length} requests, ${(chunk.bytes / 1e6).toFixed(1)} MB)`);
+    info(`batch ${chunk.index + 1}: created ${batch.id} (${plural(chunk.requests.length, 'request')}, ${(chunk.bytes / 1e6).toFixed(1)} MB)`);
   }
 
   /** Looks for the batch a lost create of `chunk` made; records it and returns true when found. */
@@ -154,7 +155,7 @@ export async function submitJob(options: SubmitJobOptions): Promise<JobManifest>
     );
     if (found) {
       await record(chunk, found, true);
-      info(`batch ${chunk.index + 1}: found ${found.id} (${chunk.requests.length} requests, created ${found.created_at}) among the account's batches; adopted it instead of creating it again`);
+      info(`batch ${chunk.index + 1}: found ${found.id} (${plural(chunk.requests.length, 'request')}, created ${found.created_at}) among the account's batches; adopted it instead of creating it again`);
       return true;
     }
     if (candidates.length > 1) {

@@ -34,8 +34,9 @@ export async function poll(options: PollOptions, ctx: CommandContext): Promise<n
   const { manifest } = target;
   const client = createClient({}, env);
   const progress = createProgress({ stderr: ctx.stderr, env, quiet: options.quiet || options.json, label: target.label });
+  // --json keeps stderr to the one JSON object; --quiet keeps it to errors.
   const say = (line: string) => {
-    if (!options.quiet) ctx.stderr.write(`${line}\n`);
+    if (!options.quiet && !options.json) ctx.stderr.write(`${line}\n`);
   };
   const total = manifest
     ? manifest.batches.filter((b) => !target.only || b.id === target.only).reduce((n, b) => n + b.count, 0)
@@ -58,6 +59,8 @@ export async function poll(options: PollOptions, ctx: CommandContext): Promise<n
       const ended = batches.filter((b) => b.processing_status === 'ended').length;
       if (!options.wait) {
         if (options.json) ctx.stderr.write(`${JSON.stringify(statusObject(target.label, batches, 'processing'))}\n`);
+        // Still processing is the expected answer most of the time in cron: --quiet says nothing.
+        if (options.quiet || options.json) return ExitCode.stillProcessing;
         throw new StillProcessingError(`${target.label}: ${ended} of ${batches.length} batches ended; still processing; poll again later`);
       }
       const stop = onStopSignals(ctx.stderr, (sig) => progress.warn(`${sig}: no longer waiting; the batches keep running on the API`));

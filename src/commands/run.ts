@@ -9,7 +9,7 @@ import { loadSettings, type Settings } from '../config.js';
 import { ExitCode } from '../errors.js';
 import { prepareInput, type PreparedInput } from '../input/index.js';
 import { openResults } from '../output/index.js';
-import { choosePlan, formatPlan, type Plan } from '../plan/index.js';
+import { choosePlan, formatPlan, planObject, type Plan } from '../plan/index.js';
 import { apiBaseUrl, knownLimits } from '../plan/known-limits.js';
 import { runBatchJob } from '../batch/run-batch-job.js';
 import { saveLearnedLimits } from '../realtime/learned-limits.js';
@@ -76,7 +76,7 @@ export async function run(options: RunOptions, ctx: CommandContext): Promise<num
   try {
     const plan = await planRun(prepared, settings, options, ctx);
     if (options.json && options.dryRun) {
-      ctx.stderr.write(`${JSON.stringify(planObject(plan))}\n`);
+      ctx.stderr.write(`${JSON.stringify({ ...planObject(plan), dry_run: true })}\n`);
       return ExitCode.ok;
     }
     // --json keeps stderr to the one summary object; --quiet keeps it to errors.
@@ -178,17 +178,4 @@ async function runRealtimeMode(prepared: PreparedInput, settings: Settings, opti
     interrupt.dispose();
     progress.stop();
   }
-}
-
-/** The plan for `--dry-run --json`, snake_case like the summary. */
-function planObject(plan: Plan): Record<string, unknown> {
-  return {
-    mode: plan.mode,
-    reasons: plan.reasons,
-    realtime_seconds: Math.round(plan.realtimeSeconds),
-    batch_seconds: plan.batchSeconds,
-    tokens: { input: plan.tokens.input, output_max: plan.tokens.outputMax },
-    cost: plan.cost ?? null,
-    dry_run: true,
-  };
 }

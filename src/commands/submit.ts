@@ -9,7 +9,7 @@ import { createClient } from '../client.js';
 import { loadSettings, type Settings } from '../config.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { prepareInput, type PreparedInput } from '../input/index.js';
-import { choosePlan, formatPlan } from '../plan/index.js';
+import { choosePlan, formatPlan, planObject } from '../plan/index.js';
 import { knownLimits } from '../plan/known-limits.js';
 import { chunkItems, chunkLimitsFromEnv, type ChunkLimits } from '../batch/chunking.js';
 import { failedIdsOf, findActiveJob, findActiveRetry, findIncompleteSubmit, newManifest, requireEnded, type JobRecipe } from '../batch/jobs.js';
@@ -46,7 +46,7 @@ export async function submit(options: SubmitOptions, ctx: CommandContext): Promi
   );
   try {
     const limits = chunkLimitsFromEnv(ctx.env);
-    if (options.dryRun) return await dryRun(prepared, settings, limits, ctx);
+    if (options.dryRun) return await dryRun(prepared, settings, limits, ctx, options);
 
     const recipe: JobRecipe = {
       contentHash: prepared.contentHash,
@@ -114,7 +114,13 @@ async function send(
 }
 
 /** `--dry-run`: the chunks the job would make, the time and cost; nothing is sent. */
-async function dryRun(prepared: PreparedInput, settings: Settings, limits: ChunkLimits, ctx: CommandContext): Promise<number> {
+async function dryRun(
+  prepared: PreparedInput,
+  settings: Settings,
+  limits: ChunkLimits,
+  ctx: CommandContext,
+  { json, quiet }: { json?: boolean; quiet?: boolean },
+): Promise<number> {
   const plan = choosePlan({
     items: prepared.count,
     promptChars: prepared.totalPromptChars,
@@ -129,12 +135,15 @@ async function dryRun(prepared: PreparedInput, settings: Settings, limits: Chunk
     priceOverrides: settings.prices,
   });
   const lines = formatPlan(plan);
+  const batches: Array<{ requests: number; first_custom_id: string; last_custom_id: string; bytes: number }> = [];
   for await (const chunk of chunkItems(prepared.items(), limits)) {
     const n = chunk.requests.length;
+    batches.push({ requests: n, first_custom_id: chunk.firstCustomId, last_custom_id: chunk.lastCustomId, bytes: chunk.bytes });
     lines.push(`  batch ${chunk.index + 1}: ${n} ${n === 1 ? 'request' : 'requests'} (${chunk.firstCustomId} … ${chunk.lastCustomId}), ${(chunk.bytes / 1e6).toFixed(1)} MB`);
   }
   lines.push(`dry run: ${prepared.count} ${prepared.count === 1 ? 'item' : 'items'} validated; nothing was sent`);
-  ctx.stderr.write(`${lines.join('\n')}\n`);
+  if (json) ctx.stderr.write(`${JSON.stringify({ ...planObject(plan), items: prepared.count, batches, dry_run: true })}\n`);
+  else if (!quiet) ctx.stderr.write(`${lines.join('\n')}\n`);
   return ExitCode.ok;
 }
 

@@ -62,7 +62,7 @@ function prepareLocation(path: string): number {
   guard(path, () => mkdirSync(dirname(path), { recursive: true }));
   const info = guard(path, () => statSync(path, { throwIfNoEntry: false }));
   if (info === undefined) return 0;
-  if (!info.isFile()) throw new UsageError(`Cannot write results to ${path}: it is not a regular file`);
+  if (!info.isFile()) throw new UsageError(`cannot write results to ${path}: it is not a regular file`);
   return info.size;
 }
 
@@ -81,7 +81,7 @@ function guard<T>(path: string, action: () => T): T {
     return action();
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    if (typeof e.code === 'string') throw new UsageError(`Cannot write results to ${path}: ${e.message}`);
+    if (typeof e.code === 'string') throw new UsageError(`cannot write results to ${path}: ${e.message}`);
     throw err;
   }
 }

@@ -2,6 +2,7 @@
  * Choosing between real-time and the Message Batches API, with the time and cost each way. Pure
  * functions: the only I/O is reading data/prices.json once (src/plan/prices.ts).
  */
+import { plural } from '../ui/format.js';
 import { priceFor, type ModelPrice } from './prices.js';
 
 export { priceFor, type ModelPrice } from './prices.js';
@@ -93,16 +94,16 @@ export function choosePlan(input: PlanInput): Plan {
   let mode: Plan['mode'];
   if (input.mode === 'realtime') {
     mode = 'realtime';
-    reasons.push('real-time was asked for (--realtime)', realtimeText);
+    reasons.push('real-time was asked for (--realtime, or mode in the config or CLAW_BATCH_MODE)', realtimeText);
   } else if (input.mode === 'batch') {
     mode = 'batch';
-    reasons.push('the Batches API was asked for (--batch-api)', realtimeText);
+    reasons.push('the Batches API was asked for (--batch-api, submit, or mode in the config or CLAW_BATCH_MODE)', realtimeText);
   } else if (input.urgent) {
     mode = 'realtime';
     reasons.push(`--urgent: results as they come rather than within the hour; ${realtimeText}`);
   } else if (input.items <= input.smallJobItems) {
     mode = 'realtime';
-    reasons.push(`${fmtNum(input.items)} items is a small job (at most ${fmtNum(input.smallJobItems)}): real-time`);
+    reasons.push(`${plural(input.items, 'item')} is a small job (at most ${fmtNum(input.smallJobItems)}): real-time`);
   } else if (realtimeSeconds <= threshold) {
     mode = 'realtime';
     reasons.push(`${realtimeText}, within the ${formatDuration(threshold)} threshold`);
@@ -170,4 +171,16 @@ function fmtTokens(n: number): string {
 function atMost(n: number): string {
   if (n > 0 && n < 0.01) return '< $0.01';
   return `≤ $${n.toFixed(2)}`;
+}
+
+/** The plan for `--dry-run --json`, snake_case like the summary. */
+export function planObject(plan: Plan): Record<string, unknown> {
+  return {
+    mode: plan.mode,
+    reasons: plan.reasons,
+    realtime_seconds: Math.round(plan.realtimeSeconds),
+    batch_seconds: plan.batchSeconds,
+    tokens: { input: plan.tokens.input, output_max: plan.tokens.outputMax },
+    cost: plan.cost ?? null,
+  };
 }

@@ -13,6 +13,8 @@ interface Slot extends Counts {
   second: number;
 }
 
+const MIN_SPAN_MS = 5000;
+
 export class LiveRates {
   private readonly slots: Slot[] = [];
   private readonly windowSeconds: number;
@@ -51,7 +53,9 @@ export class LiveRates {
       sum.outputTokens += s.outputTokens;
       sum.done += s.done;
     }
-    const span = Math.max(1000, now - Math.max(oldest * 1000, startedAt));
+    // At least a few seconds: the burst the API allows at the start would otherwise read as a
+    // rate above the limit.
+    const span = Math.max(MIN_SPAN_MS, now - Math.max(oldest * 1000, startedAt));
     const k = 60_000 / span;
     return { requests: sum.requests * k, inputTokens: sum.inputTokens * k, outputTokens: sum.outputTokens * k, done: sum.done * k };
   }

@@ -44,3 +44,8 @@ export function formatClock(at: Date): string {
 function pad2(n: number): string {
   return String(n).padStart(2, '0');
 }
+
+/** `1 item`, `2 items`, `1,200 requests`. */
+export function plural(n: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${formatCount(n)} ${n === 1 ? singular : pluralForm}`;
+}

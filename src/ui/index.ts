@@ -5,5 +5,5 @@
 export { createProgress, type Progress, type ProgressOptions } from './progress.js';
 export { formatSummary, summaryObject, achievedRequestsPerMinute } from './summary.js';
 export { useColor, colors } from './color.js';
-export { formatCount, formatCompact, formatDuration, formatEta, formatClock } from './format.js';
+export { formatCount, formatCompact, formatDuration, formatEta, formatClock, plural } from './format.js';
 export { emptyStats, type RunStats, type RateLimits } from './stats.js';

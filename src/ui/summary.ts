@@ -3,7 +3,7 @@
  */
 import type { RunStats } from './stats.js';
 import { colors } from './color.js';
-import { formatCount, formatDuration } from './format.js';
+import { formatCount, formatDuration, plural } from './format.js';
 
 /** Requests actually sent per minute over the whole run (what the limiter achieved). */
 export function achievedRequestsPerMinute(stats: RunStats, wallMs: number): number {
@@ -29,8 +29,8 @@ export function formatSummary(stats: RunStats, opts: { wallMs: number; color: bo
   // A stopped run must not read as if it handled every item.
   const headline =
     pending > 0
-      ? `${formatCount(stats.done)} of ${formatCount(stats.total)} items done in ${formatDuration(opts.wallMs)}`
-      : `${formatCount(stats.total)} items in ${formatDuration(opts.wallMs)}`;
+      ? `${formatCount(stats.done)} of ${plural(stats.total, 'item')} done in ${formatDuration(opts.wallMs)}`
+      : `${plural(stats.total, 'item')} in ${formatDuration(opts.wallMs)}`;
 
   const lines = [
     c.bold(headline),

@@ -162,7 +162,7 @@ describe('openResults', () => {
   });
 
   it('refuses a directory as the results path with one sentence', async () => {
-    await expect(openResults(dir, { keep: 'succeeded' })).rejects.toThrow(/^Cannot write results to .*: it is not a regular file$/);
+    await expect(openResults(dir, { keep: 'succeeded' })).rejects.toThrow(/^cannot write results to .*: it is not a regular file$/);
   });
 
   it('streams a 200k-line file and compacts it', async () => {
