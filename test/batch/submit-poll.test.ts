@@ -32,6 +32,13 @@ describe('submit, then poll', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('with --quiet, exits 75 silently while processing (a cron line mails nothing)', async () => {
+    const r = await sb.inProcess(['poll', jobId, '-o', 'out.jsonl', '--quiet']);
+    expect(r.code).toBe(75);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('');
+  });
+
   it('refuses to submit the same input while its job is active, naming the job', async () => {
     const r = await sb.inProcess(['submit', 'items.jsonl']);
     expect(r.code).toBe(2);
@@ -106,5 +113,25 @@ describe('submit, then poll', () => {
     expect(r.stderr).toMatch(/bad\.jsonl:2/);
     expect(r.stdout).toBe('');
     expect(sb.sim.counters().batchCreateCalls).toBe(before);
+  });
+});
+
+describe('run --batch-api after a submit of the same requests', () => {
+  let sb: Sandbox;
+  beforeAll(async () => {
+    sb = await sandbox({ batchMs: 1500 });
+    writeItems(sb.file('items.jsonl'), 10, () => 'claude-haiku-4-5');
+  });
+  afterAll(() => sb.close());
+
+  it('waits on that job instead of paying for the requests again', async () => {
+    const submitted = await sb.cli(['submit', 'items.jsonl', '--batch-api']);
+    const jobId = submitted.stdout.trim();
+    expect(sb.sim.counters().batchesCreated).toBe(1);
+    const r = await sb.cli(['run', 'items.jsonl', '--batch-api', '-o', 'run-out.jsonl'], { CLAW_BATCH_POLL_INTERVAL_S: '0.2' });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`job ${jobId} (from submit)`);
+    expect(sb.sim.counters().batchesCreated).toBe(1);
+    expect(new Set(readResults(sb.file('run-out.jsonl')).map((l) => l.custom_id)).size).toBe(10);
   });
 });
