@@ -47,16 +47,18 @@ export async function cancel(options: CancelOptions, ctx: CommandContext): Promi
     recordStatus(manifest, after);
     await saveManifest(env, manifest);
   }
+  // A job made by `run` recorded its own output; point poll at that file, not a made-up one.
+  const out = manifest?.output ?? 'results.jsonl';
   if (requested === 0) {
     const ended = after.every((b) => b.processing_status === 'ended');
     const next = !ended
-      ? `\`claw-batch poll ${poll} --wait -o results.jsonl\` writes every result`
+      ? `\`claw-batch poll ${poll} --wait -o ${out}\` writes every result`
       : manifest?.state === 'written' && !target.only
         ? `its results were written to ${manifest.resultsWrittenTo ?? 'the output'}`
-        : `\`claw-batch poll ${poll} -o results.jsonl\` writes its results`;
+        : `\`claw-batch poll ${poll} -o ${out}\` writes its results`;
     ctx.stderr.write(`${target.label} ${ended ? 'had already ended' : 'was already being canceled'}; nothing was canceled — ${next}\n`);
     return ExitCode.ok;
   }
-  ctx.stderr.write(`canceled ${target.label}: \`claw-batch poll ${poll} --wait -o results.jsonl\` writes every result (unprocessed items as canceled)\n`);
+  ctx.stderr.write(`canceled ${target.label}: \`claw-batch poll ${poll} --wait -o ${out}\` writes every result (unprocessed items as canceled)\n`);
   return ExitCode.ok;
 }
