@@ -5,7 +5,7 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type { ResultType } from '../output/index.js';
 import type { ResultLine } from '../types.js';
-import { formatDuration } from '../ui/format.js';
+import { formatCount, formatDuration } from '../ui/format.js';
 import { emptyStats, type RunStats } from '../ui/stats.js';
 import { saveManifest, type JobManifest } from './manifest.js';
 import { recordStatus, totalCounts, waitUntilEnded, type MessageBatch } from './poller.js';
@@ -48,7 +48,19 @@ export function statsOf(batches: MessageBatch[], total: number, startedAt: numbe
 export function describeProgress(batches: MessageBatch[], elapsedMs: number): string {
   const c = totalCounts(batches);
   const ended = batches.filter((b) => b.processing_status === 'ended').length;
-  return `${formatDuration(elapsedMs)} elapsed: ${ended}/${batches.length} batches ended — processing ${c.processing}, succeeded ${c.succeeded}, errored ${c.errored}, canceled ${c.canceled}, expired ${c.expired}`;
+  // Short enough for an 80-column terminal; the failure kinds only when there are any.
+  const failed = [
+    c.errored ? `${formatCount(c.errored)} errored` : '',
+    c.canceled ? `${formatCount(c.canceled)} canceled` : '',
+    c.expired ? `${formatCount(c.expired)} expired` : '',
+  ].filter(Boolean);
+  return [
+    `${formatDuration(elapsedMs)} elapsed`,
+    `${ended}/${batches.length} batches ended`,
+    `${formatCount(c.processing)} processing`,
+    `${formatCount(c.succeeded)} ok`,
+    ...failed,
+  ].join(' · ');
 }
 
 /** Polls until every batch has ended; throws StoppedError('interrupted') when `signal` aborts. */
