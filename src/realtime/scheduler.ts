@@ -76,10 +76,12 @@ export async function runRealtime(run: RealtimeRun): Promise<RealtimeOutcome> {
   const rates = new LiveRates();
 
   // Until the API has answered once, one request at a time: the limits are not confirmed yet.
-  // p-queue holds the line (concurrency, retries in front); the RateBudget alone paces starts. A
-  // p-queue interval cap counts starts per window and drifts with timer lateness, while the
-  // budget's buckets refill by elapsed time, exactly as the API's do.
-  const queue = new PQueue({ concurrency: 1 });
+  // p-queue holds the line (concurrency, retries in front); the RateBudget paces starts, its
+  // buckets refilled by elapsed time as the API's are. With a request limit given, p-queue's strict
+  // (sliding-window) interval cap is a backstop against edge bursts: never more than two seconds'
+  // worth of starts in any one second. The budget allows at most 1.75 (its 0.75 s bucket plus one
+  // second of refill), so the backstop never binds unless the budget is wrong.
+  const queue = new PQueue({ concurrency: 1, ...(settings.rpm ? burstBackstop(settings.rpm) : {}) });
   let firstAnswer = false;
   /** Connection failures with no answer from the API in between. */
   let unreachableInARow = 0;
@@ -294,4 +296,9 @@ export async function runRealtime(run: RealtimeRun): Promise<RealtimeOutcome> {
   run.signal.removeEventListener('abort', onUserAbort);
   progress();
   return { stats, stopped, learned: budget.learnedLimits() };
+}
+
+/** p-queue's strict interval cap at two seconds' worth of `rpm` per one-second sliding window. */
+export function burstBackstop(rpm: number): { interval: number; intervalCap: number; strict: true } {
+  return { interval: 1000, intervalCap: Math.max(2, Math.ceil((2 * rpm) / 60)), strict: true };
 }

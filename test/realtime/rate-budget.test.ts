@@ -135,3 +135,15 @@ describe('a steady pace under a limit below one request a second', () => {
     for (const gap of gaps) expect(gap).toBeLessThanOrEqual(1220);
   });
 });
+
+describe('the p-queue backstop', () => {
+  it('allows more starts per second than the budget ever lets out, so it never slows a run', async () => {
+    const { burstBackstop } = await import('../../src/realtime/scheduler.js');
+    for (const rpm of [1, 50, 600, 4000]) {
+      const { interval, intervalCap } = burstBackstop(rpm);
+      const budgetMax = (rpm / 60) * 0.75 + (rpm / 60) * (interval / 1000); // bucket + one interval of refill
+      expect(intervalCap).toBeGreaterThanOrEqual(Math.ceil(budgetMax));
+      expect(intervalCap).toBeLessThanOrEqual(Math.max(2, Math.ceil((2 * rpm) / 60)));
+    }
+  });
+});
