@@ -7,10 +7,11 @@
  * and kept out of the manifest so rewriting it stays cheap for a job of millions of items.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { stateDir } from '../state-dir.js';
+import { writeAtomic } from '../write-atomic.js';
 
 /** Where the state dir comes from, to name it when it cannot be used. */
 function stateDirSource(env: NodeJS.ProcessEnv): string {
@@ -151,12 +152,6 @@ export function newJobId(now: Date = new Date()): string {
 
 export function isJobId(id: string): boolean {
   return /^job_\d{8}_\d{6}_[0-9a-f]{4}$/.test(id);
-}
-
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.${randomBytes(3).toString('hex')}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
 }
 
 export async function saveManifest(env: NodeJS.ProcessEnv, manifest: JobManifest): Promise<void> {

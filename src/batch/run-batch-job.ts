@@ -13,7 +13,7 @@ import type { Settings } from '../config.js';
 import { ExitCode, StoppedError } from '../errors.js';
 import type { PreparedInput } from '../input/index.js';
 import { openResults } from '../output/index.js';
-import { createProgress, formatSummary, plural, summaryObject, useColor } from '../ui/index.js';
+import { createProgress, plural, writeSummary } from '../ui/index.js';
 import { emptyStats } from '../ui/stats.js';
 import { chunkLimitsFromEnv } from './chunking.js';
 import { downloadResults, failedCount, tallyWarnings, waitWithProgress } from './follow-job.js';
@@ -185,12 +185,13 @@ export async function runBatchJob(run: BatchJobRun): Promise<number> {
     if (stats.done === 0 && code === ExitCode.ok) {
       stats.done = stats.succeeded = stats.skipped = prepared.count;
     }
-    const wallMs = Date.now() - startedAt;
-    if (run.json) {
-      ctx.stderr.write(`${JSON.stringify({ mode: 'batch', job: jobId ?? null, ...summaryObject(stats, { wallMs }) })}\n`);
-    } else if (!run.quiet) {
-      ctx.stderr.write(`${formatSummary(stats, { wallMs, color: useColor(ctx.stderr, env), batch: true })}\n`);
-    }
+    writeSummary(ctx.stderr, env, stats, {
+      wallMs: Date.now() - startedAt,
+      json: run.json,
+      quiet: run.quiet,
+      batch: true,
+      fields: { mode: 'batch', job: jobId ?? null },
+    });
     return code;
   }
 }

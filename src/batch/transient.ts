@@ -5,15 +5,9 @@
  * A rejected key or a reached spend limit stops at once; so does Ctrl-C, between attempts.
  */
 import { APIError } from '@anthropic-ai/sdk';
-import { backoffMs, classifyFailure, retryAfterMs } from '../api-failure.js';
+import { backoffMs, classifyFailure } from '../api-failure.js';
 import { sleep } from '../sleep.js';
 import { StoppedError } from '../errors.js';
-
-/** Worth trying again: rate limited, overloaded, a server error, a timeout, a dropped connection. */
-export function isTransient(err: unknown): boolean {
-  const kind = classifyFailure(err).kind;
-  return kind === 'transient' || kind === 'rate-limited';
-}
 
 /** 401/403, or a 429 because the spend limit is reached: retrying cannot help. */
 export function asStop(err: unknown): StoppedError | undefined {
@@ -28,7 +22,7 @@ export interface RetryOptions {
   baseMs?: number;
   /** Longest backoff, ms. Default 60,000. */
   maxMs?: number;
-  /** Which transient failures to retry. Default: all of them (see `isTransient`). */
+  /** Which transient failures (429, 5xx, 529, dropped connections) to retry. Default: all of them. */
   retryIf?: (err: unknown) => boolean;
   /** Aborted by Ctrl-C: no further attempt is made, and StoppedError('interrupted') is thrown. */
   signal?: AbortSignal;
@@ -47,16 +41,15 @@ export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions =
   const maxAttempts = options.maxAttempts ?? 6;
   const baseMs = options.baseMs ?? 1000;
   const maxMs = options.maxMs ?? 60_000;
-  const retryIf = options.retryIf ?? isTransient;
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (err) {
-      const stop = asStop(err);
-      if (stop) throw stop;
-      if (!isTransient(err) || !retryIf(err) || attempt >= maxAttempts) throw err;
-      const backoff = backoffMs(attempt, { baseMs, maxMs });
-      const delay = Math.max((err instanceof APIError ? retryAfterMs(err.headers) : undefined) ?? 0, backoff);
+      const action = classifyFailure(err);
+      if (action.kind === 'stop') throw new StoppedError(action.reason, action.message, { cause: err });
+      const transient = action.kind === 'transient' || action.kind === 'rate-limited';
+      if (!transient || (options.retryIf && !options.retryIf(err)) || attempt >= maxAttempts) throw err;
+      const delay = Math.max(action.retryAfterMs ?? 0, backoffMs(attempt, { baseMs, maxMs }));
       let slept = false;
       if (!options.signal?.aborted) {
         options.onRetry?.(err, attempt, delay);

@@ -2,12 +2,12 @@
  * `claw-batch run`: validate the whole input, choose real-time or the Batches API (or take the
  * forced mode), then process every item to the end and write one result line per item.
  */
-import { isAbsolute, resolve } from 'node:path';
 import type { CommandContext, InputFlags } from './context.js';
+import { prepareFromFlags } from './prepare-input.js';
 import { createClient } from '../client.js';
 import { loadSettings, type Settings } from '../config.js';
 import { ExitCode } from '../errors.js';
-import { prepareInput, type PreparedInput } from '../input/index.js';
+import type { PreparedInput } from '../input/index.js';
 import { openResults } from '../output/index.js';
 import { choosePlan, formatPlan, planObject, type Plan } from '../plan/index.js';
 import { apiBaseUrl, knownLimits } from '../plan/known-limits.js';
@@ -16,7 +16,7 @@ import { saveLearnedLimits } from '../realtime/learned-limits.js';
 import { runRealtime } from '../realtime/scheduler.js';
 import { stateDir } from '../state-dir.js';
 import { onStopSignals } from '../stop-signal.js';
-import { createProgress, formatSummary, summaryObject, useColor } from '../ui/index.js';
+import { createProgress, writeSummary } from '../ui/index.js';
 
 export interface RunOptions extends InputFlags {
   output?: string;
@@ -51,28 +51,7 @@ export async function run(options: RunOptions, ctx: CommandContext): Promise<num
     },
     { env: ctx.env, cwd: ctx.cwd, configPath: options.config },
   );
-  // Until the first request, Ctrl-C has nothing to finish: exit at once (3, as for any stop).
-  const early = onStopSignals(ctx.stderr, (sig) => {
-    ctx.stderr.write(`claw-batch: ${sig}: stopped before anything was sent\n`);
-    process.exit(ExitCode.stopped);
-  });
-  let prepared: PreparedInput;
-  try {
-    prepared = await prepareInput(
-      {
-        // Relative to the command's directory (a test may call run() with another cwd); the CLI's
-        // own paths stay as typed, so messages name the file the way the user did.
-        path: options.input === '-' || isAbsolute(options.input) || ctx.cwd === process.cwd() ? options.input : resolve(ctx.cwd, options.input),
-        format: options.format,
-        template: options.template,
-        idField: options.idField,
-        defaults: { model: settings.model, max_tokens: settings.maxTokens, system: settings.system },
-      },
-      ctx.stdin,
-    );
-  } finally {
-    early.dispose();
-  }
+  const prepared = await prepareFromFlags(options, settings, ctx);
   try {
     const plan = await planRun(prepared, settings, options, ctx);
     if (options.json && options.dryRun) {
@@ -154,14 +133,14 @@ async function runRealtimeMode(prepared: PreparedInput, settings: Settings, opti
     progress.stop();
     await writer.close();
     await saveLearnedLimits(stateDir(ctx.env), apiBaseUrl(ctx.env), outcome.learned).catch(() => undefined);
-    const wallMs = Date.now() - startedAt;
-    if (options.json) {
-      const summary = { mode: 'realtime', ...summaryObject(outcome.stats, { wallMs }), stopped: outcome.stopped?.reason ?? null };
-      ctx.stderr.write(`${JSON.stringify(summary)}\n`);
-    } else if (!options.quiet) {
-      ctx.stderr.write(`${formatSummary(outcome.stats, { wallMs, color: useColor(ctx.stderr, ctx.env) })}\n`);
-    }
-    const foreign = existing.byId.size - outcome.stats.skipped;
+    writeSummary(ctx.stderr, ctx.env, outcome.stats, {
+      wallMs: Date.now() - startedAt,
+      json: options.json,
+      quiet: options.quiet,
+      fields: { mode: 'realtime', stopped: outcome.stopped?.reason ?? null },
+    });
+    // Only a run that went through the whole input has seen every id it could skip.
+    const foreign = outcome.stopped ? 0 : existing.byId.size - outcome.stats.skipped;
     if (foreign > 0) {
       progress.warn(`${foreign} result line(s) in ${options.output} are for custom_ids that are not in this input (another job's output?)`);
     }

@@ -3,8 +3,9 @@
  * alone on stdout (so `id=$(claw-batch submit items.jsonl --batch-api)` works in cron). Progress
  * and the job's details go to stderr.
  */
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { CommandContext, InputFlags } from './context.js';
+import { inputPath, prepareFromFlags } from './prepare-input.js';
 import { createClient } from '../client.js';
 import { loadSettings, type Settings } from '../config.js';
 import { ExitCode, UsageError } from '../errors.js';
@@ -40,10 +41,7 @@ export async function submit(options: SubmitOptions, ctx: CommandContext): Promi
     { env: ctx.env, cwd: ctx.cwd, configPath: options.config },
   );
   const defaults = { model: settings.model, max_tokens: settings.maxTokens, system: settings.system };
-  const prepared = await prepareInput(
-    { path: inputPath(options.input, ctx), format: options.format, template: options.template, idField: options.idField, defaults },
-    ctx.stdin,
-  );
+  const prepared = await prepareFromFlags(options, settings, ctx);
   try {
     const limits = chunkLimitsFromEnv(ctx.env);
     if (options.dryRun) return await dryRun(prepared, settings, limits, ctx, options);
@@ -83,10 +81,6 @@ export async function submit(options: SubmitOptions, ctx: CommandContext): Promi
 }
 
 /** The input path as given, resolved against the command's cwd when that is not the process's. */
-function inputPath(input: string, ctx: CommandContext): string {
-  return input === '-' || isAbsolute(input) || ctx.cwd === process.cwd() ? input : resolve(ctx.cwd, input);
-}
-
 async function send(
   manifest: JobManifest,
   prepared: PreparedInput,

@@ -3,7 +3,8 @@
  * estimate the real-time duration before it has sent anything. Stored in the state dir as
  * `learned-limits.json`; a missing or unreadable file just means nothing is known yet.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { writeAtomic } from '../write-atomic.js';
 import { join } from 'node:path';
 import type { RateLimits } from '../ui/stats.js';
 
@@ -33,7 +34,5 @@ export async function saveLearnedLimits(dir: string, baseURL: string, limits: Ra
   }
   store[baseURL] = { ...limits, updatedAt: new Date().toISOString() };
   await mkdir(dir, { recursive: true });
-  const tmp = join(dir, `${FILE}.${process.pid}.tmp`);
-  await writeFile(tmp, `${JSON.stringify(store, null, 2)}\n`);
-  await rename(tmp, join(dir, FILE));
+  await writeAtomic(join(dir, FILE), `${JSON.stringify(store, null, 2)}\n`);
 }

@@ -2,7 +2,7 @@
  * The end-of-run summary: a few human lines on stderr, or one JSON object for `--json`.
  */
 import type { RunStats } from './stats.js';
-import { colors } from './color.js';
+import { colors, useColor } from './color.js';
 import { formatCount, formatDuration, plural } from './format.js';
 
 /** Requests actually sent per minute over the whole run (what the limiter achieved). */
@@ -73,4 +73,21 @@ export function summaryObject(stats: RunStats, opts: { wallMs: number }): Record
     output_tokens: stats.outputTokens,
     limits,
   };
+}
+
+/**
+ * The end-of-run summary on stderr: one JSON object with `json` (`fields` first, e.g. the mode),
+ * lines for people otherwise, nothing with `quiet`.
+ */
+export function writeSummary(
+  stream: NodeJS.WritableStream & { isTTY?: boolean },
+  env: NodeJS.ProcessEnv,
+  stats: RunStats,
+  opts: { wallMs: number; json?: boolean; quiet?: boolean; batch?: boolean; fields?: Record<string, unknown> },
+): void {
+  if (opts.json) {
+    stream.write(`${JSON.stringify({ ...opts.fields, ...summaryObject(stats, { wallMs: opts.wallMs }) })}\n`);
+  } else if (!opts.quiet) {
+    stream.write(`${formatSummary(stats, { wallMs: opts.wallMs, color: useColor(stream, env), batch: opts.batch })}\n`);
+  }
 }

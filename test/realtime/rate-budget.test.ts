@@ -79,14 +79,27 @@ describe('RateBudget', () => {
     await expect(budget.reserve(cost())).rejects.toThrow(/queue_timeout_ms/);
   });
 
-  it('steps the pace down after a 429 and recovers it afterwards', () => {
+  it('steps the pace down after a 429 and recovers it afterwards', async () => {
     let now = 0;
-    const budget = new RateBudget({ given: { rpm: 600 }, recoveryMs: 10_000, now: () => now });
-    budget.onRateLimited(1000, {});
-    // the limit in force stays the account's; the bucket refills slower for a while
+    const budget = new RateBudget({ given: { rpm: 600 }, capacitySeconds: 1, recoveryMs: 10_000, now: () => now });
+    /** Whether one request fits right now (without waiting). */
+    const fitsNow = async () => {
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 0);
+      return budget.reserve(cost(), controller.signal);
+    };
+    for (let i = 0; i < 10; i++) expect(await fitsNow()).toBe(true); // the bucket is empty now
+    budget.onRateLimited(1, {});
+    // the limit in force stays the account's, but the bucket refills at 70% for a while:
+    // 110 ms gives 1.1 requests at the full pace, 0.77 at the stepped-down one
     expect(budget.limits().rpm).toBe(600);
-    now = 1000 + 10_000;
-    return budget.reserve(cost()).then((ok) => expect(ok).toBe(true));
+    now = 110;
+    expect(await fitsNow()).toBe(false);
+    // once recovered, 110 ms of refill is a request again
+    now = 20_000;
+    for (let i = 0; i < 10; i++) await fitsNow();
+    now += 110;
+    expect(await fitsNow()).toBe(true);
   });
 });
 

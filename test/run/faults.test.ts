@@ -3,6 +3,7 @@
  * rerunning the same command.
  */
 import { describe, expect, it } from 'vitest';
+import Anthropic from '@anthropic-ai/sdk';
 import { join } from 'node:path';
 import { useSimulator } from '../helpers/simulator.js';
 import { countById, readResults, runCli, writeItems } from '../helpers/cli.js';
@@ -45,6 +46,41 @@ describe('run under injected faults', () => {
     expect(lines).toHaveLength(2);
     expect(lines.every((l) => l.result.type === 'errored' && l.result.error?.error.type === 'overloaded_error')).toBe(true);
     expect(fx.sim.counters().status529).toBe(4);
+  });
+});
+
+describe('run when another client shares the limit', () => {
+  it('takes the 429 storm another client causes: every worker pauses, every item still succeeds exactly once', async () => {
+    const dir = fx.newDir();
+    fx.sim.setOptions({ rpm: 1200 });
+    fx.sim.resetCounters();
+    const input = writeItems(dir, 80);
+    const out = join(dir, 'out.jsonl');
+    // A second client on the same account, draining the bucket for the first seconds of the run.
+    const other = new Anthropic({ apiKey: 'test-key', baseURL: fx.sim.url, maxRetries: 0 });
+    let competing = true;
+    const until = Date.now() + 3000;
+    const hog = (async () => {
+      while (competing && Date.now() < until) {
+        await Promise.allSettled(
+          Array.from({ length: 20 }, () =>
+            other.messages.create({ model: 'claude-haiku-4-5', max_tokens: 8, messages: [{ role: 'user', content: 'other job' }] }),
+          ),
+        );
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
+    const r = await runCli(['run', input, '-o', out, '--concurrency', '8', ...MODEL, '--json'], { env: fx.env() }).finally(() => {
+      competing = false;
+    });
+    await hog;
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stderr.trim().split('\n').pop()!) as { rate_limited: number; succeeded: number };
+    expect(summary.rate_limited).toBeGreaterThan(0);
+    expect(summary.succeeded).toBe(80);
+    const counts = countById(readResults(out));
+    expect(counts.size).toBe(80);
+    expect([...counts.values()].every((c) => c === 1)).toBe(true);
   });
 });
 

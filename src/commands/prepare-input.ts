@@ -1,0 +1,40 @@
+/**
+ * Reading the input the way `run` and `submit` both do: the path relative to the command's
+ * directory, the defaults from the settings, and the whole input validated before anything is
+ * sent. Until then Ctrl-C has nothing to finish, so it exits at once (3, as any stop).
+ */
+import { isAbsolute, resolve } from 'node:path';
+import type { Settings } from '../config.js';
+import { ExitCode } from '../errors.js';
+import { prepareInput, type PreparedInput } from '../input/index.js';
+import { onStopSignals } from '../stop-signal.js';
+import type { CommandContext, InputFlags } from './context.js';
+
+/**
+ * `input` against `ctx.cwd` (a test may call a command with another cwd); the CLI's own paths stay
+ * as typed, so messages name the file the way the user did.
+ */
+export function inputPath(input: string, ctx: CommandContext): string {
+  return input === '-' || isAbsolute(input) || ctx.cwd === process.cwd() ? input : resolve(ctx.cwd, input);
+}
+
+export async function prepareFromFlags(flags: InputFlags, settings: Settings, ctx: CommandContext): Promise<PreparedInput> {
+  const early = onStopSignals(ctx.stderr, (sig) => {
+    ctx.stderr.write(`claw-batch: ${sig}: stopped before anything was sent\n`);
+    process.exit(ExitCode.stopped);
+  });
+  try {
+    return await prepareInput(
+      {
+        path: inputPath(flags.input, ctx),
+        format: flags.format,
+        template: flags.template,
+        idField: flags.idField,
+        defaults: { model: settings.model, max_tokens: settings.maxTokens, system: settings.system },
+      },
+      ctx.stdin,
+    );
+  } finally {
+    early.dispose();
+  }
+}
