@@ -1,0 +1,121 @@
+/**
+ * The `off` store: budgets held in this process alone, in a Map. The reference implementation
+ * of the LimitStore contract; the shared stores compute the same things on shared state.
+ */
+import { adjustAll, clampAll, levelsAt, takeAll, type BudgetState } from './bucket-math.js';
+import type { BudgetSnapshot, LimitStore, PauseResult, PeerInfo, PeerSeen, TakeResult } from './limit-store.js';
+import type { BudgetKey, BudgetSpec, Cost, Dimension, RateLimits } from './types.js';
+
+interface Entry {
+  state: BudgetState;
+  spec: BudgetSpec;
+  pausedUntil: number;
+  learned: RateLimits;
+}
+
+export class MemoryStore implements LimitStore {
+  readonly kind = 'off' as const;
+  readonly where = 'this process';
+  private readonly entries = new Map<string, Entry>();
+  private readonly peerList = new Map<string, Map<string, { info: PeerInfo; seenAt: number }>>();
+  private last = 0;
+  private readonly clock: () => number;
+
+  constructor(options: { now?: () => number } = {}) {
+    this.clock = options.now ?? Date.now;
+  }
+
+  /** A clock that never runs backwards. */
+  private now(): number {
+    this.last = Math.max(this.last, this.clock());
+    return this.last;
+  }
+
+  private entry(key: BudgetKey): Entry {
+    const id = `${key.account}\u0000${key.modelClass}`;
+    let e = this.entries.get(id);
+    if (!e) {
+      e = { state: {}, spec: {}, pausedUntil: 0, learned: {} };
+      this.entries.set(id, e);
+    }
+    return e;
+  }
+
+  async take(key: BudgetKey, cost: Cost, spec: BudgetSpec): Promise<TakeResult> {
+    const now = this.now();
+    const e = this.entry(key);
+    e.spec = spec;
+    if (e.pausedUntil > now) return { ok: false, waitMs: e.pausedUntil - now, heldBy: 'pause' };
+    const out = takeAll(e.state, spec, cost, now);
+    e.state = out.state;
+    return out.waitMs > 0 ? { ok: false, waitMs: out.waitMs, heldBy: out.heldBy } : { ok: true, waitMs: 0 };
+  }
+
+  async adjust(key: BudgetKey, delta: Partial<Cost>, spec: BudgetSpec): Promise<void> {
+    const e = this.entry(key);
+    e.spec = spec;
+    e.state = adjustAll(e.state, spec, delta, this.now());
+  }
+
+  async clamp(key: BudgetKey, levels: Partial<Record<Dimension, number>>, spec: BudgetSpec): Promise<void> {
+    const e = this.entry(key);
+    e.spec = spec;
+    e.state = clampAll(e.state, spec, levels, this.now());
+  }
+
+  async pause(key: BudgetKey, ms: number): Promise<PauseResult> {
+    const now = this.now();
+    const e = this.entry(key);
+    const newPause = e.pausedUntil <= now;
+    e.pausedUntil = Math.max(e.pausedUntil, now + Math.max(0, ms));
+    return { newPause, remainingMs: e.pausedUntil - now };
+  }
+
+  async setLearned(key: BudgetKey, limits: RateLimits): Promise<void> {
+    const e = this.entry(key);
+    for (const k of ['rpm', 'itpm', 'otpm'] as const) if (limits[k] !== undefined) e.learned[k] = limits[k];
+  }
+
+  async getLearned(key: BudgetKey): Promise<RateLimits> {
+    return { ...this.entry(key).learned };
+  }
+
+  async heartbeat(account: string, peer: PeerInfo, activeWithinMs: number): Promise<number> {
+    let peers = this.peerList.get(account);
+    if (!peers) this.peerList.set(account, (peers = new Map()));
+    peers.set(peer.id, { info: { ...peer }, seenAt: this.now() });
+    return (await this.peers(account, activeWithinMs)).length;
+  }
+
+  async leave(account: string, peerId: string): Promise<void> {
+    this.peerList.get(account)?.delete(peerId);
+  }
+
+  async peers(account: string, activeWithinMs: number): Promise<PeerSeen[]> {
+    const now = this.now();
+    const out: PeerSeen[] = [];
+    for (const { info, seenAt } of this.peerList.get(account)?.values() ?? []) {
+      if (now - seenAt <= activeWithinMs) out.push({ ...info, lastSeenMsAgo: now - seenAt });
+    }
+    return out;
+  }
+
+  async snapshot(account: string): Promise<BudgetSnapshot[]> {
+    const now = this.now();
+    const out: BudgetSnapshot[] = [];
+    for (const [id, e] of this.entries) {
+      const [acct, modelClass] = id.split('\u0000') as [string, string];
+      if (acct !== account) continue;
+      out.push({
+        modelClass,
+        levels: levelsAt(e.state, e.spec, now),
+        spec: e.spec,
+        pausedForMs: Math.max(0, e.pausedUntil - now),
+        learned: { ...e.learned },
+      });
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {}
+}
