@@ -11,7 +11,7 @@ import { loadSettings, type Settings } from '../config.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { prepareInput, type PreparedInput } from '../input/index.js';
 import { choosePlan, formatPlan, planObject } from '../plan/index.js';
-import { knownLimits } from '../plan/known-limits.js';
+import { planInput } from '../plan/plan-input.js';
 import { chunkItems, chunkLimitsFromEnv, type ChunkLimits } from '../batch/chunking.js';
 import { failedIdsOf, findActiveJob, findActiveRetry, findIncompleteSubmit, newManifest, requireEnded, type JobRecipe } from '../batch/jobs.js';
 import { loadManifest, saveManifest, type JobManifest } from '../batch/manifest.js';
@@ -115,19 +115,7 @@ async function dryRun(
   ctx: CommandContext,
   { json, quiet }: { json?: boolean; quiet?: boolean },
 ): Promise<number> {
-  const plan = choosePlan({
-    items: prepared.count,
-    promptChars: prepared.totalPromptChars,
-    maxTokens: prepared.totalMaxTokens,
-    models: prepared.models,
-    ...(await knownLimits({ rpm: settings.rpm, itpm: settings.itpm, otpm: settings.otpm }, ctx.env)),
-    concurrency: settings.concurrency,
-    urgent: false,
-    mode: 'batch',
-    thresholdMinutes: settings.realtimeThresholdMinutes,
-    smallJobItems: settings.smallJobItems,
-    priceOverrides: settings.prices,
-  });
+  const plan = choosePlan(await planInput(prepared, settings, ctx.env, { urgent: false, mode: 'batch' }));
   const lines = formatPlan(plan);
   const batches: Array<{ requests: number; first_custom_id: string; last_custom_id: string; bytes: number }> = [];
   for await (const chunk of chunkItems(prepared.items(), limits)) {
