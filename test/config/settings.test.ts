@@ -85,7 +85,9 @@ describe('settings', () => {
       queueOverflow: 'fail',
       queueTimeoutMs: 60000,
       maxAttempts: 4,
-      prices: { 'claude-haiku-4-5': { inputPerMTok: 1, outputPerMTok: 5 } },
+      prices: {
+        'claude-haiku-4-5': { inputPerMTok: 1, outputPerMTok: 5, cacheWrite5mPerMTok: 1.25, cacheWrite1hPerMTok: 2, cacheReadPerMTok: 0.1 },
+      },
       configFile: join(cwd, 'claw-batch.config.yaml'),
     });
   });

@@ -67,6 +67,11 @@ describe('choosePlan in auto mode', () => {
   });
 });
 
+/** A price override as the config produces it: cache rates at the usual multiples of input. */
+function haikuAt(inputPerMTok: number, outputPerMTok: number) {
+  return { inputPerMTok, outputPerMTok, cacheWrite5mPerMTok: inputPerMTok * 1.25, cacheWrite1hPerMTok: inputPerMTok * 2, cacheReadPerMTok: inputPerMTok / 10 };
+}
+
 describe('cost', () => {
   it('prices input at promptChars/4 and output at max_tokens, the batch at half', () => {
     const plan = choosePlan(input({ items: 1000, promptChars: 4_000_000, maxTokens: 200_000, models: ['claude-sonnet-4-5'] }));
@@ -76,14 +81,16 @@ describe('cost', () => {
   });
 
   it('matches dated model names to their base price', () => {
-    expect(priceFor('claude-haiku-4-5-20251001')).toEqual({ inputPerMTok: 1, outputPerMTok: 5 });
+    expect(priceFor('claude-haiku-4-5-20251001')).toEqual({
+      inputPerMTok: 1, outputPerMTok: 5, cacheWrite5mPerMTok: 1.25, cacheWrite1hPerMTok: 2, cacheReadPerMTok: 0.1,
+    });
     expect(priceFor('claude-sonnet-4-5-20250929')?.inputPerMTok).toBe(3);
     expect(priceFor('claude-3-5-haiku-latest')?.inputPerMTok).toBe(0.8);
-    expect(priceFor('claude-opus-4-7')).toBeUndefined();
+    expect(priceFor('claude-opus-4-9')).toBeUndefined();
   });
 
   it('lets the config override a price', () => {
-    const plan = choosePlan(input({ promptChars: 4_000_000, maxTokens: 0, priceOverrides: { 'claude-haiku-4-5': { inputPerMTok: 2, outputPerMTok: 10 } } }));
+    const plan = choosePlan(input({ promptChars: 4_000_000, maxTokens: 0, priceOverrides: { 'claude-haiku-4-5': haikuAt(2, 10) } }));
     expect(plan.cost?.realtime).toBeCloseTo(2, 9);
   });
 
