@@ -95,7 +95,7 @@ export const BETA_ONLY_PARAM_KEYS = [
 type Unlisted = Exclude<SdkParamKey, (typeof MESSAGES_PARAM_KEYS)[number]>;
 type Retyped = Extract<(typeof UNTYPED_PARAM_KEYS)[number], SdkParamKey>;
 /** Compiles only while every SDK parameter is listed and no untyped one is typed again; else the error names them. */
-const sdkKeysAllListed: [Unlisted, Retyped] extends [never, never] ? true : { unlisted: Unlisted; retyped: Retyped } = true;
+const sdkKeysAllListed: [Unlisted, Retyped] extends [never, never] ? true : { unlisted: Unlisted; retyped: Retyped } = true as const;
 
 /** The keys a flat record may hold: custom_id, prompt, and the Messages API's request parameters. */
 export const FLAT_RECORD_KEYS: readonly string[] = ['custom_id', 'prompt', ...MESSAGES_PARAM_KEYS, ...UNTYPED_PARAM_KEYS];
