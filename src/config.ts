@@ -55,9 +55,21 @@ export interface Settings {
   /** At most this many items is always a small job → real-time. Default 100. */
   smallJobItems: number;
   /** Price overrides from the config, merged over data/prices.json by the plan layer. */
-  prices: Record<string, { inputPerMTok: number; outputPerMTok: number }>;
+  prices: Record<string, PriceOverride>;
   /** The config file that was read (absolute path), if any. */
   configFile?: string;
+}
+
+/**
+ * One model's price from the config's `prices:`, in US$ per million tokens: the shape of the plan
+ * layer's `ModelPrice` (src/plan/prices.ts), declared here because config.ts sits below src/plan/.
+ */
+export interface PriceOverride {
+  inputPerMTok: number;
+  outputPerMTok: number;
+  cacheWrite5mPerMTok: number;
+  cacheWrite1hPerMTok: number;
+  cacheReadPerMTok: number;
 }
 
 export type SettingsFlags = Partial<Omit<Settings, 'prices' | 'configFile' | 'classLimits'>>;
@@ -260,20 +272,42 @@ function parseClassLimits(v: Validator, raw: unknown, key: string): Settings['cl
   return out;
 }
 
+/**
+ * `prices.<model>`: `input_per_mtok` and `output_per_mtok` are required; the cache rates are
+ * optional and default to the API's usual multiples of the input rate (5-minute write 1.25x, 1-hour
+ * write 2x, read 0.1x; docs/config.md), rounded to a billionth of a dollar so 0.1 x 3 is 0.3.
+ */
 function parsePrices(v: Validator, raw: unknown): Settings['prices'] {
   const prices: Settings['prices'] = {};
   for (const [model, entry] of Object.entries(v.mapping(raw, 'prices'))) {
     const k = `prices.${model}`;
     const price = v.mapping(entry, k);
-    v.onlyKeys(price, k, ['input_per_mtok', 'output_per_mtok']);
-    const usd = (key: string) => {
+    v.onlyKeys(price, k, ['input_per_mtok', 'output_per_mtok', ...Object.keys(CACHE_MULTIPLES)]);
+    const usd = (key: string) => v.number(price[key], `${k}.${key}`, 'a number >= 0', (n) => n >= 0);
+    const required = (key: string) => {
       if (price[key] === undefined) throw v.error(`${k}.${key}`, 'missing: give both input_per_mtok and output_per_mtok (US$ per million tokens)');
-      return v.number(price[key], `${k}.${key}`, 'a number >= 0', (n) => n >= 0);
+      return usd(key);
     };
-    prices[model] = { inputPerMTok: usd('input_per_mtok'), outputPerMTok: usd('output_per_mtok') };
+    const input = required('input_per_mtok');
+    const cache = (key: keyof typeof CACHE_MULTIPLES) =>
+      price[key] === undefined ? Math.round(input * CACHE_MULTIPLES[key] * 1e9) / 1e9 : usd(key);
+    prices[model] = {
+      inputPerMTok: input,
+      outputPerMTok: required('output_per_mtok'),
+      cacheWrite5mPerMTok: cache('cache_write_5m_per_mtok'),
+      cacheWrite1hPerMTok: cache('cache_write_1h_per_mtok'),
+      cacheReadPerMTok: cache('cache_read_per_mtok'),
+    };
   }
   return prices;
 }
+
+/** The cache rates a `prices:` entry may omit, as multiples of its input rate (the API's usual ones). */
+const CACHE_MULTIPLES = {
+  cache_write_5m_per_mtok: 1.25,
+  cache_write_1h_per_mtok: 2,
+  cache_read_per_mtok: 0.1,
+} as const;
 
 function parseJson(file: string, text: string): unknown {
   try {

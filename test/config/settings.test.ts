@@ -99,7 +99,9 @@ describe('settings', () => {
       stopGraceMs: 10_000,
       transport: 'json',
       classLimits: { 'claude-sonnet-4': { rpm: 300 }, 'claude-haiku-4-5': { otpm: 90000 } },
-      prices: { 'claude-haiku-4-5': { inputPerMTok: 1, outputPerMTok: 5 } },
+      prices: {
+        'claude-haiku-4-5': { inputPerMTok: 1, outputPerMTok: 5, cacheWrite5mPerMTok: 1.25, cacheWrite1hPerMTok: 2, cacheReadPerMTok: 0.1 },
+      },
       configFile: join(cwd, 'claw-batch.config.yaml'),
     });
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { choosePlan, formatPlan, planObject, type PlanInput } from '../../src/plan/index.js';
+import { choosePlan, formatPlan, planObject, priceFor, type PlanInput } from '../../src/plan/index.js';
 import type { PlanClass } from '../../src/plan/realtime-estimate.js';
 
 /** One model, one class: `items` items of `chars` prompt characters and `maxTokens` max_tokens each. */
@@ -102,6 +102,11 @@ describe('choosePlan in auto mode', () => {
   });
 });
 
+/** A price override as the config produces it: cache rates at the usual multiples of input. */
+function haikuAt(inputPerMTok: number, outputPerMTok: number) {
+  return { inputPerMTok, outputPerMTok, cacheWrite5mPerMTok: inputPerMTok * 1.25, cacheWrite1hPerMTok: inputPerMTok * 2, cacheReadPerMTok: inputPerMTok / 10 };
+}
+
 describe('cost', () => {
   it('prices input at promptChars/4 and output at the expected answer, with max_tokens as the upper bound; the batch at half', () => {
     const plan = choosePlan(input({ items: 1000, chars: 4000, maxTokens: 200, model: 'claude-sonnet-4-5', cls: { modelClass: 'claude-sonnet-4', expectedOutput: 100 } }));
@@ -112,8 +117,17 @@ describe('cost', () => {
     expect(plan.cost?.batchMax).toBeCloseTo(3, 9);
   });
 
+  it('matches dated model names to their base price', () => {
+    expect(priceFor('claude-haiku-4-5-20251001')).toEqual({
+      inputPerMTok: 1, outputPerMTok: 5, cacheWrite5mPerMTok: 1.25, cacheWrite1hPerMTok: 2, cacheReadPerMTok: 0.1,
+    });
+    expect(priceFor('claude-sonnet-4-5-20250929')?.inputPerMTok).toBe(3);
+    expect(priceFor('claude-3-5-haiku-latest')?.inputPerMTok).toBe(0.8);
+    expect(priceFor('claude-opus-4-9')).toBeUndefined();
+  });
+
   it('lets the config override a price', () => {
-    const plan = choosePlan(input({ chars: 200_000, maxTokens: 1, priceOverrides: { 'claude-haiku-4-5': { inputPerMTok: 2, outputPerMTok: 0 } } as PlanInput['priceOverrides'] }));
+    const plan = choosePlan(input({ chars: 200_000, maxTokens: 1, priceOverrides: { 'claude-haiku-4-5': haikuAt(2, 0) } }));
     expect(plan.cost?.realtime).toBeCloseTo(2, 9);
   });
 
