@@ -48,6 +48,8 @@ export interface Settings {
   queueOverflow: 'wait' | 'fail';
   /** With `queueOverflow: 'fail'`: the longest single wait for capacity. Default 60 s (the scheduler's). */
   queueTimeoutMs?: number;
+  /** `--max-cost` / `max_cost_usd`: stop (real-time) or refuse to submit (Batches API) before spending more. Default: none. */
+  maxCostUsd?: number;
   /** Default `auto`. */
   mode: 'auto' | 'realtime' | 'batch';
   /** `auto` uses the Batches API when real-time would take longer than this. Default 10. */
@@ -156,6 +158,7 @@ function readEnv(env: NodeJS.ProcessEnv): SettingsFlags {
     delayMs: parseNonNegativeNumber(...v('DELAY_MS')),
     maxAttempts: parsePositiveInt(...v('MAX_ATTEMPTS')),
     mode: parseChoice(...v('MODE'), MODES),
+    maxCostUsd: parsePositiveNumber(...v('MAX_COST_USD')),
     queueOverflow: parseChoice(...v('QUEUE_OVERFLOW'), OVERFLOWS),
     queueTimeoutMs: parseNonNegativeInt(...v('QUEUE_TIMEOUT_MS')),
     firstByteTimeoutMs: parsePositiveInt(...v('FIRST_BYTE_TIMEOUT_MS')),
@@ -181,7 +184,7 @@ export function parseConfig(file: string, text: string): FileConfig {
   if (raw === null || raw === undefined) return { prices: {}, classLimits: {} };
   const v = new Validator(file);
   const top = v.mapping(raw, '');
-  v.onlyKeys(top, '', ['model', 'max_tokens', 'system', 'mode', 'realtime_threshold_minutes', 'small_job_items', 'providers', 'prices']);
+  v.onlyKeys(top, '', ['model', 'max_tokens', 'system', 'mode', 'realtime_threshold_minutes', 'small_job_items', 'max_cost_usd', 'providers', 'prices']);
 
   const providers = top.providers === undefined ? {} : v.mapping(top.providers, 'providers');
   v.onlyKeys(providers, 'providers', ['anthropic']);
@@ -219,6 +222,7 @@ export function parseConfig(file: string, text: string): FileConfig {
     maxTokens: v.oneOf(top, anthropic, 'max_tokens', p, (x, k) => v.number(x, k, 'a positive whole number', isPositiveInt)),
     system: v.oneOf(top, anthropic, 'system', p, (x, k) => v.text(x, k)),
     mode: v.optional(top.mode, 'mode', (x, k) => v.choice(x, k, MODES)),
+    maxCostUsd: v.optional(top.max_cost_usd, 'max_cost_usd', (x, k) => v.number(x, k, 'a positive number of US$', (n) => n > 0)),
     realtimeThresholdMinutes: v.optional(top.realtime_threshold_minutes, 'realtime_threshold_minutes', (x, k) =>
       v.number(x, k, 'a number >= 0', (n) => n >= 0),
     ),

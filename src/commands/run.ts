@@ -12,6 +12,8 @@ import { choosePlan, formatPlan, planObject, type Plan } from '../plan/index.js'
 import { planInput } from '../plan/plan-input.js';
 import { runBatchJob } from '../batch/run-batch-job.js';
 import { runRealtimeJob } from '../realtime/run-realtime-job.js';
+import { costMeter } from '../plan/cost.js';
+import { checkBatchMaxCost, realtimeSpendCap } from './max-cost.js';
 
 export interface RunOptions extends InputFlags {
   output?: string;
@@ -23,6 +25,8 @@ export interface RunOptions extends InputFlags {
   /** `auto` (default), `realtime` or `batch` (`--realtime` / `--batch-api` set these). */
   mode?: 'auto' | 'realtime' | 'batch';
   urgent?: boolean;
+  /** `--max-cost USD`. */
+  maxCost?: number;
   maxAttempts?: number;
   fresh?: boolean;
   dryRun?: boolean;
@@ -43,6 +47,7 @@ export async function run(options: RunOptions, ctx: CommandContext): Promise<num
       delayMs: options.delayMs,
       maxAttempts: options.maxAttempts,
       mode: options.mode,
+      maxCostUsd: options.maxCost,
     },
     { env: ctx.env, cwd: ctx.cwd, configPath: options.config },
   );
@@ -61,8 +66,11 @@ export async function run(options: RunOptions, ctx: CommandContext): Promise<num
       if (!options.quiet) ctx.stderr.write('dry run: nothing was sent\n');
       return ExitCode.ok;
     }
+    const cost = costMeter({ prices: settings.prices });
     if (plan.mode === 'batch') {
+      await checkBatchMaxCost(prepared, settings);
       return await runBatchJob({
+        cost,
         prepared,
         settings,
         template: options.template,
@@ -74,7 +82,10 @@ export async function run(options: RunOptions, ctx: CommandContext): Promise<num
         ctx,
       });
     }
+    const spend = realtimeSpendCap(prepared, settings, cost);
     return await runRealtimeJob({
+      cost,
+      spend,
       prepared,
       settings,
       output: options.output,

@@ -18,9 +18,12 @@ import { loadManifest, saveManifest, type JobManifest } from '../batch/manifest.
 import { recordStatus, retrieveBatches } from '../batch/poller.js';
 import { onStopSignals } from '../stop-signal.js';
 import { submitJob } from '../batch/submitter.js';
+import { checkBatchMaxCost } from './max-cost.js';
 
 export interface SubmitOptions extends InputFlags {
   dryRun?: boolean;
+  /** `--max-cost USD`: refuse to submit a job whose worst case is over it. */
+  maxCost?: number;
   /** Submit even though a job for the same input is still active. */
   force?: boolean;
   /** Resend only the errored/expired/canceled items of this job, as a new linked job. */
@@ -37,7 +40,7 @@ export async function submit(options: SubmitOptions, ctx: CommandContext): Promi
   if (options.retryFailed) return submitRetry(options.retryFailed, options, ctx, say);
 
   const settings = await loadSettings(
-    { model: options.model, maxTokens: options.maxTokens, system: options.system },
+    { model: options.model, maxTokens: options.maxTokens, system: options.system, maxCostUsd: options.maxCost },
     { env: ctx.env, cwd: ctx.cwd, configPath: options.config },
   );
   const defaults = { model: settings.model, max_tokens: settings.maxTokens, system: settings.system };
@@ -74,7 +77,7 @@ export async function submit(options: SubmitOptions, ctx: CommandContext): Promi
         chunkLimits: limits,
       });
     }
-    return await send(manifest, prepared, undefined, options, ctx, say);
+    return await send(manifest, prepared, undefined, settings, options, ctx, say);
   } finally {
     await prepared.dispose();
   }
@@ -85,10 +88,13 @@ async function send(
   manifest: JobManifest,
   prepared: PreparedInput,
   include: ((id: string) => boolean) | undefined,
+  settings: Settings,
   options: SubmitOptions,
   ctx: CommandContext,
   say: (line: string) => void,
 ): Promise<number> {
+  // A job half submitted by an earlier run was checked then; the rest is what it still costs.
+  await checkBatchMaxCost(prepared, settings, include);
   const client = createClient({}, ctx.env);
   const stop = onStopSignals(ctx.stderr, (sig) => ctx.stderr.write(`claw-batch: ${sig}: stopping after the batch being created\n`));
   try {
@@ -116,6 +122,7 @@ async function dryRun(
   { json, quiet }: { json?: boolean; quiet?: boolean },
 ): Promise<number> {
   const plan = choosePlan(await planInput(prepared, settings, ctx.env, { urgent: false, mode: 'batch' }));
+  await checkBatchMaxCost(prepared, settings);
   const lines = formatPlan(plan);
   const batches: Array<{ requests: number; first_custom_id: string; last_custom_id: string; bytes: number }> = [];
   for await (const chunk of chunkItems(prepared.items(), limits)) {
@@ -177,7 +184,8 @@ async function submitRetry(parentId: string, options: SubmitOptions, ctx: Comman
       chunkLimits: chunkLimitsFromEnv(env),
     });
     say(`retrying ${failed.size} item(s) of job ${parent.id} that errored, expired or were canceled`);
-    return await send(manifest, prepared, (id) => failed.has(id), options, ctx, say);
+    const settings = await loadSettings({ maxCostUsd: options.maxCost }, { env, cwd: ctx.cwd, configPath: options.config });
+    return await send(manifest, prepared, (id) => failed.has(id), settings, options, ctx, say);
   } finally {
     await prepared.dispose();
   }

@@ -37,6 +37,7 @@
  * leave as `number`s of US$, the nearest double to the exact sum.
  */
 import { formatCount } from '../ui/format.js';
+import type { CostLine, CostMeter } from '../ui/summary.js';
 import { priceFor, type ModelPrice, type PriceRates, type PriceTable } from './prices.js';
 
 /**
@@ -278,4 +279,29 @@ function addTokens(into: TokenCounts, more: TokenCounts): void {
   into.cacheWrite5m += more.cacheWrite5m;
   into.cacheWrite1h += more.cacheWrite1h;
   into.cacheRead += more.cacheRead;
+}
+
+/**
+ * The summary's cost line from a report: the priced total at list price, what the other way would
+ * have cost, and the models that report tokens only. Undefined when nothing was added.
+ */
+export function costLine(report: CostReport): CostLine | undefined {
+  if (report.requests === 0) return undefined;
+  const priced = report.models.some((m) => m.usd !== undefined);
+  const unpriced = report.unpricedModels.length > 0 ? `no price for ${report.unpricedModels.join(', ')} (tokens only)` : '';
+  if (!priced) return { usd: null, otherWayUsd: null, text: unpriced };
+  const savings = describeSavings(report);
+  const parts = [`${formatUsd(report.totalUsd)} at list price`, savings, unpriced].filter(Boolean);
+  return { usd: report.totalUsd, otherWayUsd: report.otherWayUsd, text: parts.join(' — ') };
+}
+
+/** A CostMeter on a CostTally: what the summary and --max-cost read. */
+export function costMeter(options: { prices?: PriceTable } = {}): CostMeter & { tally: CostTally } {
+  const tally = new CostTally(options);
+  return {
+    tally,
+    add: (model, usage, opts) => tally.add(model, usage as UsageCounts, opts),
+    spentUsd: () => tally.report().totalUsd,
+    line: () => costLine(tally.report()),
+  };
 }

@@ -19,6 +19,7 @@ import { handleFailure } from './failure-handling.js';
 import type { LiveRates } from './live-rates.js';
 import type { RunControl } from './run-control.js';
 import { sendMessage } from './send-message.js';
+import type { SpendCap, SpendTicket } from './spend-cap.js';
 import type { StallWatch } from './stall-watch.js';
 
 /** One item's way through the scheduler, carried from attempt to attempt. */
@@ -67,6 +68,8 @@ export interface AttemptContext {
   unreachable: { inARow: number };
   /** Told about every answer that succeeded (for the cost tally). */
   onSucceeded?: (item: Item, message: Anthropic.Message) => void;
+  /** `--max-cost`: asked before each request is sent. */
+  spend?: SpendCap;
 }
 
 export async function attemptItem(ctx: AttemptContext, lane: ClassLane, work: Work): Promise<AttemptOutcome> {
@@ -93,6 +96,17 @@ export async function attemptItem(ctx: AttemptContext, lane: ClassLane, work: Wo
     ctx.cache.onFailure(admission.write);
     return { kind: 'pending' };
   }
+  let spendTicket: SpendTicket | undefined;
+  if (ctx.spend) {
+    const decision = ctx.spend.admit(work.item);
+    if ('stop' in decision) {
+      ctx.cache.onFailure(admission.write);
+      await lane.budget.refund(cost, { request: true });
+      control.requestStop(new StoppedError('max-cost', decision.stop));
+      return { kind: 'pending' };
+    }
+    spendTicket = decision.ticket;
+  }
 
   stats.requestsSent += 1;
   if (work.attempt > 1 || work.rateLimited > 0) stats.retried += 1;
@@ -116,6 +130,9 @@ export async function attemptItem(ctx: AttemptContext, lane: ClassLane, work: Wo
     return handleFailure(ctx, lane, work, cost, err);
   } finally {
     watch.end();
+    // The answer's cost is added to the meter below before anything awaits, so no other request's
+    // admit can see this one as neither in flight nor spent.
+    if (spendTicket) ctx.spend?.release(spendTicket);
   }
   stats.inFlight -= 1;
 

@@ -15,8 +15,9 @@ import type { LimitStore } from '../limits/limit-store.js';
 import { openResults } from '../output/index.js';
 import { stateDir } from '../state-dir.js';
 import { onStopSignals } from '../stop-signal.js';
-import { createProgress, formatDuration, writeSummary } from '../ui/index.js';
+import { createProgress, formatDuration, writeSummary, type CostMeter } from '../ui/index.js';
 import { runRealtime, type RealtimeOutcome } from './scheduler.js';
+import type { SpendCap } from './spend-cap.js';
 
 /** What a real-time run needs from the process (a CommandContext has all of it). */
 export interface RealtimeRunContext {
@@ -35,6 +36,10 @@ export interface RealtimeJobRun {
   json: boolean;
   /** Where the budgets live (opened by the caller, closed here). */
   store: LimitStore;
+  /** Counts the spend from each answer's usage, for the summary. */
+  cost?: CostMeter;
+  /** `--max-cost`. */
+  spend?: SpendCap;
   ctx: RealtimeRunContext;
 }
 
@@ -88,6 +93,8 @@ export async function runRealtimeJob(job: RealtimeJobRun): Promise<number> {
       signal: interrupt.signal,
       onProgress: (stats) => progress.update(stats),
       onNotice: (message) => progress.warn(message),
+      onSucceeded: job.cost ? (item, message) => job.cost!.add(item.params.model, message.usage) : undefined,
+      spend: job.spend,
     });
     progress.stop();
     await writer.close();
@@ -96,6 +103,7 @@ export async function runRealtimeJob(job: RealtimeJobRun): Promise<number> {
       wallMs: Date.now() - startedAt,
       json: job.json,
       quiet: job.quiet,
+      cost: job.cost?.line(),
       fields: { mode: 'realtime', stopped: outcome.stopped?.reason ?? null },
     });
     // Only a run that went through the whole input has seen every id it could skip.

@@ -48,6 +48,8 @@ export interface RealtimeRun {
   /** Called for notable events (a 429 pause, a stop, silent connections), one line each. */
   onNotice?: (message: string) => void;
   onSucceeded?: AttemptContext['onSucceeded'];
+  /** `--max-cost`. */
+  spend?: AttemptContext['spend'];
   random?: () => number;
 }
 
@@ -103,6 +105,7 @@ class Scheduler {
       notice: (m) => run.onNotice?.(m),
       unreachable: { inARow: 0 },
       onSucceeded: run.onSucceeded,
+      spend: run.spend,
     };
   }
 
