@@ -100,13 +100,14 @@ Exit codes: 0 all succeeded, 1 some items errored, 2 usage or input error (nothi
       .option('--rpm <n>', 'requests per minute limit (default: learned from the API)')
       .option('--itpm <n>', 'input tokens per minute limit')
       .option('--otpm <n>', 'output tokens per minute limit')
-      .option('--concurrency <n>', 'requests in flight at most (default 8)')
+      .option('--concurrency <n>', 'most requests in flight per model class; the count is sized from the pace and latency below it (default 1024)')
       .option('--delay-ms <n>', 'pause each worker slot this long between its requests (default 0)'),
   )
     .addOption(new Option('--mode <mode>', 'auto, realtime or batch (default auto)').choices(['auto', 'realtime', 'batch']))
     .option('--batch-api', 'force the Message Batches API (same as --mode batch)')
     .option('--realtime', 'force real-time requests (same as --mode realtime)')
     .option('--urgent', 'in auto mode, always choose real-time')
+    .option('--deadline <when>', 'results needed by then: a duration (90m, 6h) or an RFC 3339 time; auto mode picks the cheapest way to make it')
     .option('--max-cost <usd>', 'stop before the spend could pass this many US$ (Batches API: refuse a job whose worst case is over it)')
     .option('--max-attempts <n>', 'attempts per item for 5xx, 529 and dropped connections (default 6)')
     .option('--fresh', 'ignore results already in --output and start over')
@@ -135,6 +136,7 @@ Examples:
             mode: runMode(o),
             urgent: Boolean(o.urgent),
             maxCost: parsePositiveNumber('--max-cost', str(o.maxCost)),
+            deadline: str(o.deadline),
             maxAttempts: parsePositiveInt('--max-attempts', str(o.maxAttempts)),
             fresh: Boolean(o.fresh),
             dryRun: Boolean(o.dryRun),

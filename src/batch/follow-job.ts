@@ -10,7 +10,7 @@ import { emptyStats, type RunStats } from '../ui/stats.js';
 import { saveManifest, type JobManifest } from './manifest.js';
 import { recordStatus, totalCounts, waitUntilEnded, type MessageBatch } from './poller.js';
 import { writeResults, type BatchToRead, type ResultSink, type ResultTally } from './results.js';
-import { describeError } from './transient.js';
+import { describeError, withRetry } from './transient.js';
 
 /** The part of the ui Progress this layer uses. */
 export interface ProgressLike {
@@ -32,6 +32,12 @@ export interface FollowOptions {
   signal?: AbortSignal;
   /** Poll at once (default), or first wait one interval (the caller has just polled). */
   pollFirst?: boolean;
+  /**
+   * `--deadline`: asked after every poll; a reason (for the log) means cancel the batches still in
+   * progress now — what they processed comes back as results, the rest as `canceled` — and go on
+   * polling until they have ended.
+   */
+  cutOver?: (batches: MessageBatch[]) => string | undefined;
 }
 
 /** The live numbers for the progress display: an ended batch's counts are final. */
@@ -43,6 +49,14 @@ export function statsOf(batches: MessageBatch[], total: number, startedAt: numbe
   stats.errored = c.errored + c.expired + c.canceled;
   stats.done = stats.succeeded + stats.errored;
   return stats;
+}
+
+/** Cancels every batch still in progress (retrying transient failures); the ended ones are left alone. */
+async function cancelInProgress(client: Anthropic, batches: MessageBatch[], signal: AbortSignal | undefined): Promise<void> {
+  for (const b of batches) {
+    if (b.processing_status !== 'in_progress') continue;
+    await withRetry(() => client.messages.batches.cancel(b.id), { signal, task: `canceling ${b.id}` });
+  }
 }
 
 export function describeProgress(batches: MessageBatch[], elapsedMs: number): string {
@@ -66,19 +80,27 @@ export function describeProgress(batches: MessageBatch[], elapsedMs: number): st
 /** Polls until every batch has ended; throws StoppedError('interrupted') when `signal` aborts. */
 export async function waitWithProgress(options: FollowOptions): Promise<MessageBatch[]> {
   const startedAt = Date.now();
+  let cutOver = false;
   const batches = await waitUntilEnded(options.client, options.batchIds, {
     intervalSeconds: options.intervalSeconds,
     signal: options.signal,
     pollFirst: options.pollFirst,
     onRetry: (err, attempt, delayMs) =>
       options.progress.warn(`polling failed (${describeError(err)}); retrying in ${formatDuration(delayMs)} (attempt ${attempt + 1})`),
-    onPoll: (polled) => {
+    onPoll: async (polled) => {
       options.progress.update(statsOf(polled, options.total, startedAt));
       options.progress.info(describeProgress(polled, Date.now() - startedAt));
       if (options.manifest) {
         recordStatus(options.manifest, polled);
         // Best effort: a manifest that cannot be saved now is saved again at the next poll.
         saveManifest(options.env, options.manifest).catch(() => undefined);
+      }
+      const reason = cutOver ? undefined : options.cutOver?.(polled);
+      if (reason) {
+        cutOver = true;
+        options.progress.warn(reason);
+        await cancelInProgress(options.client, polled, options.signal);
+        if (options.manifest) options.manifest.canceledAt = new Date().toISOString();
       }
     },
   });

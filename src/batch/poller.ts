@@ -62,8 +62,8 @@ export interface WaitOptions {
   signal?: AbortSignal;
   /** Poll at once (default), or first wait one interval. */
   pollFirst?: boolean;
-  /** Called after every poll, with the batches as the API described them. */
-  onPoll?: (batches: MessageBatch[]) => void;
+  /** Called after every poll, with the batches as the API described them; awaited. */
+  onPoll?: (batches: MessageBatch[]) => void | Promise<void>;
   /** Told about each transient failure retried. */
   onRetry?: RetryOptions['onRetry'];
 }
@@ -88,7 +88,7 @@ export async function waitUntilEnded(client: Anthropic, ids: string[], options: 
   for (;;) {
     if (options.signal?.aborted) throw new StoppedError('interrupted', 'interrupted while waiting for the batches');
     const batches = await retrieveBatches(client, ids, retry);
-    options.onPoll?.(batches);
+    await options.onPoll?.(batches);
     if (allEnded(batches)) return batches;
     await sleep(intervalMs, options.signal);
     intervalMs = Math.min(maxMs, intervalMs * 1.5);

@@ -16,7 +16,7 @@ import { openResults } from '../output/index.js';
 import { createProgress, plural, writeSummary, type CostMeter } from '../ui/index.js';
 import { emptyStats } from '../ui/stats.js';
 import { chunkLimitsFromEnv } from './chunking.js';
-import { downloadResults, failedCount, tallyWarnings, waitWithProgress } from './follow-job.js';
+import { downloadResults, failedCount, tallyWarnings, waitWithProgress, type FollowOptions } from './follow-job.js';
 import { batchesToRead, findActiveJob, findRunJob, newManifest, type JobRecipe } from './jobs.js';
 import { isActive, saveManifest, type JobManifest } from './manifest.js';
 import { defaultIntervalSeconds } from './poller.js';
@@ -45,12 +45,26 @@ export interface BatchJobRun {
   ctx: BatchRunContext;
   /** Counts the spend from each result's usage (at the Batches API's half price), for the summary. */
   cost?: CostMeter;
+  /** `--deadline`: asked after each poll whether to cancel the batches now (see FollowOptions). */
+  cutOver?: FollowOptions['cutOver'];
+  /**
+   * The caller finishes what the batches did not in real time (`--deadline`): when some items did
+   * not succeed, no summary is printed here and the count comes back in `unresolved`.
+   */
+  finishInRealtime?: boolean;
   /** Default: env CLAW_BATCH_POLL_INTERVAL_S, else 10; grows ×1.5 up to 60 while waiting. */
   pollIntervalSeconds?: number;
 }
 
-/** 0 all succeeded, 1 some not; throws StoppedError on SIGINT/SIGTERM (the job keeps running; a rerun re-attaches). */
-export async function runBatchJob(run: BatchJobRun): Promise<number> {
+export interface BatchJobOutcome {
+  /** 0 all succeeded, 1 some not. */
+  code: number;
+  /** Items without a succeeded result (errored, expired, canceled). */
+  unresolved: number;
+}
+
+/** Throws StoppedError on SIGINT/SIGTERM (the job keeps running; a rerun re-attaches). */
+export async function runBatchJob(run: BatchJobRun): Promise<BatchJobOutcome> {
   const { prepared, settings, ctx } = run;
   const env = ctx.env;
   const output = run.output === undefined ? undefined : resolve(ctx.cwd, run.output);
@@ -115,7 +129,7 @@ export async function runBatchJob(run: BatchJobRun): Promise<number> {
       });
       if (job.batches.length === 0) {
         progress.info(`every item already succeeded in ${run.output ?? 'the output'}; nothing to send`);
-        return finish(ExitCode.ok);
+        return { code: finish(ExitCode.ok), unresolved: 0 };
       }
       progress.info(`job ${job.id}: ${plural(job.items, 'item')} in ${plural(job.batches.length, 'batch', 'batches')} submitted`);
     }
@@ -129,6 +143,7 @@ export async function runBatchJob(run: BatchJobRun): Promise<number> {
       intervalSeconds: run.pollIntervalSeconds ?? defaultIntervalSeconds(env),
       progress,
       signal: stop.signal,
+      cutOver: run.cutOver,
     }).catch((err: unknown) => {
       if (err instanceof StoppedError && err.reason === 'interrupted') throw reattachHint(err, job.id, run.output);
       throw err;
@@ -164,7 +179,11 @@ export async function runBatchJob(run: BatchJobRun): Promise<number> {
     stats.errored = failedCount(tally);
     stats.done = stats.succeeded + stats.errored;
     stats.requestsSent = job.items;
-    return finish(stats.errored > 0 ? ExitCode.someErrored : ExitCode.ok, stats, job.id);
+    if (run.finishInRealtime && stats.errored > 0) {
+      progress.stop();
+      return { code: ExitCode.someErrored, unresolved: stats.errored };
+    }
+    return { code: finish(stats.errored > 0 ? ExitCode.someErrored : ExitCode.ok, stats, job.id), unresolved: stats.errored };
   } finally {
     stop.dispose();
     progress.stop();

@@ -4,11 +4,14 @@
  */
 import type { CommandContext, InputFlags } from './context.js';
 import { prepareFromFlags } from './prepare-input.js';
-import { loadSettings, type Settings } from '../config.js';
-import { ExitCode } from '../errors.js';
-import type { PreparedInput } from '../input/index.js';
+import { loadSettings } from '../config.js';
+import { ExitCode, UsageError } from '../errors.js';
 import { MemoryStore } from '../limits/memory-store.js';
 import { choosePlan, formatPlan, planObject, type Plan } from '../plan/index.js';
+import { cutOverAt, parseDeadline } from '../plan/deadline.js';
+import { formatDuration } from '../plan/format-plan.js';
+import { totalCounts, type MessageBatch } from '../batch/poller.js';
+import { pendingWork } from './resume-state.js';
 import { planInput } from '../plan/plan-input.js';
 import { runBatchJob } from '../batch/run-batch-job.js';
 import { runRealtimeJob } from '../realtime/run-realtime-job.js';
@@ -25,6 +28,8 @@ export interface RunOptions extends InputFlags {
   /** `auto` (default), `realtime` or `batch` (`--realtime` / `--batch-api` set these). */
   mode?: 'auto' | 'realtime' | 'batch';
   urgent?: boolean;
+  /** `--deadline DURATION|TIME`, as given. */
+  deadline?: string;
   /** `--max-cost USD`. */
   maxCost?: number;
   maxAttempts?: number;
@@ -51,55 +56,80 @@ export async function run(options: RunOptions, ctx: CommandContext): Promise<num
     },
     { env: ctx.env, cwd: ctx.cwd, configPath: options.config },
   );
+  const deadline = options.deadline === undefined ? undefined : parseDeadline(options.deadline);
   const prepared = await prepareFromFlags(options, settings, ctx);
   try {
-    const plan = await planRun(prepared, settings, options, ctx);
+    // A rerun plans for what is still pending, not for every item of the input.
+    const pending = await pendingWork(prepared, options.output, { fresh: Boolean(options.fresh), cwd: ctx.cwd });
+    const plan = choosePlan({
+      ...(await planInput(pending, settings, ctx.env, { urgent: Boolean(options.urgent), mode: settings.mode })),
+      deadline: deadline === undefined ? undefined : { at: deadline, now: Date.now() },
+    });
     if (options.json && options.dryRun) {
-      ctx.stderr.write(`${JSON.stringify({ ...planObject(plan), dry_run: true })}\n`);
+      ctx.stderr.write(`${JSON.stringify({ ...planObject(plan), pending: pending.count, dry_run: true })}\n`);
       return ExitCode.ok;
     }
     // --json keeps stderr to the one summary object; --quiet keeps it to errors.
-    if (!options.quiet && !options.json) {
-      for (const line of formatPlan(plan)) ctx.stderr.write(`${line}\n`);
+    const say = (line: string) => {
+      if (!options.quiet && !options.json) ctx.stderr.write(`${line}\n`);
+    };
+    for (const line of formatPlan(plan)) say(line);
+    if (pending.alreadyDone > 0) say(`  resume: ${pending.alreadyDone} of ${prepared.count} items already succeeded in ${options.output}; the plan counts the ${pending.count} left`);
+    if (plan.deadlineMissed && settings.mode === 'auto' && !options.urgent) {
+      throw new UsageError(`${plan.deadlineMissed}; nothing was sent — give a later deadline, higher limits (--rpm/--itpm/--otpm), or --realtime to run as fast as the limits allow anyway`);
     }
+    if (plan.deadlineMissed) say(`warning: ${plan.deadlineMissed}; running as fast as the limits allow`);
     if (options.dryRun) {
       if (!options.quiet) ctx.stderr.write('dry run: nothing was sent\n');
       return ExitCode.ok;
     }
     const cost = costMeter({ prices: settings.prices });
-    if (plan.mode === 'batch') {
-      await checkBatchMaxCost(prepared, settings);
-      return await runBatchJob({
+    const realtime = (alreadyDone: number, fresh: boolean) =>
+      runRealtimeJob({
         cost,
+        spend: realtimeSpendCap(prepared, settings, cost),
         prepared,
         settings,
-        template: options.template,
-        idField: options.idField,
         output: options.output,
-        fresh: Boolean(options.fresh),
+        fresh,
         quiet: Boolean(options.quiet),
         json: Boolean(options.json),
+        store: new MemoryStore(),
+        alreadyDone,
         ctx,
       });
-    }
-    const spend = realtimeSpendCap(prepared, settings, cost);
-    return await runRealtimeJob({
+    if (plan.mode !== 'batch') return await realtime(pending.alreadyDone, Boolean(options.fresh));
+
+    await checkBatchMaxCost(prepared, settings, (id) => !pending.isDone(id));
+    const cutOver = plan.cutOver;
+    const batch = await runBatchJob({
       cost,
-      spend,
       prepared,
       settings,
+      template: options.template,
+      idField: options.idField,
       output: options.output,
       fresh: Boolean(options.fresh),
       quiet: Boolean(options.quiet),
       json: Boolean(options.json),
-      store: new MemoryStore(),
       ctx,
+      cutOver: cutOver && ((batches) => cutOverReason(cutOver, batches)),
+      finishInRealtime: Boolean(cutOver),
     });
+    if (!cutOver || batch.unresolved === 0) return batch.code;
+    // The batch has ended (canceled at the cut-over, or with items expired or errored): what it did
+    // not finish goes out in real time, each item once, with the time that is left.
+    say(`deadline: ${batch.unresolved} item(s) the Batches API did not finish go out in real time now (${formatDuration((cutOver.deadline - Date.now()) / 1000)} left)`);
+    return await realtime(prepared.count - batch.unresolved, false);
   } finally {
     await prepared.dispose();
   }
 }
 
-async function planRun(prepared: PreparedInput, settings: Settings, options: RunOptions, ctx: CommandContext): Promise<Plan> {
-  return choosePlan(await planInput(prepared, settings, ctx.env, { urgent: Boolean(options.urgent), mode: settings.mode }));
+/** Why the batch is canceled now, once the cut-over time for what it has not processed has come. */
+function cutOverReason(cutOver: NonNullable<Plan['cutOver']>, batches: MessageBatch[]): string | undefined {
+  const unresolved = totalCounts(batches).processing;
+  const at = cutOverAt(cutOver.deadline, unresolved, cutOver.msPerItem);
+  if (Date.now() < at) return undefined;
+  return `deadline: the Batches API has ${unresolved} request(s) still processing and real time needs about ${formatDuration((unresolved * cutOver.msPerItem) / 1000)} for them; canceling the batch, keeping what it finished`;
 }

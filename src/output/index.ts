@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import { UsageError } from '../errors.js';
 import { compactResultFile } from './compaction.js';
 import { scanResultFile, type KeepMode } from './resume-index.js';
-import type { ExistingResults } from './result-types.js';
+import type { ExistingResults, ResultType } from './result-types.js';
 import { fileResultWriter, streamResultWriter, type ResultWriter } from './result-writer.js';
 
 export type { ExistingResults, ResultType } from './result-types.js';
@@ -55,6 +55,17 @@ export async function openResults(
   }
   const fd = guard(path, () => openSync(path, opts.fresh ? 'w' : 'a'));
   return { writer: fileResultWriter(path, fd), existing };
+}
+
+/**
+ * The custom_ids that already have a line in `path` and of what type, without touching the file
+ * (a plan counts what is still pending before anything is opened for writing). Empty when the file
+ * does not exist yet.
+ */
+export async function peekResults(path: string, keep: KeepMode): Promise<Map<string, ResultType>> {
+  const info = statSync(path, { throwIfNoEntry: false });
+  if (!info || !info.isFile() || info.size === 0) return new Map();
+  return (await scanResultFile(path, keep)).byId;
 }
 
 /** Creates the parent directories; returns the file's size (0 when it does not exist yet). */

@@ -4,6 +4,7 @@ import type { Plan } from './index.js';
 /** The plan as lines for stderr: the choice, the reasons, the time and the cost each way. */
 export function formatPlan(plan: Plan): string[] {
   const lines = [`plan: ${plan.mode === 'batch' ? 'Message Batches API' : 'real-time requests'}`];
+  if (plan.cutOver) lines[0] += `, cutting over to real time at ${new Date(plan.cutOver.at).toISOString()} if it has not ended`;
   for (const r of plan.reasons) lines.push(`  why: ${r}`);
   lines.push(
     `  time: real-time ≈ ${formatDuration(plan.realtimeSeconds)}; Batches API typically ≤ ${formatDuration(plan.batchSeconds.typical)}, at most ${formatDuration(plan.batchSeconds.max)}`,
@@ -59,6 +60,8 @@ export function planObject(plan: Plan): Record<string, unknown> {
       seconds: Math.round(p.seconds),
     })),
     tokens: { input: plan.tokens.input, output_expected: plan.tokens.outputExpected, output_max: plan.tokens.outputMax },
+    cut_over_at: plan.cutOver ? new Date(plan.cutOver.at).toISOString() : null,
+    deadline: plan.cutOver ? new Date(plan.cutOver.deadline).toISOString() : null,
     cost: plan.cost
       ? {
           realtime: plan.cost.realtime,

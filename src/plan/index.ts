@@ -8,6 +8,7 @@ import { modelClass } from '../limits/model-class.js';
 import { plural } from '../ui/format.js';
 import { formatDuration } from './format-plan.js';
 import { priceFor, type ModelPrice } from './prices.js';
+import { cutOverAt } from './deadline.js';
 import { CHARS_PER_TOKEN, classPace, expectedOutputPerItem, type ClassPace, type PlanClass } from './realtime-estimate.js';
 
 export { priceFor, type ModelPrice } from './prices.js';
@@ -25,6 +26,8 @@ export interface PlanInput {
   thresholdMinutes: number;
   smallJobItems: number;
   priceOverrides: Record<string, ModelPrice>;
+  /** `--deadline`: ms since epoch by which every result must be there, and the time now. */
+  deadline?: { at: number; now: number };
 }
 
 export interface PlanCost {
@@ -51,6 +54,13 @@ export interface Plan {
   cost?: PlanCost;
   /** The models of the job that have no price (in data/prices.json or the config). */
   unpricedModels: string[];
+  /**
+   * With `--deadline` and the Batches API: when to cancel a batch that has not ended and finish in
+   * real time (ms since epoch, for all items unresolved), and the real-time time per item.
+   */
+  cutOver?: { at: number; msPerItem: number; deadline: number };
+  /** With `--deadline`: real time alone cannot finish by then (nothing should be sent). */
+  deadlineMissed?: string;
 }
 
 /** The Start tier's limits per model class, assumed when nothing is given or learned. */
@@ -95,6 +105,15 @@ export function choosePlan(input: PlanInput): Plan {
   const threshold = input.thresholdMinutes * 60;
 
   let mode: Plan['mode'];
+  const msPerItem = input.items > 0 ? (realtimeSeconds * 1000) / input.items : 0;
+  const deadline = input.deadline;
+  let cutOver: Plan['cutOver'];
+  let deadlineMissed: string | undefined;
+  if (deadline && realtimeSeconds * 1000 > deadline.at - deadline.now) {
+    deadlineMissed =
+      `--deadline ${new Date(deadline.at).toISOString()} is ${formatDuration((deadline.at - deadline.now) / 1000)} away, but ${realtimeText}` +
+      ' — even real time cannot meet it';
+  }
   if (input.mode === 'realtime') {
     mode = 'realtime';
     reasons.push('real-time was asked for (--realtime, or mode in the config or CLAW_BATCH_MODE)', realtimeText);
@@ -104,6 +123,19 @@ export function choosePlan(input: PlanInput): Plan {
   } else if (input.urgent) {
     mode = 'realtime';
     reasons.push(`--urgent: results as they come rather than within the hour; ${realtimeText}`);
+  } else if (deadline) {
+    const at = cutOverAt(deadline.at, input.items, msPerItem);
+    if (deadlineMissed || at <= deadline.now) {
+      mode = 'realtime';
+      reasons.push(deadlineMissed ?? `--deadline: ${realtimeText}, too close to the deadline to try the Batches API first`);
+    } else {
+      mode = 'batch';
+      cutOver = { at, msPerItem, deadline: deadline.at };
+      reasons.push(
+        `--deadline ${new Date(deadline.at).toISOString()}: the Batches API at half price; if it has not ended by ${new Date(at).toISOString()}, ` +
+          `it is canceled, what it finished is kept, and the rest runs in real time (${realtimeText} for all of it)`,
+      );
+    }
   } else if (input.items <= input.smallJobItems) {
     mode = 'realtime';
     reasons.push(`${plural(input.items, 'item')} is a small job (at most ${input.smallJobItems.toLocaleString('en-US')}): real-time`);
@@ -130,6 +162,8 @@ export function choosePlan(input: PlanInput): Plan {
     tokens,
     cost: estimateCost(input, unpricedModels),
     unpricedModels,
+    cutOver,
+    deadlineMissed,
   };
 }
 

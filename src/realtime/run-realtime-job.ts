@@ -40,6 +40,8 @@ export interface RealtimeJobRun {
   cost?: CostMeter;
   /** `--max-cost`. */
   spend?: SpendCap;
+  /** Items of the input already succeeded in the output (counted as skipped from the start). */
+  alreadyDone?: number;
   ctx: RealtimeRunContext;
 }
 
@@ -81,6 +83,7 @@ export async function runRealtimeJob(job: RealtimeJobRun): Promise<number> {
       items: prepared.items(),
       total: prepared.count,
       isDone: (id) => existing.byId.get(id) === 'succeeded',
+      alreadyDone: job.alreadyDone,
       writer,
       settings: {
         concurrency: settings.concurrency,

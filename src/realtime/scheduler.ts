@@ -39,6 +39,11 @@ export interface RealtimeRun {
   total: number;
   /** True for items a previous run already finished (resume): they are skipped and counted as done. */
   isDone: (customId: string) => boolean;
+  /**
+   * How many of the input's items `isDone` will skip, when known up front: they count as done from
+   * the start, so a run stopped early does not report them as pending.
+   */
+  alreadyDone?: number;
   writer: ResultWriter;
   settings: SchedulerSettings;
   /** Aborted when the user asks to stop: no new items are taken; in-flight ones get a grace period. */
@@ -88,6 +93,9 @@ class Scheduler {
   constructor(run: RealtimeRun) {
     this.job = run;
     this.stats = emptyStats(run.total);
+    if (run.alreadyDone) {
+      this.stats.skipped = this.stats.succeeded = this.stats.done = run.alreadyDone;
+    }
     this.control = new RunControl((reason) => run.onNotice?.(`stopping: ${reason.message}`));
     this.ctx = {
       client: run.client,
@@ -145,9 +153,11 @@ class Scheduler {
       for await (const item of run.items) {
         if (control.stopping) break;
         if (run.isDone(item.custom_id)) {
-          stats.skipped += 1;
-          stats.succeeded += 1;
-          stats.done += 1;
+          if (run.alreadyDone === undefined) {
+            stats.skipped += 1;
+            stats.succeeded += 1;
+            stats.done += 1;
+          }
           continue;
         }
         const lane = this.lane(item.params.model);

@@ -33,7 +33,7 @@ async function runCsv(sb: Sandbox, over: { template?: string; fresh?: boolean } 
   );
   const stderr = collector();
   try {
-    const code = await runBatchJob({
+    const { code } = await runBatchJob({
       prepared,
       settings,
       template,
