@@ -52,7 +52,9 @@ describe('waitUntilEnded', () => {
     const batches = await waitUntilEnded(client, ['msgbatch_1'], {
       intervalSeconds: 0.01,
       onRetry: (err) => retried.push(String((err as { status?: number }).status)),
-      onPoll: (b) => polls.push(b[0]!.processing_status),
+      onPoll: (b) => {
+        polls.push(b[0]!.processing_status);
+      },
     });
     expect(batches[0]!.processing_status).toBe('ended');
     expect(retried).toEqual(['529', '500', '429']);
