@@ -7,7 +7,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, badRequest } from './api-error.js';
 import { authenticate } from './auth.js';
 import { readJson, sendJson } from './http-io.js';
+import { classCounters } from './counters.js';
+import { modelClass } from './model-classes.js';
 import { checkMessageParams } from './params-check.js';
+import { rateLimitHeaders } from './rate-limit-headers.js';
 import { countTokens, promptKey, simulatedMessage, type PromptParams } from './replies.js';
 import type { SimulatorState } from './state.js';
 
@@ -17,6 +20,8 @@ const MESSAGE_MAX_BYTES = 32 * 1024 * 1024;
 // Unref'd: an open socket keeps the process alive anyway, and after close() a pending latency
 // timer must not hold `claw-batch simulate` (or a test worker) open.
 const sleep = (ms: number) => (ms > 0 ? new Promise<void>((resolve) => setTimeout(resolve, ms).unref()) : Promise.resolve());
+
+const BY_LIMIT = { requests: 'requests', 'input-tokens': 'inputTokens', 'output-tokens': 'outputTokens' } as const;
 
 function spendCapError(headers: Record<string, string>): ApiError {
   return new ApiError(
@@ -45,10 +50,16 @@ export async function handleMessage(state: SimulatorState, req: IncomingMessage,
   }
   const problem = checkMessageParams(body);
   if (problem) throw problem;
-  const params = body as PromptParams & { max_tokens: number };
+  const params = body as PromptParams & { model: string; max_tokens: number };
+  const className = modelClass(params.model);
+  const classCount = classCounters(counters, className);
+  classCount.requests++;
+  const budget = state.limits.budget(className, receivedAt);
+  const headersNow = () => rateLimitHeaders(budget, Date.now(), opts.exactHeaders);
 
   if (opts.spendLimitAfter !== undefined && state.spendUsed >= opts.spendLimitAfter) {
-    throw spendCapError(state.limits.headers());
+    classCount.rateLimited++;
+    throw spendCapError(headersNow());
   }
 
   // Every request takes the same five draws whatever the rates, so a seed replays the same faults.
@@ -72,25 +83,35 @@ export async function handleMessage(state: SimulatorState, req: IncomingMessage,
   }
 
   const inputTokens = countTokens(params);
-  const admission = state.limits.admit(inputTokens, params.max_tokens);
+  const admittedAt = Date.now();
+  const admission = budget.admit({ inputTokens, maxTokens: params.max_tokens }, admittedAt);
   if (!admission.ok) {
+    classCount.rateLimited++;
+    counters.rateLimitedBy[BY_LIMIT[admission.limit]]++;
     throw new ApiError(429, 'rate_limit_error', admission.message, {
-      headers: { 'retry-after': String(admission.retryAfterSeconds), ...state.limits.headers() },
+      headers: { 'retry-after': String(admission.retryAfterSeconds), ...rateLimitHeaders(budget, admittedAt, opts.exactHeaders) },
     });
   }
   state.spendUsed++;
 
-  await sleep(delayMs);
   const key = promptKey(params);
   const message = simulatedMessage(params, key);
-  state.limits.refundOutput(params.max_tokens - message.usage.output_tokens);
-  // A client that gave up (timeout) gets nothing and is not counted as served.
-  if (res.destroyed) return;
+  const output = budget.chargeOutput(message.usage.output_tokens, params.max_tokens, admittedAt, admittedAt + delayMs, admittedAt);
+  await sleep(delayMs);
+  // A client that gave up (timeout) gets nothing, is not counted as served, and its answer stops.
+  if (res.destroyed) {
+    output.stop(Date.now());
+    return;
+  }
+  output.finish(Date.now());
   counters.succeeded++;
+  classCount.succeeded++;
   counters.inputTokens += message.usage.input_tokens;
+  classCount.inputTokens += message.usage.input_tokens;
   counters.outputTokens += message.usage.output_tokens;
+  classCount.outputTokens += message.usage.output_tokens;
   counters.successesByPrompt[key] = (counters.successesByPrompt[key] ?? 0) + 1;
-  sendJson(res, 200, message, requestId, state.limits.headers());
+  sendJson(res, 200, message, requestId, headersNow());
 }
 
 export async function handleCountTokens(state: SimulatorState, req: IncomingMessage, res: ServerResponse, requestId: string) {

@@ -8,7 +8,7 @@ import { ApiError, badRequest, notFound } from './api-error.js';
 import { authenticate } from './auth.js';
 import { batchResults, cancelBatch, createBatch, deleteBatch, listBatches, retrieveBatch } from './batch-routes.js';
 import { BatchStore } from './batch-store.js';
-import { countStatus, emptyCounters, type SimulatorCounters } from './counters.js';
+import { copyCounters, countStatus, emptyCounters, type SimulatorCounters } from './counters.js';
 import { nextRequestId, readJson, sendError, sendJson } from './http-io.js';
 import { handleCountTokens, handleMessage } from './message-routes.js';
 import { DEFAULTS, validateOptions, type ResolvedOptions, type SimulatorOptions } from './options.js';
@@ -30,9 +30,7 @@ export interface Simulator {
 
 const BATCH_PATH = /^\/v1\/messages\/batches\/([^/]+)(\/cancel|\/results)?$/;
 
-function copyCounters(c: SimulatorCounters): SimulatorCounters {
-  return { ...c, successesByPrompt: { ...c.successesByPrompt } };
-}
+const LIMIT_OPTIONS = ['rpm', 'itpm', 'otpm', 'classLimits', 'tier', 'burstSeconds', 'otpmRule'];
 
 /** Merges a patch; an option set to undefined (or null, over HTTP) goes back to its default. */
 function applyOptions(state: SimulatorState, rawPatch: Partial<SimulatorOptions>): void {
@@ -42,9 +40,7 @@ function applyOptions(state: SimulatorState, rawPatch: Partial<SimulatorOptions>
   const next: Record<string, unknown> = { ...state.options };
   for (const [k, v] of Object.entries(patch)) next[k] = v === undefined ? DEFAULTS[k as keyof ResolvedOptions] : v;
   state.options = next as ResolvedOptions;
-  if ('rpm' in patch || 'itpm' in patch || 'otpm' in patch || 'burstSeconds' in patch) {
-    state.limits.configure(state.options);
-  }
+  if (LIMIT_OPTIONS.some((name) => name in patch)) state.limits.configure(state.options);
   if ('seed' in patch) state.random = seededRandom(seedOrRandom(state.options.seed));
   if ('spendLimitAfter' in patch) state.spendUsed = 0;
   if ('failBatchCreates' in patch) state.createCallsSinceFailSet = 0;
