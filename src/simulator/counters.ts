@@ -40,6 +40,11 @@ export interface SimulatorCounters {
   /** Token usage of succeeded /v1/messages replies. */
   inputTokens: number;
   outputTokens: number;
+  /** Succeeded replies that wrote to / read from the prompt cache, and the tokens they wrote / read. */
+  cacheWrites: number;
+  cacheReads: number;
+  cacheCreationInputTokens: number;
+  cacheReadInputTokens: number;
   /** Per model class: every /v1/messages request naming a model of the class, and its usage. */
   byClass: Record<string, ClassCounters>;
   /** Successful replies per prompt, keyed by `promptKey(params)`: each item once means 1 each. */
@@ -67,6 +72,10 @@ export function emptyCounters(): SimulatorCounters {
     peakInFlight: 0,
     inputTokens: 0,
     outputTokens: 0,
+    cacheWrites: 0,
+    cacheReads: 0,
+    cacheCreationInputTokens: 0,
+    cacheReadInputTokens: 0,
     byClass: {},
     successesByPrompt: {},
     batchesCreated: 0,

@@ -7,12 +7,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, badRequest } from './api-error.js';
 import { authenticate } from './auth.js';
 import { readJson, sendJson } from './http-io.js';
-import { classCounters } from './counters.js';
-import { modelClass } from './model-classes.js';
+import { classCounters, type ClassCounters } from './counters.js';
+import { cacheReadsCountAsInput, modelClass } from './model-classes.js';
+import { cacheCreationTokens } from './prompt-cache.js';
+import { promptLayout } from './prompt-layout.js';
 import { checkMessageParams } from './params-check.js';
 import { rateLimitHeaders } from './rate-limit-headers.js';
-import { countTokens, promptKey, simulatedMessage, type PromptParams } from './replies.js';
-import type { SimulatorState } from './state.js';
+import { countTokens, promptKey, simulatedMessage, type PromptParams, type SimulatedUsage } from './replies.js';
+import { cacheSettings, type SimulatorState } from './state.js';
 
 /** The real API's request size limit for the Messages endpoint. */
 const MESSAGE_MAX_BYTES = 32 * 1024 * 1024;
@@ -82,9 +84,12 @@ export async function handleMessage(state: SimulatorState, req: IncomingMessage,
     throw new ApiError(500, 'api_error', 'Internal server error');
   }
 
-  const inputTokens = countTokens(params);
   const admittedAt = Date.now();
-  const admission = budget.admit({ inputTokens, maxTokens: params.max_tokens }, admittedAt);
+  const cache = state.cache.plan(params.model, promptLayout(params), admittedAt, cacheSettings(state));
+  // ITPM counts uncached input and cache writes; cache reads only for the class the API names.
+  const inputCost =
+    cache.inputTokens + cacheCreationTokens(cache) + (cacheReadsCountAsInput(className) ? cache.cacheReadTokens : 0);
+  const admission = budget.admit({ inputTokens: inputCost, maxTokens: params.max_tokens }, admittedAt);
   if (!admission.ok) {
     classCount.rateLimited++;
     counters.rateLimitedBy[BY_LIMIT[admission.limit]]++;
@@ -93,9 +98,10 @@ export async function handleMessage(state: SimulatorState, req: IncomingMessage,
     });
   }
   state.spendUsed++;
+  state.cache.read(cache, admittedAt);
 
   const key = promptKey(params);
-  const message = simulatedMessage(params, key);
+  const message = simulatedMessage(params, { key, cache });
   const output = budget.chargeOutput(message.usage.output_tokens, params.max_tokens, admittedAt, admittedAt + delayMs, admittedAt);
   await sleep(delayMs);
   // A client that gave up (timeout) gets nothing, is not counted as served, and its answer stops.
@@ -103,15 +109,32 @@ export async function handleMessage(state: SimulatorState, req: IncomingMessage,
     output.stop(Date.now());
     return;
   }
-  output.finish(Date.now());
-  counters.succeeded++;
-  classCount.succeeded++;
-  counters.inputTokens += message.usage.input_tokens;
-  classCount.inputTokens += message.usage.input_tokens;
-  counters.outputTokens += message.usage.output_tokens;
-  classCount.outputTokens += message.usage.output_tokens;
+  const finishedAt = Date.now();
+  output.finish(finishedAt);
+  state.cache.commit(cache, finishedAt);
+  countSuccess(state, classCount, message.usage);
   counters.successesByPrompt[key] = (counters.successesByPrompt[key] ?? 0) + 1;
   sendJson(res, 200, message, requestId, headersNow());
+}
+
+function countSuccess(state: SimulatorState, classCount: ClassCounters, usage: SimulatedUsage): void {
+  const { counters } = state;
+  counters.succeeded++;
+  classCount.succeeded++;
+  counters.inputTokens += usage.input_tokens;
+  classCount.inputTokens += usage.input_tokens;
+  counters.outputTokens += usage.output_tokens;
+  classCount.outputTokens += usage.output_tokens;
+  if (usage.cache_creation_input_tokens > 0) {
+    counters.cacheWrites++;
+    counters.cacheCreationInputTokens += usage.cache_creation_input_tokens;
+    classCount.cacheCreationInputTokens += usage.cache_creation_input_tokens;
+  }
+  if (usage.cache_read_input_tokens > 0) {
+    counters.cacheReads++;
+    counters.cacheReadInputTokens += usage.cache_read_input_tokens;
+    classCount.cacheReadInputTokens += usage.cache_read_input_tokens;
+  }
 }
 
 export async function handleCountTokens(state: SimulatorState, req: IncomingMessage, res: ServerResponse, requestId: string) {

@@ -32,6 +32,10 @@ export interface SimulatorOptions {
   exactHeaders?: boolean;
   /** Bucket capacity in seconds' worth of each limit. Default 1: 60 RPM admits 1 request a second. */
   burstSeconds?: number;
+  /** Shortest prompt prefix that is cached, in tokens; a shorter one counts as plain input. Default 1024. */
+  cacheMinTokens?: number;
+  /** Multiplies the cache TTLs (5 minutes, 1 hour); 0.01 makes 5 minutes 3 s, for tests. Default 1. */
+  cacheTtlScale?: number;
   /** Mean latency of each /v1/messages answer, in ms. Default 0. */
   latencyMs?: number;
   /** Latency varies uniformly by +/- this many ms. Default 0. */
@@ -74,6 +78,8 @@ export const DEFAULTS: ResolvedOptions = {
   burstSeconds: 1,
   otpmRule: 'as-produced',
   exactHeaders: false,
+  cacheMinTokens: 1024,
+  cacheTtlScale: 1,
   latencyMs: 0,
   jitterMs: 0,
   rate500: 0,
@@ -132,6 +138,12 @@ export function validateOptions(patch: Partial<SimulatorOptions>): void {
       case 'spendLimitAfter':
       case 'seed':
         expect(isNum(value) && value >= 0, name, 'a finite number >= 0', value);
+        break;
+      case 'cacheMinTokens':
+        expect(Number.isInteger(value) && (value as number) >= 0, name, 'a whole number >= 0', value);
+        break;
+      case 'cacheTtlScale':
+        expect(isNum(value) && value > 0, name, 'a finite number > 0', value);
         break;
       case 'maxBatchRequests':
       case 'maxBatchBytes':

@@ -13,6 +13,7 @@ import { nextRequestId, readJson, sendError, sendJson } from './http-io.js';
 import { handleCountTokens, handleMessage } from './message-routes.js';
 import { DEFAULTS, validateOptions, type ResolvedOptions, type SimulatorOptions } from './options.js';
 import { seededRandom, seedOrRandom } from './random.js';
+import { PromptCache } from './prompt-cache.js';
 import { RateLimits } from './rate-limits.js';
 import type { SimulatorState } from './state.js';
 
@@ -24,6 +25,8 @@ export interface Simulator {
   resetCounters(): void;
   /** Changes limits and faults while running (`port` and `host` are fixed once listening). */
   setOptions(patch: Partial<SimulatorOptions>): void;
+  /** Evicts every prompt-cache entry, as a cache that expires mid-run would. */
+  flushCache(): void;
   /** Stops listening and destroys open keep-alive sockets. */
   close(): Promise<void>;
 }
@@ -53,13 +56,19 @@ async function control(state: SimulatorState, method: string, path: string, req:
     return sendJson(res, 200, { ok: true }, rid);
   }
   if (method === 'POST' && path === '/_sim/options') {
-    const patch = await readJson(req, 1024 * 1024);
-    if (!patch || typeof patch !== 'object' || Array.isArray(patch)) throw badRequest('body: must be a JSON object of options');
+    const body = await readJson(req, 1024 * 1024);
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('body: must be a JSON object of options');
+    // `flushCache` is an action, not an option: `{"flushCache": true}` evicts the prompt cache.
+    const { flushCache, ...patch } = body as Partial<SimulatorOptions> & { flushCache?: unknown };
+    if (flushCache !== undefined && typeof flushCache !== 'boolean') {
+      throw badRequest(`flushCache: expected true or false, got \`${JSON.stringify(flushCache)}\``);
+    }
     try {
-      applyOptions(state, patch as Partial<SimulatorOptions>);
+      applyOptions(state, patch);
     } catch (err) {
       throw badRequest((err as Error).message);
     }
+    if (flushCache) state.cache.flush();
     return sendJson(res, 200, { ok: true }, rid);
   }
   throw notFound(`${method} ${path}: no such simulator control endpoint`);
@@ -99,11 +108,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const resolved = { ...DEFAULTS } as Record<string, unknown>;
   for (const [k, v] of Object.entries(options)) if (v !== undefined) resolved[k] = v;
   const seed = seedOrRandom(options.seed);
+  const cache = new PromptCache();
   const state: SimulatorState = {
     options: resolved as ResolvedOptions,
     counters: emptyCounters(),
     limits: new RateLimits(),
-    batches: new BatchStore(seed),
+    batches: new BatchStore(seed, cache),
+    cache,
     random: seededRandom(seed),
     inFlight: 0,
     spendUsed: 0,
@@ -142,6 +153,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     counters: () => copyCounters(state.counters),
     resetCounters: () => resetCounters(state),
     setOptions: (patch) => applyOptions(state, patch),
+    flushCache: () => state.cache.flush(),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
