@@ -87,7 +87,7 @@ export const DEFAULT_SETTINGS = {
   firstByteTimeoutMs: 60_000,
   idleTimeoutMs: 60_000,
   stopGraceMs: 10_000,
-  transport: 'json',
+  transport: 'stream',
   delayMs: 0,
   maxAttempts: 6,
   queueOverflow: 'wait',

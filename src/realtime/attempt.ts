@@ -115,14 +115,24 @@ export async function attemptItem(ctx: AttemptContext, lane: ClassLane, work: Wo
   const sentAt = Date.now();
   const watch = ctx.stalls.start(control.abandon);
   let message: Anthropic.Message;
-  let headers: Headers | undefined;
+  let observed: Promise<void> | undefined;
+  // The answer's headers carry the limits and what remains; a stream has them before its first
+  // token, so the budget learns and the ramp starts without waiting for the whole answer.
+  const onFirstByte = (headers: Headers | undefined) => {
+    watch.heard();
+    lane.sizer.onStarted();
+    observed = lane.budget
+      .observe(parseRateLimitHeaders(headers))
+      .then(() => lane.resize())
+      .catch(() => undefined);
+  };
   try {
-    ({ message, headers } = await sendMessage(ctx.client, params, {
+    ({ message } = await sendMessage(ctx.client, params, {
       signal: watch.signal,
       firstByteMs: ctx.timeouts.firstByteMs,
       idleMs: ctx.timeouts.idleMs,
       transport: ctx.timeouts.transport,
-      onFirstByte: watch.heard,
+      onFirstByte,
     }));
   } catch (err) {
     stats.inFlight -= 1;
@@ -158,7 +168,7 @@ export async function attemptItem(ctx: AttemptContext, lane: ClassLane, work: Wo
     lane.output.observe(usage.output_tokens);
     lane.observeInput(counted);
   }
-  await lane.budget.observe(parseRateLimitHeaders(headers));
+  await observed;
   await lane.budget.settle(cost, { inputTokens: counted, outputTokens: usage?.output_tokens });
   await ctx.account.shareReported(lane.budget);
   lane.resize();

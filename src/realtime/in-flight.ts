@@ -43,11 +43,18 @@ export class InFlightSizer {
     return this.latencyMs;
   }
 
-  /** An answer arrived after `latencyMs` (ok: a success, not an error answer). */
-  onAnswer(latencyMs: number | undefined, ok: boolean): void {
+  /** An answer started: the API has confirmed the limits, so the ramp may begin. */
+  onStarted(): void {
     if (!this.answered) {
       this.answered = true;
       this.ramp = RAMP_START;
+    }
+  }
+
+  /** An answer arrived after `latencyMs` (ok: a success, not an error answer). */
+  onAnswer(latencyMs: number | undefined, ok: boolean): void {
+    if (!this.answered) {
+      this.onStarted();
     } else if (ok) {
       this.ramp += RAMP_STEP;
       this.window += 1;

@@ -21,8 +21,11 @@ export interface SendOptions {
   idleMs: number;
   /** `json`: a plain non-streamed call (for APIs or gateways that cannot stream). Default `stream`. */
   transport?: 'stream' | 'json';
-  /** Told when the first event (or, for `json`, the answer) arrives. */
-  onFirstByte?: () => void;
+  /**
+   * Told when the answer starts (for a stream: its headers, which carry the rate-limit readings,
+   * arrive before the first token; for `json`: with the whole answer).
+   */
+  onFirstByte?: (headers: Headers | undefined) => void;
 }
 
 export interface SentMessage {
@@ -67,22 +70,23 @@ export async function sendMessage(client: Anthropic, params: MessageParams, opti
   const firstByteMs = options.transport === 'json' ? options.firstByteMs + params.max_tokens * JSON_MS_PER_TOKEN : options.firstByteMs;
   arm(firstByteMs, 'first-byte');
   let first = true;
-  const progressed = () => {
+  const progressed = (headers: Headers | undefined) => {
     if (first) {
       first = false;
-      options.onFirstByte?.();
+      options.onFirstByte?.(headers);
     }
     arm(options.idleMs, 'idle');
   };
   try {
     if (options.transport === 'json') {
       const answer = await client.messages.create(params, { signal: controller.signal }).withResponse();
-      progressed();
+      progressed(answer.response.headers);
       return { message: answer.data, headers: answer.response.headers };
     }
     const stream = client.messages.stream(params, { signal: controller.signal });
-    stream.on('connect', progressed);
-    stream.on('streamEvent', progressed);
+    const heard = () => progressed(stream.response?.headers);
+    stream.on('connect', heard);
+    stream.on('streamEvent', heard);
     const message = await stream.finalMessage();
     return { message: message as Anthropic.Message, headers: stream.response?.headers };
   } catch (err) {

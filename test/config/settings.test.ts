@@ -64,7 +64,7 @@ describe('settings', () => {
       firstByteTimeoutMs: 60_000,
       idleTimeoutMs: 60_000,
       stopGraceMs: 10_000,
-      transport: 'json',
+      transport: 'stream',
       delayMs: 0,
       maxAttempts: 6,
       queueOverflow: 'wait',
@@ -97,7 +97,7 @@ describe('settings', () => {
       firstByteTimeoutMs: 30000,
       idleTimeoutMs: 60_000,
       stopGraceMs: 10_000,
-      transport: 'json',
+      transport: 'stream',
       classLimits: { 'claude-sonnet-4': { rpm: 300 }, 'claude-haiku-4-5': { otpm: 90000 } },
       prices: {
         'claude-haiku-4-5': { inputPerMTok: 1, outputPerMTok: 5, cacheWrite5mPerMTok: 1.25, cacheWrite1hPerMTok: 2, cacheReadPerMTok: 0.1 },
