@@ -29,6 +29,8 @@ export class ClassLane {
   readonly output = new OutputEstimate();
   /** Items this lane holds that are not in flight: queued, parked for a cache write, or backing off. */
   private waitingItems = 0;
+  /** Their prompt characters: a bound on the memory a read-ahead takes. */
+  private waitingChars = 0;
   private roomWaiters: Array<() => void> = [];
   private inputMean: number | undefined;
 
@@ -51,14 +53,16 @@ export class ClassLane {
     return this.waitingItems;
   }
 
-  /** An item joins (queued, parked, or backing off). */
-  hold(): void {
+  /** An item joins (queued, parked, or backing off); `chars`: its prompt's size. */
+  hold(chars: number): void {
     this.waitingItems += 1;
+    this.waitingChars += chars;
   }
 
   /** An item leaves the backlog (it starts, or it is done with). */
-  release(): void {
+  release(chars: number): void {
     this.waitingItems -= 1;
+    this.waitingChars -= chars;
     if (this.roomWaiters.length > 0) {
       const waiters = this.roomWaiters;
       this.roomWaiters = [];
@@ -66,9 +70,11 @@ export class ClassLane {
     }
   }
 
-  /** Resolves once the backlog is below `max` (the feeder reads ahead at most that far). */
-  async roomFor(max: number): Promise<void> {
-    while (this.waitingItems >= max) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+  /** Resolves once the backlog is below `maxItems` items and `maxChars` characters (the feeder reads ahead at most that far). */
+  async roomFor(maxItems: number, maxChars: number): Promise<void> {
+    while (this.waitingItems >= maxItems || (this.waitingItems > 0 && this.waitingChars >= maxChars)) {
+      await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+    }
   }
 
   /** Learns from an answer's usage (tokens counted against ITPM). */

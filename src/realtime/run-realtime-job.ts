@@ -12,6 +12,7 @@ import { AccountBudget } from '../limits/account-budget.js';
 import { accountFingerprint, normalizeBaseUrl } from '../limits/account-key.js';
 import { readLearnedLimits, saveLearnedLimits, type LearnedClass } from '../limits/learned-limits.js';
 import type { LimitStore } from '../limits/limit-store.js';
+import { modelClass } from '../limits/model-class.js';
 import { openResults } from '../output/index.js';
 import { stateDir } from '../state-dir.js';
 import { onStopSignals } from '../stop-signal.js';
@@ -82,6 +83,7 @@ export async function runRealtimeJob(job: RealtimeJobRun): Promise<number> {
       account: budget,
       items: prepared.items(),
       total: prepared.count,
+      modelClasses: new Set(prepared.models.map(modelClass)).size,
       isDone: (id) => existing.byId.get(id) === 'succeeded',
       alreadyDone: job.alreadyDone,
       writer,

@@ -37,6 +37,8 @@ export interface RealtimeRun {
   items: AsyncIterable<Item>;
   /** Items in the input. */
   total: number;
+  /** Model classes in the input (several: each class's items are read ahead past the others'). */
+  modelClasses?: number;
   /** True for items a previous run already finished (resume): they are skipped and counted as done. */
   isDone: (customId: string) => boolean;
   /**
@@ -68,8 +70,16 @@ export interface RealtimeOutcome {
   outputMeans: Map<string, number>;
 }
 
-/** A lane reads ahead at most this many items (queued, parked or backing off), so memory stays flat. */
+/** A lane reads ahead at least this many items (queued, parked or backing off), or twice its in-flight count. */
 const MIN_READ_AHEAD = 256;
+/**
+ * With several model classes in one input, a class held back by its own limit must not hold up the
+ * others: the feeder reads past its items, up to this many of them (or MAX_READ_AHEAD_CHARS of
+ * their prompts), so each class runs at its own limit. Past that, memory wins: the faster classes
+ * wait for the slowest one to make room.
+ */
+const MULTI_CLASS_READ_AHEAD = 10_000;
+const MAX_READ_AHEAD_CHARS = 8_000_000;
 /** Say something when requests have been silent this long. */
 const QUIET_NOTICE_MS = 20_000;
 /** On Ctrl-C, requests silent this long are given up at once instead of waiting out the grace. */
@@ -162,11 +172,13 @@ class Scheduler {
         }
         const lane = this.lane(item.params.model);
         control.itemTaken();
-        lane.hold();
-        this.enqueue(lane, { item, plan: cachePlan(item.params), attempt: 1, rateLimited: 0 }, false);
+        const work: Work = { item, plan: cachePlan(item.params), attempt: 1, rateLimited: 0 };
+        lane.hold(work.plan.totalChars);
+        this.enqueue(lane, work, false);
         // No race with the stop signal here (a race against a promise that never settles keeps a
         // reaction per call): once stopped, queued tasks return at once and the backlog drains.
-        await lane.roomFor(Math.max(MIN_READ_AHEAD, lane.queue.concurrency * 2));
+        const readAhead = (run.modelClasses ?? 1) > 1 ? MULTI_CLASS_READ_AHEAD : Math.max(MIN_READ_AHEAD, lane.queue.concurrency * 2);
+        await lane.roomFor(readAhead, MAX_READ_AHEAD_CHARS);
       }
     } finally {
       control.feederFinished();
@@ -189,7 +201,7 @@ class Scheduler {
   }
 
   private async attempt(lane: ClassLane, work: Work): Promise<void> {
-    lane.release();
+    lane.release(work.plan.totalChars);
     let outcome: AttemptOutcome;
     try {
       outcome = await attemptItem(this.ctx, lane, work);
@@ -211,11 +223,11 @@ class Scheduler {
       case 'pending':
         return this.control.itemFinished();
       case 'park':
-        lane.hold();
+        lane.hold(work.plan.totalChars);
         void outcome.ready.then(() => this.requeue(lane, outcome.work));
         return;
       case 'retry':
-        lane.hold();
+        lane.hold(work.plan.totalChars);
         if (outcome.afterMs <= 0) return this.enqueue(lane, outcome.work, true);
         void sleep(outcome.afterMs, this.control.noNewWork).then(() => this.requeue(lane, outcome.work));
         return;
@@ -225,7 +237,7 @@ class Scheduler {
   /** Back in front of its lane, unless the run is stopping (then the item stays pending). */
   private requeue(lane: ClassLane, work: Work): void {
     if (this.control.stopping) {
-      lane.release();
+      lane.release(work.plan.totalChars);
       this.control.itemFinished();
     } else this.enqueue(lane, work, true);
   }
