@@ -60,6 +60,14 @@ export const DEFAULT_SETTINGS = {
   smallJobItems: 100,
 } as const satisfies Partial<Settings>;
 
+/** `queue_overflow: fail` without `queue_timeout_ms`: a wait for capacity over a minute stops the run. */
+export const DEFAULT_QUEUE_TIMEOUT_MS = 60_000;
+
+/** The longest single rate-limit wait the settings allow, or undefined to wait as long as it takes. */
+export function rateLimitWaitLimitMs(settings: Pick<Settings, 'queueOverflow' | 'queueTimeoutMs'>): number | undefined {
+  return settings.queueOverflow === 'fail' ? (settings.queueTimeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS) : undefined;
+}
+
 const CONFIG_NAMES = ['claw-batch.config.yaml', 'claw-batch.config.yml', 'claw-batch.config.json'];
 const MODES = ['auto', 'realtime', 'batch'] as const;
 const OVERFLOWS = ['wait', 'fail'] as const;

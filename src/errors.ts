@@ -66,11 +66,13 @@ export class InputError extends ClawError {
 }
 
 /** Why a run stopped before every item was done. */
-export type StopReason = 'interrupted' | 'auth' | 'spend-limit' | 'queue-timeout' | 'output' | 'api';
+export type StopReason = 'interrupted' | 'auth' | 'spend-limit' | 'queue-timeout' | 'output' | 'api' | 'incomplete';
 
 /**
  * The run stopped early: a signal, a rejected API key, a spend limit, a rate-limit wait longer than
- * `queue_timeout_ms` allows. What finished is in the output; rerunning the same command resumes. Exit 3.
+ * `queue_timeout_ms` allows, a results file that cannot be written (a full disk), an input that gave
+ * fewer items when read again than when it was checked. What finished is in the output; rerunning
+ * the same command resumes. Exit 3.
  */
 export class StoppedError extends ClawError {
   readonly reason: StopReason;

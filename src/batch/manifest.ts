@@ -91,7 +91,7 @@ export interface JobManifest {
   /** Which command made it: a `run` job is the one a rerun of the same `run` re-attaches to. */
   createdBy: 'submit' | 'run';
   input: {
-    /** Absolute path, or `-` for stdin (which cannot be re-read for --retry-failed). */
+    /** Absolute path, or `-` for an input read only once (stdin, a FIFO, `<(...)`), which --retry-failed cannot re-read. */
     path: string;
     displayName: string;
     format: 'jsonl' | 'csv';

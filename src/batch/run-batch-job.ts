@@ -9,7 +9,7 @@
 import { resolve } from 'node:path';
 import { createClient } from '../client.js';
 import { onStopSignals } from '../stop-signal.js';
-import type { Settings } from '../config.js';
+import { rateLimitWaitLimitMs, type Settings } from '../config.js';
 import { ExitCode, StoppedError } from '../errors.js';
 import type { PreparedInput } from '../input/index.js';
 import { openResults } from '../output/index.js';
@@ -80,7 +80,7 @@ export async function runBatchJob(run: BatchJobRun): Promise<number> {
       if (existing.byId.size > 0) progress.info(`resuming: items already succeeded in ${run.output} are not sent again`);
       manifest = newManifest({
         input: prepared,
-        inputPath: prepared.displayName === '<stdin>' ? '-' : resolve(ctx.cwd, prepared.displayName),
+        inputPath: prepared.readOnce ? '-' : resolve(ctx.cwd, prepared.displayName),
         template: run.template,
         idField: run.idField,
         defaults: recipe.defaults,
@@ -107,6 +107,7 @@ export async function runBatchJob(run: BatchJobRun): Promise<number> {
         include: job.selection === 'remaining' ? (id) => done.get(id) !== 'succeeded' : undefined,
         info: (m) => progress.info(m),
         signal: stop.signal,
+        maxRateLimitWaitMs: rateLimitWaitLimitMs(settings),
       }).catch((err: unknown) => {
         if (err instanceof StoppedError && err.reason === 'interrupted') throw reattachHint(err, job.id, run.output);
         throw err;

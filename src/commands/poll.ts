@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import type { CommandContext } from './context.js';
 import { createClient } from '../client.js';
 import { ExitCode, StillProcessingError, StoppedError } from '../errors.js';
-import { openResults } from '../output/index.js';
+import { fileIdentity, openResults, refuseOutputOverInput } from '../output/index.js';
 import { createProgress } from '../ui/index.js';
 import { downloadResults, failedCount, formatTally, tallyWarnings, waitWithProgress } from '../batch/follow-job.js';
 import { batchesToRead } from '../batch/jobs.js';
@@ -89,6 +89,9 @@ export async function poll(options: PollOptions, ctx: CommandContext): Promise<n
     }
 
     const output = options.output === undefined ? undefined : resolve(ctx.cwd, options.output);
+    if (manifest && manifest.input.path !== '-') {
+      refuseOutputOverInput(output, { displayName: manifest.input.displayName, identity: fileIdentity(manifest.input.path) }, options.output);
+    }
     // 'all': every line already in the file is final, so polling again writes nothing twice. A retry
     // job is polled into its parent's output: there its fresh results replace the failed lines.
     const keep = manifest?.selection === 'retry-failed' ? 'succeeded' : 'all';

@@ -2,13 +2,14 @@
  * `claw-batch run`: validate the whole input, choose real-time or the Batches API (or take the
  * forced mode), then process every item to the end and write one result line per item.
  */
+import { resolve } from 'node:path';
 import type { CommandContext, InputFlags } from './context.js';
 import { prepareFromFlags } from './prepare-input.js';
 import { createClient } from '../client.js';
 import { loadSettings, type Settings } from '../config.js';
-import { ExitCode } from '../errors.js';
+import { ExitCode, StoppedError } from '../errors.js';
 import type { PreparedInput } from '../input/index.js';
-import { openResults } from '../output/index.js';
+import { openResults, refuseOutputOverInput } from '../output/index.js';
 import { choosePlan, formatPlan, planObject, type Plan } from '../plan/index.js';
 import { apiBaseUrl, knownLimits } from '../plan/known-limits.js';
 import { runBatchJob } from '../batch/run-batch-job.js';
@@ -53,6 +54,8 @@ export async function run(options: RunOptions, ctx: CommandContext): Promise<num
   );
   const prepared = await prepareFromFlags(options, settings, ctx);
   try {
+    // Before anything is touched, and in both modes: --fresh would truncate the input.
+    refuseOutputOverInput(options.output === undefined ? undefined : resolve(ctx.cwd, options.output), prepared, options.output);
     const plan = await planRun(prepared, settings, options, ctx);
     if (options.json && options.dryRun) {
       ctx.stderr.write(`${JSON.stringify({ ...planObject(plan), dry_run: true })}\n`);
@@ -151,6 +154,15 @@ async function runRealtimeMode(prepared: PreparedInput, settings: Settings, opti
         : 'results went to stdout, so a rerun starts over; use -o FILE to be able to resume';
       outcome.stopped.message = `${outcome.stopped.message}; ${left} item(s) not done — ${next}`;
       throw outcome.stopped;
+    }
+    const pending = outcome.stats.total - outcome.stats.done;
+    if (pending > 0) {
+      // The whole input was read and nothing stopped the run, yet items are missing: the input gave
+      // fewer items this time than when it was checked. Never exit 0 with items not done.
+      throw new StoppedError(
+        'incomplete',
+        `${prepared.displayName} gave fewer items when read to be sent than the ${prepared.count} it had when checked (was it changed or replaced meanwhile?); ${pending} item(s) not done — rerun the same command to resume`,
+      );
     }
     return outcome.stats.errored > 0 ? ExitCode.someErrored : ExitCode.ok;
   } finally {

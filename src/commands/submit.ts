@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import type { CommandContext, InputFlags } from './context.js';
 import { inputPath, prepareFromFlags } from './prepare-input.js';
 import { createClient } from '../client.js';
-import { loadSettings, type Settings } from '../config.js';
+import { loadSettings, rateLimitWaitLimitMs, type Settings } from '../config.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { prepareInput, type PreparedInput } from '../input/index.js';
 import { choosePlan, formatPlan, planObject } from '../plan/index.js';
@@ -65,7 +65,8 @@ export async function submit(options: SubmitOptions, ctx: CommandContext): Promi
       }
       manifest = newManifest({
         input: prepared,
-        inputPath: options.input === '-' ? '-' : resolve(ctx.cwd, options.input),
+        // An input read once (stdin, a FIFO, `<(...)`) cannot be read again from its path.
+        inputPath: prepared.readOnce ? '-' : resolve(ctx.cwd, options.input),
         template: options.template,
         idField: options.idField,
         defaults,
@@ -74,17 +75,18 @@ export async function submit(options: SubmitOptions, ctx: CommandContext): Promi
         chunkLimits: limits,
       });
     }
-    return await send(manifest, prepared, undefined, options, ctx, say);
+    return await send(manifest, prepared, undefined, settings, options, ctx, say);
   } finally {
     await prepared.dispose();
   }
 }
 
-/** The input path as given, resolved against the command's cwd when that is not the process's. */
+/** Creates the job's batches, then prints the job id (alone on stdout). */
 async function send(
   manifest: JobManifest,
   prepared: PreparedInput,
   include: ((id: string) => boolean) | undefined,
+  settings: Settings,
   options: SubmitOptions,
   ctx: CommandContext,
   say: (line: string) => void,
@@ -92,7 +94,16 @@ async function send(
   const client = createClient({}, ctx.env);
   const stop = onStopSignals(ctx.stderr, (sig) => ctx.stderr.write(`claw-batch: ${sig}: stopping after the batch being created\n`));
   try {
-    await submitJob({ client, env: ctx.env, manifest, items: prepared.items(), include, info: say, signal: stop.signal });
+    await submitJob({
+      client,
+      env: ctx.env,
+      manifest,
+      items: prepared.items(),
+      include,
+      info: say,
+      signal: stop.signal,
+      maxRateLimitWaitMs: rateLimitWaitLimitMs(settings),
+    });
   } finally {
     stop.dispose();
   }
@@ -144,10 +155,15 @@ async function dryRun(
 /** `--retry-failed JOB`: a new job, linked to JOB, of the items whose results were not `succeeded`. */
 async function submitRetry(parentId: string, options: SubmitOptions, ctx: CommandContext, say: (line: string) => void): Promise<number> {
   const env = ctx.env;
+  // Only queue_overflow / queue_timeout_ms are taken from these: the items are built as the parent's were.
+  const settings = await loadSettings({}, { env, cwd: ctx.cwd, configPath: options.config });
   const parent = await loadManifest(env, parentId);
   const path = options.input ? inputPath(options.input, ctx) : parent.input.path;
   if (path === '-' && !options.input) {
-    throw new UsageError(`job ${parent.id} read its input from stdin; pipe the same input again: \`claw-batch submit - --retry-failed ${parent.id}\``);
+    const from = parent.input.displayName === '<stdin>' ? 'stdin' : `${parent.input.displayName}, which can be read only once`;
+    throw new UsageError(
+      `job ${parent.id} read its input from ${from}; give the same input again: \`claw-batch submit - --retry-failed ${parent.id}\` with it on stdin, or name a file holding it`,
+    );
   }
   const client = createClient({}, env);
   if (parent.state !== 'submitting') {
@@ -189,7 +205,7 @@ async function submitRetry(parentId: string, options: SubmitOptions, ctx: Comman
       chunkLimits: chunkLimitsFromEnv(env),
     });
     say(`retrying ${failed.size} item(s) of job ${parent.id} that errored, expired or were canceled`);
-    return await send(manifest, prepared, (id) => failed.has(id), options, ctx, say);
+    return await send(manifest, prepared, (id) => failed.has(id), settings, options, ctx, say);
   } finally {
     await prepared.dispose();
   }

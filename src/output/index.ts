@@ -16,6 +16,7 @@ import { fileResultWriter, streamResultWriter, type ResultWriter } from './resul
 export type { ExistingResults, ResultType } from './result-types.js';
 export type { ResultWriter } from './result-writer.js';
 export type { KeepMode } from './resume-index.js';
+export { fileIdentity, refuseOutputOverInput, type InputFile } from './output-is-input.js';
 
 export interface OpenResultsOptions {
   /** Truncate the file and start over (`--fresh`). Default false. */
