@@ -7,10 +7,11 @@
 import { InputError } from '../errors.js';
 import type { Item } from '../types.js';
 import { CustomIdRegistry, customIdProblem, positionalId } from './custom-id.js';
-import { CsvSyntaxError, readCsvRows } from './csv-reader.js';
+import { CsvSyntaxError, INVALID_UTF8, readCsvRows } from './csv-reader.js';
 import { readLines } from './line-reader.js';
 import { completeParams, jsonRecordToParams, RecordProblem, type ConvertedRecord, type ItemDefaults } from './record-to-item.js';
 import { compileTemplate } from './template.js';
+import { utf8Problem } from './utf8.js';
 
 export interface ItemSourceSpec {
   file: string;
@@ -62,7 +63,11 @@ interface LocatedRecord {
 }
 
 async function* jsonlRecords(spec: ItemSourceSpec, opts: ReadOptions): AsyncGenerator<LocatedRecord> {
-  for await (const { line, text } of readLines(spec.file, opts.onChunk)) {
+  for await (const { line, text, invalidUtf8 } of readLines(spec.file, opts.onChunk)) {
+    if (invalidUtf8) {
+      yield { line, convert: () => { throw new RecordProblem(utf8Problem(invalidUtf8)); } };
+      continue;
+    }
     if (text.trim() === '') continue;
     yield {
       line,
@@ -151,6 +156,8 @@ function csvLayout(header: string[], spec: ItemSourceSpec, line: number): CsvLay
 
 function csvProblem(err: CsvSyntaxError): string {
   switch (err.code) {
+    case INVALID_UTF8:
+      return err.message;
     case 'CSV_QUOTE_NOT_CLOSED':
       return 'a quoted field starting in this row is never closed (unterminated ")';
     case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH':
