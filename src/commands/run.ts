@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import type { CommandContext, InputFlags } from './context.js';
 import { prepareFromFlags } from './prepare-input.js';
+import { baseUrlFromEnv } from '../base-url.js';
 import { createClient } from '../client.js';
 import { loadSettings, type Settings } from '../config.js';
 import { ExitCode, StoppedError } from '../errors.js';
@@ -52,6 +53,7 @@ export async function run(options: RunOptions, ctx: CommandContext): Promise<num
     },
     { env: ctx.env, cwd: ctx.cwd, configPath: options.config },
   );
+  baseUrlFromEnv(ctx.env); // a malformed ANTHROPIC_BASE_URL fails now, not after reading the whole input
   const prepared = await prepareFromFlags(options, settings, ctx);
   try {
     // Before anything is touched, and in both modes: --fresh would truncate the input.

@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import type { CommandContext, InputFlags } from './context.js';
 import { inputPath, prepareFromFlags } from './prepare-input.js';
+import { baseUrlFromEnv } from '../base-url.js';
 import { createClient } from '../client.js';
 import { loadSettings, rateLimitWaitLimitMs, type Settings } from '../config.js';
 import { ExitCode, UsageError } from '../errors.js';
@@ -41,6 +42,7 @@ export async function submit(options: SubmitOptions, ctx: CommandContext): Promi
     { env: ctx.env, cwd: ctx.cwd, configPath: options.config },
   );
   const defaults = { model: settings.model, max_tokens: settings.maxTokens, system: settings.system };
+  baseUrlFromEnv(ctx.env); // a malformed ANTHROPIC_BASE_URL fails now, not after reading the whole input
   const prepared = await prepareFromFlags(options, settings, ctx);
   try {
     const limits = chunkLimitsFromEnv(ctx.env);
