@@ -11,6 +11,7 @@ import { poll } from './commands/poll.js';
 import { cancel } from './commands/cancel.js';
 import { list } from './commands/list.js';
 import { simulate } from './commands/simulate.js';
+import { parseConcurrency } from './config.js';
 import { UsageError } from './errors.js';
 import {
   parseChoice,
@@ -129,7 +130,7 @@ Examples:
             rpm: parsePositiveNumber('--rpm', str(o.rpm)),
             itpm: parsePositiveNumber('--itpm', str(o.itpm)),
             otpm: parsePositiveNumber('--otpm', str(o.otpm)),
-            concurrency: parsePositiveInt('--concurrency', str(o.concurrency)),
+            concurrency: parseConcurrency('--concurrency', str(o.concurrency)),
             delayMs: parseNonNegativeInt('--delay-ms', str(o.delayMs)),
             mode: runMode(o),
             urgent: Boolean(o.urgent),

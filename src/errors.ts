@@ -5,6 +5,8 @@
  * Exit codes (DESIGN.md): 0 all succeeded; 1 finished, some items errored; 2 usage, config or input
  * error (nothing was sent); 3 stopped early, rerun resumes; 75 `poll` on a job still processing.
  */
+import { shortened } from './quote.js';
+
 export const ExitCode = {
   ok: 0,
   someErrored: 1,
@@ -35,7 +37,7 @@ export class InvalidOptionError extends UsageError {
   readonly flag: string;
   readonly value: unknown;
   constructor(flag: string, value: unknown, expected: string) {
-    super(`Invalid value for ${flag}: expected ${expected}, got \`${String(value)}\``);
+    super(`Invalid value for ${flag}: expected ${expected}, got \`${shortened(String(value))}\``);
     this.flag = flag;
     this.value = value;
   }

@@ -7,6 +7,7 @@ import { APIConnectionError, APIError } from '@anthropic-ai/sdk';
 import { buildProgram } from './cli.js';
 import { processContext, type CommandContext } from './commands/context.js';
 import { ClawError, ExitCode } from './errors.js';
+import { shortened } from './quote.js';
 import { redact } from './secrets.js';
 
 /** Maps any thrown value to an exit code, printing one line (or help) to stderr. */
@@ -16,7 +17,9 @@ export function reportError(err: unknown, ctx: CommandContext): number {
     // printed the help already and only the exit code is left to give.
     if (err.exitCode === 0) return 0;
     if (err.code === 'commander.help' || err.code === 'commander.helpDisplayed') return ExitCode.usage;
-    ctx.stderr.write(`claw-batch: ${redact(err.message.replace(/^error: /, ''))}\n`);
+    // commander quotes what was typed ('--x…'); a 100,000-character argument must not make a 100 KB line.
+    const message = err.message.replace(/^error: /, '').replace(/'([^']{65,})'/g, (_, value: string) => `'${shortened(value)}'`);
+    ctx.stderr.write(`claw-batch: ${redact(message)}\n`);
     return ExitCode.usage;
   }
   if (err instanceof ClawError) {
