@@ -147,8 +147,18 @@ export async function runBatchJob(run: BatchJobRun): Promise<number> {
         stats.inputTokens += line.result.message.usage.input_tokens;
         stats.outputTokens += line.result.message.usage.output_tokens;
       },
-    });
-    await writer.close();
+    })
+      .then(async (t) => {
+        await writer.close();
+        return t;
+      })
+      .catch((err: unknown) => {
+        // A full disk: the job has ended on the API and keeps its results; a rerun re-attaches and writes the rest.
+        if (err instanceof StoppedError && err.reason === 'output') {
+          throw new StoppedError('output', `${err.message}, then rerun the same command: it re-attaches to job ${job.id} and writes the rest`, { cause: err });
+        }
+        throw err;
+      });
     for (const warning of tallyWarnings(tally)) progress.warn(warning);
     job.state = 'written';
     job.resultsWrittenTo = output ?? 'stdout';

@@ -98,15 +98,22 @@ export async function poll(options: PollOptions, ctx: CommandContext): Promise<n
     const { writer, existing } = await openResults(output, { keep, stdout: ctx.stdout });
     let tally;
     try {
-      tally = await downloadResults({
-        client,
-        batches: manifest ? await batchesToRead(env, manifest, target.only) : target.batchIds.map((id) => ({ id })),
-        sink: writer,
-        existing: existing.byId,
-        progress,
-      });
-    } finally {
-      await writer.close();
+      try {
+        tally = await downloadResults({
+          client,
+          batches: manifest ? await batchesToRead(env, manifest, target.only) : target.batchIds.map((id) => ({ id })),
+          sink: writer,
+          existing: existing.byId,
+          progress,
+        });
+      } finally {
+        await writer.close();
+      }
+    } catch (err) {
+      if (err instanceof StoppedError && err.reason === 'output') {
+        throw new StoppedError('output', `${err.message}, then poll ${target.label} again to write the rest`, { cause: err });
+      }
+      throw err;
     }
     // A job whose submit stopped midway stays `submitting`, so rerunning that submit still finishes it.
     if (manifest && !target.only && manifest.state !== 'submitting') {
