@@ -42,15 +42,37 @@ export function reportError(err: unknown, ctx: CommandContext): number {
   return 70;
 }
 
+/**
+ * A reader of stdout that has gone (`claw-batch run --help | head -2`, `list | head -1`) is not an
+ * error worth a stack trace: what is left to print is dropped and the command ends quietly, as
+ * other Unix tools do. (Results into a closed pipe also stop the run: src/output/result-writer.ts.)
+ * Any other failure to write stdout (a full disk under `> file`) is one line and exit 3.
+ */
+function watchStdout(ctx: CommandContext): { failed(): boolean } {
+  let failed = false;
+  const stdout = ctx.stdout;
+  if (watched.has(stdout)) return { failed: () => false };
+  watched.add(stdout);
+  stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED' || failed) return;
+    failed = true;
+    ctx.stderr.write(`claw-batch: cannot write to stdout: ${redact(err.message)}; what it shows is incomplete\n`);
+    if (stdout === process.stdout) process.exitCode = ExitCode.stopped;
+  });
+  return { failed: () => failed };
+}
+const watched = new WeakSet<NodeJS.WritableStream>();
+
 export async function main(argv: string[], ctx: CommandContext = processContext()): Promise<number> {
   let code: number = ExitCode.ok;
+  const stdout = watchStdout(ctx);
   const program = buildProgram(ctx, (c) => {
     code = c;
   });
   try {
     await program.parseAsync(argv);
-    return code;
   } catch (err) {
-    return reportError(err, ctx);
+    code = reportError(err, ctx);
   }
+  return code === ExitCode.ok && stdout.failed() ? ExitCode.stopped : code;
 }

@@ -160,6 +160,12 @@ export async function runBatchJob(run: BatchJobRun): Promise<number> {
         throw err;
       });
     for (const warning of tallyWarnings(tally)) progress.warn(warning);
+    if (writer.readerGone) {
+      throw new StoppedError(
+        'output',
+        `the program reading the results has exited; job ${job.id} has ended and keeps them — \`claw-batch poll ${job.id} -o FILE\` writes them`,
+      );
+    }
     job.state = 'written';
     job.resultsWrittenTo = output ?? 'stdout';
     await saveManifest(env, job);

@@ -115,6 +115,10 @@ export async function poll(options: PollOptions, ctx: CommandContext): Promise<n
       }
       throw err;
     }
+    if (writer.readerGone) {
+      // `poll ID | head`: the results did not all reach anyone, so the job is not marked written.
+      throw new StoppedError('output', `the program reading the results has exited; poll ${target.label} again for them (with -o FILE to keep them)`);
+    }
     // A job whose submit stopped midway stays `submitting`, so rerunning that submit still finishes it.
     if (manifest && !target.only && manifest.state !== 'submitting') {
       manifest.state = 'written';
