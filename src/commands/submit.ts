@@ -5,12 +5,12 @@
  */
 import { resolve } from 'node:path';
 import type { CommandContext, InputFlags } from './context.js';
-import { inputPath, prepareFromFlags } from './prepare-input.js';
+import { inputPath, prepareFromFlags, prepareStoppable } from './prepare-input.js';
 import { baseUrlFromEnv } from '../base-url.js';
 import { createClient } from '../client.js';
 import { loadSettings, rateLimitWaitLimitMs, type Settings } from '../config.js';
 import { ExitCode, UsageError } from '../errors.js';
-import { prepareInput, type PreparedInput } from '../input/index.js';
+import type { PreparedInput } from '../input/index.js';
 import { choosePlan, formatPlan, planObject } from '../plan/index.js';
 import { knownLimits } from '../plan/known-limits.js';
 import { chunkItems, chunkLimitsFromEnv, type ChunkLimits } from '../batch/chunking.js';
@@ -174,9 +174,9 @@ async function submitRetry(parentId: string, options: SubmitOptions, ctx: Comman
   }
   requireEnded(parent, 'retry its failed items');
 
-  const prepared = await prepareInput(
+  const prepared = await prepareStoppable(
     { path, format: parent.input.format, template: parent.input.template, idField: parent.input.idField, defaults: parent.defaults },
-    ctx.stdin,
+    ctx,
   );
   try {
     if (prepared.contentHash !== parent.input.contentHash) {
