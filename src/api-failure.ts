@@ -2,10 +2,14 @@
  * What a failed API call means, in one place for both layers that call the API (the real-time
  * scheduler and the batch poller). The SDK client has `maxRetries: 0`, so these decide every retry:
  * - 429 rate_limit_error: wait `retry-after` (the scheduler pauses every worker), then retry;
- * - 429 with `enforced_spend_limit_reached`, 401, 403: stop the whole run (exit 3);
- * - 500, 529, other 5xx, 408, 409, timeouts, dropped connections and bodies cut off mid-stream:
- *   back off and retry, up to a number of attempts;
+ * - 429 with `enforced_spend_limit_reached`, 401, 403, and the billing refusals (402
+ *   `billing_error`, the 400s "Your credit balance is too low" and "You have reached your specified
+ *   (workspace) API usage limits"): stop the whole run (exit 3); the items not done stay pending;
+ * - 500, 529, other 5xx, 408, 409, timeouts, dropped connections, stalled streams and bodies cut off
+ *   mid-stream: back off and retry, up to a number of attempts;
  * - any other 4xx (400, 404, 413, 422 …): the request's own fault; no retry.
+ * `x-should-retry` overrides the status where the API sends it: `false` turns a 5xx into the item's
+ * error, `true` turns a 4xx into a retry.
  */
 import { APIConnectionError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
 import type { StopReason } from './errors.js';
@@ -15,6 +19,8 @@ type HeaderSource = { get(name: string): string | null } | undefined | null;
 
 export type FailureAction =
   | { kind: 'rate-limited'; retryAfterMs: number | undefined; headers: HeaderSource }
+  /** We aborted it ourselves (a stop): not the item's fault, it stays pending. */
+  | { kind: 'aborted' }
   | { kind: 'transient'; errorType: string; message: string; retryAfterMs: number | undefined; maybeProcessed: boolean }
   | { kind: 'item-error'; errorType: string; message: string }
   | { kind: 'stop'; reason: StopReason; message: string };
@@ -36,9 +42,15 @@ function isCutOff(err: Error): boolean {
   return /^(terminated|fetch failed)$/.test(err.message) || /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|UND_ERR_\w+)$/.test(code ?? '');
 }
 
+/** The 400s the API answers once a spend limit set in the Console, or the credit balance, is reached. */
+const SPEND_LIMIT_400 = /^You have reached your specified (workspace )?API usage limits/i;
+const CREDIT_400 = /credit balance is too low/i;
+
 export function classifyFailure(err: unknown): FailureAction {
-  if (err instanceof APIUserAbortError) {
-    return { kind: 'item-error', errorType: 'aborted', message: 'the request was aborted' };
+  if (err instanceof APIUserAbortError) return { kind: 'aborted' };
+  if (err instanceof Error && err.name === 'StalledError') {
+    // The API may have started on it (and counted it) before it went quiet.
+    return { kind: 'transient', errorType: 'api_timeout', message: redact(err.message), retryAfterMs: undefined, maybeProcessed: true };
   }
   if (err instanceof APIConnectionError) {
     // Includes timeouts. The request may have reached the API before the connection dropped.
@@ -56,13 +68,24 @@ export function classifyFailure(err: unknown): FailureAction {
       }
       return { kind: 'rate-limited', retryAfterMs: retryAfterMs(err.headers), headers: err.headers };
     }
+    if (status === 402 || errorType === 'billing_error') {
+      return { kind: 'stop', reason: 'billing', message: `the API refused the request for billing (${status} ${errorType}: ${message}); fix billing in the Console, then rerun` };
+    }
+    if (status === 400 && SPEND_LIMIT_400.test(message)) {
+      return { kind: 'stop', reason: 'spend-limit', message: `the spend limit set for this ${/workspace/i.test(message) ? 'workspace' : 'organization'} is reached (${message}); raise it in the Console or wait, then rerun` };
+    }
+    if (status === 400 && CREDIT_400.test(message)) {
+      return { kind: 'stop', reason: 'billing', message: 'the credit balance is too low; add credits in the Console (Plans & Billing), then rerun' };
+    }
     if (status === 401) {
       return { kind: 'stop', reason: 'auth', message: `the API rejected the API key (401 ${errorType}); check ANTHROPIC_API_KEY` };
     }
     if (status === 403) {
       return { kind: 'stop', reason: 'auth', message: `the API key is not allowed to do this (403 ${errorType}: ${message})` };
     }
-    if (status === 408 || status === 409 || status >= 500) {
+    const shouldRetry = err.headers?.get('x-should-retry');
+    const transient = shouldRetry === 'true' || (shouldRetry !== 'false' && (status === 408 || status === 409 || status >= 500));
+    if (transient) {
       return { kind: 'transient', errorType, message, retryAfterMs: retryAfterMs(err.headers), maybeProcessed: false };
     }
     return { kind: 'item-error', errorType, message };

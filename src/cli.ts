@@ -101,13 +101,14 @@ Exit codes: 0 all succeeded, 1 some items errored, 2 usage or input error (nothi
       .option('--rpm <n>', 'requests per minute limit (default: learned from the API)')
       .option('--itpm <n>', 'input tokens per minute limit')
       .option('--otpm <n>', 'output tokens per minute limit')
-      .option('--concurrency <n>', 'requests in flight at most (default 8)')
+      .option('--concurrency <n>', 'requests in flight at most (default 1024, max 4096)')
       .option('--delay-ms <n>', 'pause each worker slot this long between its requests (default 0)'),
   )
     .addOption(new Option('--mode <mode>', 'auto, realtime or batch (default auto)').choices(['auto', 'realtime', 'batch']))
     .option('--batch-api', 'force the Message Batches API (same as --mode batch)')
     .option('--realtime', 'force real-time requests (same as --mode realtime)')
     .option('--urgent', 'in auto mode, always choose real-time')
+    .option('--max-cost <usd>', 'stop before the spend could pass this many US$ (Batches API: refuse a job whose worst case is over it)')
     .option('--max-attempts <n>', 'attempts per item for 5xx, 529 and dropped connections (default 6)')
     .option('--fresh', 'ignore results already in --output and start over')
     .option('--dry-run', 'print the plan (mode, time and cost each way) and send nothing')
@@ -134,6 +135,7 @@ Examples:
             delayMs: parseNonNegativeInt('--delay-ms', str(o.delayMs)),
             mode: runMode(o),
             urgent: Boolean(o.urgent),
+            maxCost: parsePositiveNumber('--max-cost', str(o.maxCost)),
             maxAttempts: parsePositiveInt('--max-attempts', str(o.maxAttempts)),
             fresh: Boolean(o.fresh),
             dryRun: Boolean(o.dryRun),
@@ -154,6 +156,7 @@ Examples:
     .option('--batch-api', 'use the Message Batches API (the only mode submit has; accepted for clarity)')
     .option('--retry-failed <job>', 'resend only the errored, expired or canceled items of this job, as a new job')
     .option('--force', 'submit even though a job for the same input is still active')
+    .option('--max-cost <usd>', 'refuse to submit when the worst case (every answer at max_tokens, half price) is over this many US$')
     .option('--dry-run', 'validate and print the plan; send nothing')
     .option('--quiet', 'print errors only')
     .option('--json', 'print the job as one JSON object on stderr')
@@ -173,6 +176,7 @@ Examples:
             ...inputFlags(input ?? '', o),
             retryFailed,
             force: Boolean(o.force),
+            maxCost: parsePositiveNumber('--max-cost', str(o.maxCost)),
             dryRun: Boolean(o.dryRun),
             quiet: Boolean(o.quiet),
             json: Boolean(o.json),

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, extname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigError } from './errors.js';
+import { modelClass } from './limits/model-class.js';
 import { quoted, shortened } from './quote.js';
 import {
   parseChoice,
@@ -22,11 +23,25 @@ export interface Settings {
   /** max_tokens for items that do not set it. Default 1024. */
   maxTokens: number;
   system?: string;
+  /** Limits for every model class (a class named in `classLimits` overrides them field by field). */
   rpm?: number;
   itpm?: number;
   otpm?: number;
-  /** Requests in flight at most. Default 8. */
+  /** Per model class, from `providers.anthropic.rate_limit.models` (keys normalized to their class). */
+  classLimits: Record<string, { rpm?: number; itpm?: number; otpm?: number }>;
+  /**
+   * The most requests in flight per model class: a ceiling on the count the scheduler sizes from
+   * the pace and the latency. Default 1024 (a Scale-tier 10,000 RPM with 4 s answers needs ~700).
+   */
   concurrency: number;
+  /** ms from sending a request until the first byte of its (streamed) answer. Default 60 s. */
+  firstByteTimeoutMs: number;
+  /** ms allowed between two events of a streamed answer. Default 60 s. */
+  idleTimeoutMs: number;
+  /** After Ctrl-C / SIGTERM, requests in flight get this long to finish (then they stay pending). Default 10 s. */
+  stopGraceMs: number;
+  /** `stream` (default): answers streamed, so a stuck connection shows; `json`: plain calls, for gateways that cannot stream. */
+  transport: 'stream' | 'json';
   /** Pause each worker this long after each request. Default 0. */
   delayMs: number;
   /** Attempts per item, counting the first. Default 6. */
@@ -35,6 +50,8 @@ export interface Settings {
   queueOverflow: 'wait' | 'fail';
   /** With `queueOverflow: 'fail'`: the longest single wait for capacity. Default 60 s (the scheduler's). */
   queueTimeoutMs?: number;
+  /** `--max-cost` / `max_cost_usd`: stop (real-time) or refuse to submit (Batches API) before spending more. Default: none. */
+  maxCostUsd?: number;
   /** Default `auto`. */
   mode: 'auto' | 'realtime' | 'batch';
   /** `auto` uses the Batches API when real-time would take longer than this. Default 10. */
@@ -42,18 +59,34 @@ export interface Settings {
   /** At most this many items is always a small job → real-time. Default 100. */
   smallJobItems: number;
   /** Price overrides from the config, merged over data/prices.json by the plan layer. */
-  prices: Record<string, { inputPerMTok: number; outputPerMTok: number }>;
+  prices: Record<string, PriceOverride>;
   /** The config file that was read (absolute path), if any. */
   configFile?: string;
 }
 
-export type SettingsFlags = Partial<Omit<Settings, 'prices' | 'configFile'>>;
+/**
+ * One model's price from the config's `prices:`, in US$ per million tokens: the shape of the plan
+ * layer's `ModelPrice` (src/plan/prices.ts), declared here because config.ts sits below src/plan/.
+ */
+export interface PriceOverride {
+  inputPerMTok: number;
+  outputPerMTok: number;
+  cacheWrite5mPerMTok: number;
+  cacheWrite1hPerMTok: number;
+  cacheReadPerMTok: number;
+}
+
+export type SettingsFlags = Partial<Omit<Settings, 'prices' | 'configFile' | 'classLimits'>>;
 
 export const DEFAULT_SETTINGS = {
   // Enough for a classification or a paragraph; a record's own max_tokens, --max-tokens, the
   // environment or the config raise it. The model has no default: picking one is the user's call.
   maxTokens: 1024,
-  concurrency: 8,
+  concurrency: 1024,
+  firstByteTimeoutMs: 60_000,
+  idleTimeoutMs: 60_000,
+  stopGraceMs: 10_000,
+  transport: 'json',
   delayMs: 0,
   maxAttempts: 6,
   queueOverflow: 'wait',
@@ -85,19 +118,21 @@ export function rateLimitWaitLimitMs(settings: Pick<Settings, 'queueOverflow' | 
 const CONFIG_NAMES = ['claw-batch.config.yaml', 'claw-batch.config.yml', 'claw-batch.config.json'];
 const MODES = ['auto', 'realtime', 'batch'] as const;
 const OVERFLOWS = ['wait', 'fail'] as const;
+const TRANSPORTS = ['stream', 'json'] as const;
 
 export async function loadSettings(
   flags: SettingsFlags,
   opts: { env: NodeJS.ProcessEnv; cwd: string; configPath?: string },
 ): Promise<Settings> {
   const file = await readConfigFile(opts.cwd, opts.configPath);
-  const fromFile = file ? parseConfig(file.display, file.text) : { prices: {} };
+  const fromFile: FileConfig = file ? parseConfig(file.display, file.text) : { prices: {}, classLimits: {} };
   const fromEnv = readEnv(opts.env);
   return {
     ...DEFAULT_SETTINGS,
     ...defined(fromFile.settings ?? {}),
     ...defined(fromEnv),
     ...defined(flags),
+    classLimits: fromFile.classLimits,
     prices: fromFile.prices,
     configFile: file?.path,
   };
@@ -142,8 +177,13 @@ function readEnv(env: NodeJS.ProcessEnv): SettingsFlags {
     delayMs: parseNonNegativeNumber(...v('DELAY_MS')),
     maxAttempts: parsePositiveInt(...v('MAX_ATTEMPTS')),
     mode: parseChoice(...v('MODE'), MODES),
+    maxCostUsd: parsePositiveNumber(...v('MAX_COST_USD')),
     queueOverflow: parseChoice(...v('QUEUE_OVERFLOW'), OVERFLOWS),
     queueTimeoutMs: parseNonNegativeInt(...v('QUEUE_TIMEOUT_MS')),
+    firstByteTimeoutMs: parsePositiveInt(...v('FIRST_BYTE_TIMEOUT_MS')),
+    idleTimeoutMs: parsePositiveInt(...v('IDLE_TIMEOUT_MS')),
+    stopGraceMs: parseNonNegativeInt(...v('STOP_GRACE_MS')),
+    transport: parseChoice(...v('TRANSPORT'), TRANSPORTS),
   };
 }
 
@@ -153,31 +193,55 @@ type Json = Record<string, unknown>;
 
 interface FileConfig {
   settings?: SettingsFlags;
+  classLimits: Settings['classLimits'];
   prices: Settings['prices'];
 }
 
 /** Parses and validates a config file's text. `file` is the name its errors use. */
 export function parseConfig(file: string, text: string): FileConfig {
   const raw = extname(file).toLowerCase() === '.json' ? parseJson(file, text) : parseYaml(file, text);
-  if (raw === null || raw === undefined) return { prices: {} };
+  if (raw === null || raw === undefined) return { prices: {}, classLimits: {} };
   const v = new Validator(file);
   const top = v.mapping(raw, '');
-  v.onlyKeys(top, '', ['model', 'max_tokens', 'system', 'mode', 'realtime_threshold_minutes', 'small_job_items', 'providers', 'prices']);
+  v.onlyKeys(top, '', ['model', 'max_tokens', 'system', 'mode', 'realtime_threshold_minutes', 'small_job_items', 'max_cost_usd', 'providers', 'prices']);
 
   const providers = top.providers === undefined ? {} : v.mapping(top.providers, 'providers');
   v.onlyKeys(providers, 'providers', ['anthropic']);
   const p = 'providers.anthropic';
   const anthropic = providers.anthropic === undefined ? {} : v.mapping(providers.anthropic, p);
-  v.onlyKeys(anthropic, p, ['rate_limit', 'max_attempts', 'model', 'max_tokens', 'system']);
+  v.onlyKeys(anthropic, p, [
+    'rate_limit',
+    'max_attempts',
+    'model',
+    'max_tokens',
+    'system',
+    'first_byte_timeout_ms',
+    'idle_timeout_ms',
+    'stop_grace_ms',
+    'transport',
+  ]);
   const r = `${p}.rate_limit`;
   const rate = anthropic.rate_limit === undefined ? {} : v.mapping(anthropic.rate_limit, r);
-  v.onlyKeys(rate, r, ['max_rpm', 'rpm', 'max_itpm', 'itpm', 'max_otpm', 'otpm', 'max_concurrent', 'delay_ms', 'queue_overflow', 'queue_timeout_ms']);
+  v.onlyKeys(rate, r, [
+    'max_rpm',
+    'rpm',
+    'max_itpm',
+    'itpm',
+    'max_otpm',
+    'otpm',
+    'max_concurrent',
+    'delay_ms',
+    'queue_overflow',
+    'queue_timeout_ms',
+    'models',
+  ]);
 
   const settings: SettingsFlags = {
     model: v.oneOf(top, anthropic, 'model', p, (x, k) => v.text(x, k)),
     maxTokens: v.oneOf(top, anthropic, 'max_tokens', p, (x, k) => v.number(x, k, 'a positive whole number', isPositiveInt)),
     system: v.oneOf(top, anthropic, 'system', p, (x, k) => v.text(x, k)),
     mode: v.optional(top.mode, 'mode', (x, k) => v.choice(x, k, MODES)),
+    maxCostUsd: v.optional(top.max_cost_usd, 'max_cost_usd', (x, k) => v.number(x, k, 'a positive number of US$', (n) => n > 0)),
     realtimeThresholdMinutes: v.optional(top.realtime_threshold_minutes, 'realtime_threshold_minutes', (x, k) =>
       v.number(x, k, 'a number >= 0', (n) => n >= 0),
     ),
@@ -194,24 +258,81 @@ export function parseConfig(file: string, text: string): FileConfig {
     queueTimeoutMs: v.optional(rate.queue_timeout_ms, `${r}.queue_timeout_ms`, (x, k) =>
       v.number(x, k, 'a whole number >= 0', isNonNegativeInt),
     ),
+    firstByteTimeoutMs: v.optional(anthropic.first_byte_timeout_ms, `${p}.first_byte_timeout_ms`, (x, k) =>
+      v.number(x, k, 'a whole number >= 1', isPositiveInt),
+    ),
+    idleTimeoutMs: v.optional(anthropic.idle_timeout_ms, `${p}.idle_timeout_ms`, (x, k) => v.number(x, k, 'a whole number >= 1', isPositiveInt)),
+    stopGraceMs: v.optional(anthropic.stop_grace_ms, `${p}.stop_grace_ms`, (x, k) => v.number(x, k, 'a whole number >= 0', isNonNegativeInt)),
+    transport: v.optional(anthropic.transport, `${p}.transport`, (x, k) => v.choice(x, k, TRANSPORTS)),
   };
-  return { settings, prices: top.prices === undefined ? {} : parsePrices(v, top.prices) };
+  return {
+    settings,
+    classLimits: rate.models === undefined ? {} : parseClassLimits(v, rate.models, `${r}.models`),
+    prices: top.prices === undefined ? {} : parsePrices(v, top.prices),
+  };
 }
 
+/**
+ * `rate_limit.models: { claude-sonnet-4: { max_rpm: 300 } }`: limits for one model class. A key may
+ * name the class or any model in it (`claude-sonnet-4-5` means the Sonnet 4.x class); two keys
+ * for the same class are an error, since which one wins would be a guess.
+ */
+function parseClassLimits(v: Validator, raw: unknown, key: string): Settings['classLimits'] {
+  const out: Settings['classLimits'] = {};
+  const from: Record<string, string> = {};
+  for (const [model, entry] of Object.entries(v.mapping(raw, key))) {
+    const k = `${key}.${model}`;
+    const limits = v.mapping(entry, k);
+    v.onlyKeys(limits, k, ['max_rpm', 'rpm', 'max_itpm', 'itpm', 'max_otpm', 'otpm']);
+    const cls = modelClass(model);
+    if (from[cls] !== undefined) throw v.error(k, `names the same model class (${cls}) as ${key}.${from[cls]}; give its limits once`);
+    from[cls] = model;
+    const positive = (x: unknown, kk: string) => v.number(x, kk, 'a positive number', (n) => n > 0);
+    out[cls] = {
+      rpm: v.alias(limits, k, 'max_rpm', 'rpm', positive),
+      itpm: v.alias(limits, k, 'max_itpm', 'itpm', positive),
+      otpm: v.alias(limits, k, 'max_otpm', 'otpm', positive),
+    };
+  }
+  return out;
+}
+
+/**
+ * `prices.<model>`: `input_per_mtok` and `output_per_mtok` are required; the cache rates are
+ * optional and default to the API's usual multiples of the input rate (5-minute write 1.25x, 1-hour
+ * write 2x, read 0.1x; docs/config.md), rounded to a billionth of a dollar so 0.1 x 3 is 0.3.
+ */
 function parsePrices(v: Validator, raw: unknown): Settings['prices'] {
   const prices: Settings['prices'] = {};
   for (const [model, entry] of Object.entries(v.mapping(raw, 'prices'))) {
     const k = `prices.${model}`;
     const price = v.mapping(entry, k);
-    v.onlyKeys(price, k, ['input_per_mtok', 'output_per_mtok']);
-    const usd = (key: string) => {
+    v.onlyKeys(price, k, ['input_per_mtok', 'output_per_mtok', ...Object.keys(CACHE_MULTIPLES)]);
+    const usd = (key: string) => v.number(price[key], `${k}.${key}`, 'a number >= 0', (n) => n >= 0);
+    const required = (key: string) => {
       if (price[key] === undefined) throw v.error(`${k}.${key}`, 'missing: give both input_per_mtok and output_per_mtok (US$ per million tokens)');
-      return v.number(price[key], `${k}.${key}`, 'a number >= 0', (n) => n >= 0);
+      return usd(key);
     };
-    prices[model] = { inputPerMTok: usd('input_per_mtok'), outputPerMTok: usd('output_per_mtok') };
+    const input = required('input_per_mtok');
+    const cache = (key: keyof typeof CACHE_MULTIPLES) =>
+      price[key] === undefined ? Math.round(input * CACHE_MULTIPLES[key] * 1e9) / 1e9 : usd(key);
+    prices[model] = {
+      inputPerMTok: input,
+      outputPerMTok: required('output_per_mtok'),
+      cacheWrite5mPerMTok: cache('cache_write_5m_per_mtok'),
+      cacheWrite1hPerMTok: cache('cache_write_1h_per_mtok'),
+      cacheReadPerMTok: cache('cache_read_per_mtok'),
+    };
   }
   return prices;
 }
+
+/** The cache rates a `prices:` entry may omit, as multiples of its input rate (the API's usual ones). */
+const CACHE_MULTIPLES = {
+  cache_write_5m_per_mtok: 1.25,
+  cache_write_1h_per_mtok: 2,
+  cache_read_per_mtok: 0.1,
+} as const;
 
 function parseJson(file: string, text: string): unknown {
   try {

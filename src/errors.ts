@@ -68,7 +68,7 @@ export class InputError extends ClawError {
 }
 
 /** Why a run stopped before every item was done. */
-export type StopReason = 'interrupted' | 'auth' | 'spend-limit' | 'queue-timeout' | 'output' | 'api' | 'incomplete';
+export type StopReason = 'interrupted' | 'auth' | 'spend-limit' | 'billing' | 'queue-timeout' | 'max-cost' | 'output' | 'api' | 'incomplete';
 
 /**
  * The run stopped early: a signal, a rejected API key, a spend limit, a rate-limit wait longer than

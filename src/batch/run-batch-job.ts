@@ -13,7 +13,7 @@ import { rateLimitWaitLimitMs, type Settings } from '../config.js';
 import { ExitCode, StoppedError } from '../errors.js';
 import type { PreparedInput } from '../input/index.js';
 import { openResults } from '../output/index.js';
-import { createProgress, plural, writeSummary } from '../ui/index.js';
+import { createProgress, plural, writeSummary, type CostMeter } from '../ui/index.js';
 import { emptyStats } from '../ui/stats.js';
 import { chunkLimitsFromEnv } from './chunking.js';
 import { downloadResults, failedCount, tallyWarnings, waitWithProgress } from './follow-job.js';
@@ -43,6 +43,8 @@ export interface BatchJobRun {
   quiet: boolean;
   json: boolean;
   ctx: BatchRunContext;
+  /** Counts the spend from each result's usage (at the Batches API's half price), for the summary. */
+  cost?: CostMeter;
   /** Default: env CLAW_BATCH_POLL_INTERVAL_S, else 10; grows ×1.5 up to 60 while waiting. */
   pollIntervalSeconds?: number;
 }
@@ -144,6 +146,10 @@ export async function runBatchJob(run: BatchJobRun): Promise<number> {
       progress,
       onLine: (line) => {
         if (line.result.type !== 'succeeded') return;
+        const usage = line.result.message.usage;
+        run.cost?.add(line.result.message.model, usage, { batch: true });
+        stats.cacheWriteTokens += usage.cache_creation_input_tokens ?? 0;
+        stats.cacheReadTokens += usage.cache_read_input_tokens ?? 0;
         stats.inputTokens += line.result.message.usage.input_tokens;
         stats.outputTokens += line.result.message.usage.output_tokens;
       },
@@ -207,6 +213,7 @@ export async function runBatchJob(run: BatchJobRun): Promise<number> {
       json: run.json,
       quiet: run.quiet,
       batch: true,
+      cost: run.cost?.line(),
       fields: { mode: 'batch', job: jobId ?? null },
     });
     return code;

@@ -6,6 +6,8 @@
 import { resolve } from 'node:path';
 import type { CommandContext } from './context.js';
 import { createClient } from '../client.js';
+import { loadSettings } from '../config.js';
+import { costMeter } from '../plan/cost.js';
 import { ExitCode, StillProcessingError, StoppedError } from '../errors.js';
 import { fileIdentity, openResults, refuseOutputOverInput } from '../output/index.js';
 import { createProgress } from '../ui/index.js';
@@ -97,6 +99,10 @@ export async function poll(options: PollOptions, ctx: CommandContext): Promise<n
     const keep = manifest?.selection === 'retry-failed' ? 'succeeded' : 'all';
     const { writer, existing } = await openResults(output, { keep, stdout: ctx.stdout });
     let tally;
+    // What the job cost, from the usage of the results read now (lines already in the file were
+    // reported by the poll that wrote them).
+    const settings = await loadSettings({}, { env, cwd: ctx.cwd });
+    const cost = costMeter({ prices: settings.prices });
     try {
       try {
         tally = await downloadResults({
@@ -105,6 +111,9 @@ export async function poll(options: PollOptions, ctx: CommandContext): Promise<n
           sink: writer,
           existing: existing.byId,
           progress,
+          onLine: (line) => {
+            if (line.result.type === 'succeeded') cost.add(line.result.message.model, line.result.message.usage, { batch: true });
+          },
         });
       } finally {
         await writer.close();
@@ -127,8 +136,13 @@ export async function poll(options: PollOptions, ctx: CommandContext): Promise<n
     }
     const where = output ? options.output : 'stdout';
     say(`${target.label}: ended — ${formatTally(tally)}; ${tally.written} new line(s) written to ${where}`);
+    const costText = cost.line();
+    if (costText) say(`cost: ${costText.text}`);
     for (const warning of tallyWarnings(tally)) say(warning);
-    if (options.json) ctx.stderr.write(`${JSON.stringify({ ...statusObject(target.label, batches, 'ended'), results: tally })}\n`);
+    if (options.json) {
+      const object = { ...statusObject(target.label, batches, 'ended'), results: tally, cost_usd: costText?.usd ?? null, cost_other_way_usd: costText?.otherWayUsd ?? null };
+      ctx.stderr.write(`${JSON.stringify(object)}\n`);
+    }
     return failedCount(tally) > 0 ? ExitCode.someErrored : ExitCode.ok;
   } finally {
     progress.stop();

@@ -12,16 +12,19 @@ import { loadSettings, rateLimitWaitLimitMs, type Settings } from '../config.js'
 import { ExitCode, UsageError } from '../errors.js';
 import type { PreparedInput } from '../input/index.js';
 import { choosePlan, formatPlan, planObject } from '../plan/index.js';
-import { knownLimits } from '../plan/known-limits.js';
+import { planInput } from '../plan/plan-input.js';
 import { chunkItems, chunkLimitsFromEnv, type ChunkLimits } from '../batch/chunking.js';
 import { failedIdsOf, findActiveJob, findActiveRetry, findIncompleteSubmit, newManifest, requireEnded, type JobRecipe } from '../batch/jobs.js';
 import { loadManifest, saveManifest, type JobManifest } from '../batch/manifest.js';
 import { recordStatus, retrieveBatches } from '../batch/poller.js';
 import { onStopSignals } from '../stop-signal.js';
 import { submitJob } from '../batch/submitter.js';
+import { checkBatchMaxCost } from './max-cost.js';
 
 export interface SubmitOptions extends InputFlags {
   dryRun?: boolean;
+  /** `--max-cost USD`: refuse to submit a job whose worst case is over it. */
+  maxCost?: number;
   /** Submit even though a job for the same input is still active. */
   force?: boolean;
   /** Resend only the errored/expired/canceled items of this job, as a new linked job. */
@@ -38,7 +41,7 @@ export async function submit(options: SubmitOptions, ctx: CommandContext): Promi
   if (options.retryFailed) return submitRetry(options.retryFailed, options, ctx, say);
 
   const settings = await loadSettings(
-    { model: options.model, maxTokens: options.maxTokens, system: options.system },
+    { model: options.model, maxTokens: options.maxTokens, system: options.system, maxCostUsd: options.maxCost },
     { env: ctx.env, cwd: ctx.cwd, configPath: options.config },
   );
   const defaults = { model: settings.model, max_tokens: settings.maxTokens, system: settings.system };
@@ -93,6 +96,8 @@ async function send(
   ctx: CommandContext,
   say: (line: string) => void,
 ): Promise<number> {
+  // A job half submitted by an earlier run was checked then; the rest is what it still costs.
+  await checkBatchMaxCost(prepared, settings, include);
   const client = createClient({}, ctx.env);
   const stop = onStopSignals(ctx.stderr, (sig) => ctx.stderr.write(`claw-batch: ${sig}: stopping after the batch being created\n`));
   try {
@@ -128,19 +133,8 @@ async function dryRun(
   ctx: CommandContext,
   { json, quiet }: { json?: boolean; quiet?: boolean },
 ): Promise<number> {
-  const plan = choosePlan({
-    items: prepared.count,
-    promptChars: prepared.totalPromptChars,
-    maxTokens: prepared.totalMaxTokens,
-    models: prepared.models,
-    ...(await knownLimits({ rpm: settings.rpm, itpm: settings.itpm, otpm: settings.otpm }, ctx.env)),
-    concurrency: settings.concurrency,
-    urgent: false,
-    mode: 'batch',
-    thresholdMinutes: settings.realtimeThresholdMinutes,
-    smallJobItems: settings.smallJobItems,
-    priceOverrides: settings.prices,
-  });
+  const plan = choosePlan(await planInput(prepared, settings, ctx.env, { urgent: false, mode: 'batch' }));
+  await checkBatchMaxCost(prepared, settings);
   const lines = formatPlan(plan);
   const batches: Array<{ requests: number; first_custom_id: string; last_custom_id: string; bytes: number }> = [];
   for await (const chunk of chunkItems(prepared.items(), limits)) {
@@ -157,8 +151,8 @@ async function dryRun(
 /** `--retry-failed JOB`: a new job, linked to JOB, of the items whose results were not `succeeded`. */
 async function submitRetry(parentId: string, options: SubmitOptions, ctx: CommandContext, say: (line: string) => void): Promise<number> {
   const env = ctx.env;
-  // Only queue_overflow / queue_timeout_ms are taken from these: the items are built as the parent's were.
-  const settings = await loadSettings({}, { env, cwd: ctx.cwd, configPath: options.config });
+  // Read first, so a bad config fails before the API is asked; the items are built as the parent's were.
+  const settings = await loadSettings({ maxCostUsd: options.maxCost }, { env, cwd: ctx.cwd, configPath: options.config });
   const parent = await loadManifest(env, parentId);
   const path = options.input ? inputPath(options.input, ctx) : parent.input.path;
   if (path === '-' && !options.input) {

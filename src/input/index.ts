@@ -29,6 +29,13 @@ export interface InputSpec {
   defaults: { model?: string; max_tokens?: number; system?: string };
 }
 
+/** One model's share of an input. */
+export interface ModelShare {
+  items: number;
+  promptChars: number;
+  maxTokens: number;
+}
+
 export interface PreparedInput {
   /** Path to read (for stdin, a FIFO or a pipe: the spooled temp file). */
   file: string;
@@ -52,6 +59,8 @@ export interface PreparedInput {
   totalMaxTokens: number;
   /** Distinct models used. */
   models: string[];
+  /** Per model: how many items, and their prompt characters and max_tokens (for per-class plans and costs). */
+  byModel: Record<string, ModelShare>;
   /** Streams the items again (re-reads the file; memory stays flat). */
   items(): AsyncIterable<Item>;
   /** Removes the temp copy, if any. */
@@ -81,16 +90,20 @@ export async function prepareInput(spec: InputSpec, stdin: NodeJS.ReadableStream
 
   try {
     const hash = createHash('sha256');
-    const models = new Set<string>();
+    const byModel = Object.create(null) as Record<string, ModelShare>;
     let count = 0;
     let totalPromptChars = 0;
     let totalMaxTokens = 0;
     const registry = new CustomIdRegistry();
     for await (const item of readItems(source, { registry, onChunk: (chunk) => hash.update(chunk) })) {
       count += 1;
-      totalPromptChars += promptChars(item.params);
+      const chars = promptChars(item.params);
+      totalPromptChars += chars;
       totalMaxTokens += item.params.max_tokens;
-      models.add(item.params.model);
+      const share = (byModel[item.params.model] ??= { items: 0, promptChars: 0, maxTokens: 0 });
+      share.items += 1;
+      share.promptChars += chars;
+      share.maxTokens += item.params.max_tokens;
     }
     if (count === 0) throw new InputError(displayName, undefined, 'no items (the input is empty, or has only blank lines or a header row)');
     return {
@@ -103,7 +116,8 @@ export async function prepareInput(spec: InputSpec, stdin: NodeJS.ReadableStream
       contentHash: hash.digest('hex'),
       totalPromptChars,
       totalMaxTokens,
-      models: [...models],
+      models: Object.keys(byModel),
+      byModel,
       items: () => readItems(source),
       dispose,
     };

@@ -8,8 +8,11 @@
  * - Flat shape `{"custom_id"?, "prompt"? | "messages"?, "system"?, "model"?, "max_tokens"?, ...}`,
  *   where every key but custom_id and prompt is passed through as a Messages parameter. Only
  *   Messages parameters are allowed there: the API answers an unknown one (a typo like `modle`)
- *   with a 400 for every item, so it is caught here instead (docs/input.md).
+ *   with a 400 for every item, so it is caught here instead (docs/input.md). Which keys those are
+ *   comes from the SDK's types, checked at build time (MESSAGES_PARAM_KEYS).
  */
+import type { MessageCreateParamsBase as BetaMessageCreateParamsBase } from '@anthropic-ai/sdk/resources/beta/messages/messages';
+import type { MessageCreateParamsBase } from '@anthropic-ai/sdk/resources/messages/messages';
 import type { MessageParams } from '../types.js';
 import { quoted, shortened } from '../quote.js';
 import { closestName } from './did-you-mean.js';
@@ -31,33 +34,72 @@ export interface ConvertedRecord {
 
 type Json = Record<string, unknown>;
 
+/** The request parameters the SDK types for `client.messages.create` (SDK 1.14: `MessageCreateParamsBase`). */
+type SdkParamKey = keyof MessageCreateParamsBase;
+
 /**
- * The keys a flat record may hold: custom_id, prompt, and the Messages API's request parameters.
- * `stream` is left out of the "unknown" check on purpose: it is a real parameter, and
- * completeParams says why it is refused.
+ * Every Messages API request parameter, as the SDK types them. The build fails when this list and the
+ * SDK drift apart: `satisfies` refuses a key the SDK does not have, and `sdkKeysAllListed` below
+ * refuses to compile while the SDK has a key this list lacks, naming it. So upgrading the SDK is what
+ * lets a new parameter through (`inference_geo`, a top-level `cache_control`). `user_profile_id` and
+ * `workspace_id` are header parameters: the SDK sends them as headers on a real-time request.
+ * `stream` is here too; completeParams refuses it unless false.
  */
-export const FLAT_RECORD_KEYS = [
-  'custom_id',
-  'prompt',
-  'messages',
-  'system',
+export const MESSAGES_PARAM_KEYS = [
   'model',
   'max_tokens',
-  'temperature',
-  'top_p',
-  'top_k',
-  'stop_sequences',
-  'metadata',
-  'tools',
-  'tool_choice',
-  'thinking',
-  'service_tier',
+  'messages',
+  'system',
+  'cache_control',
   'container',
-  'mcp_servers',
-  'context_management',
+  'diagnostics',
+  'inference_geo',
+  'metadata',
   'output_config',
+  'service_tier',
+  'speed',
+  'stop_sequences',
+  'stream',
+  'thinking',
+  'tool_choice',
+  'tools',
+  'user_profile_id',
+  'workspace_id',
+] as const satisfies readonly SdkParamKey[];
+
+/**
+ * Parameters the API still accepts that the SDK no longer types: the sampling parameters. Opus 4.6,
+ * Sonnet 4.6, Haiku 4.5 and the models before them take them; Opus 4.7 and later, Sonnet 5 and later,
+ * Haiku 5.5 and the Fable and Mythos models answer a non-default value with a 400, which the API
+ * reports per item. Checked as well: should the SDK type one again, the build asks to move it up.
+ */
+export const UNTYPED_PARAM_KEYS = ['temperature', 'top_p', 'top_k'] as const;
+
+/**
+ * Parameters the SDK types only for `client.beta.messages.create` (`mcp_servers`, `context_management`,
+ * `output_format`, ...). They need an `anthropic-beta` header, which claw-batch does not send, so a
+ * flat record with one is refused with that reason. The build fails when one of them is no longer
+ * beta-only, so it moves to MESSAGES_PARAM_KEYS.
+ */
+export const BETA_ONLY_PARAM_KEYS = [
+  'betas',
+  'billing_policy',
+  'compaction',
+  'context_management',
+  'fallback_credit_token',
+  'fallbacks',
+  'mcp_servers',
   'output_format',
-] as const;
+  'thread',
+] as const satisfies readonly Exclude<keyof BetaMessageCreateParamsBase, SdkParamKey>[];
+
+type Unlisted = Exclude<SdkParamKey, (typeof MESSAGES_PARAM_KEYS)[number]>;
+type Retyped = Extract<(typeof UNTYPED_PARAM_KEYS)[number], SdkParamKey>;
+/** Compiles only while every SDK parameter is listed and no untyped one is typed again; else the error names them. */
+const sdkKeysAllListed: [Unlisted, Retyped] extends [never, never] ? true : { unlisted: Unlisted; retyped: Retyped } = true as const;
+
+/** The keys a flat record may hold: custom_id, prompt, and the Messages API's request parameters. */
+export const FLAT_RECORD_KEYS: readonly string[] = ['custom_id', 'prompt', ...MESSAGES_PARAM_KEYS, ...UNTYPED_PARAM_KEYS];
 
 const BATCH_RECORD_KEYS = ['custom_id', 'params'] as const;
 
@@ -95,8 +137,14 @@ function batchShape(record: Json, idField: string | undefined, defaults: ItemDef
 /** Fails on keys the Messages API would reject, naming each with the closest known key. */
 function checkFlatKeys(body: Json, idField: string | undefined): void {
   const known: readonly string[] = idField ? [...FLAT_RECORD_KEYS, idField] : FLAT_RECORD_KEYS;
-  const unknown = Object.keys(body).filter((k) => k !== 'stream' && !known.includes(k));
+  const unknown = Object.keys(body).filter((k) => !known.includes(k));
   if (unknown.length === 0) return;
+  const beta = unknown.find((k) => (BETA_ONLY_PARAM_KEYS as readonly string[]).includes(k));
+  if (beta !== undefined) {
+    throw new RecordProblem(
+      `${JSON.stringify(beta)} is a beta Messages parameter: it needs an anthropic-beta header, which claw-batch does not send, so the API would reject the request`,
+    );
+  }
   const named = unknown.map((k) => withSuggestion(k, known)).join(', ');
   const [keys, what] = unknown.length === 1 ? ['key', 'not a Messages API parameter'] : ['keys', 'not Messages API parameters'];
   throw new RecordProblem(`unknown ${keys} ${named}: ${what}, so the API would reject the request`);

@@ -15,11 +15,8 @@ export interface Cost {
 }
 
 /** Per-minute limits as flags, config and the API's headers give them; absent = unknown. */
-export interface RateLimits {
-  rpm?: number;
-  itpm?: number;
-  otpm?: number;
-}
+export type { RateLimits } from '../ui/stats.js';
+import type { RateLimits } from '../ui/stats.js';
 
 export const LIMIT_OF: Record<Dimension, keyof RateLimits> = { requests: 'rpm', inputTokens: 'itpm', outputTokens: 'otpm' };
 

@@ -1,22 +1,25 @@
 /**
  * Choosing between real-time and the Message Batches API, with the time and cost each way. Pure
- * functions: the only I/O is reading data/prices.json once (src/plan/prices.ts).
+ * functions: the only I/O is reading data/prices.json once (src/plan/prices.ts); plan-input.ts
+ * gathers what they need (limits given, learned or assumed) from the settings and the state dir.
  */
+import type { ModelShare } from '../input/index.js';
+import { modelClass } from '../limits/model-class.js';
 import { plural } from '../ui/format.js';
+import { formatDuration } from './format-plan.js';
 import { priceFor, type ModelPrice } from './prices.js';
+import { CHARS_PER_TOKEN, classPace, expectedOutputPerItem, type ClassPace, type PlanClass } from './realtime-estimate.js';
 
 export { priceFor, type ModelPrice } from './prices.js';
+export { formatPlan, planObject } from './format-plan.js';
+export { CHARS_PER_TOKEN, type PlanClass } from './realtime-estimate.js';
 
 export interface PlanInput {
   items: number;
-  promptChars: number;
-  /** Sum of every item's max_tokens. */
-  maxTokens: number;
-  models: string[];
-  limits: { rpm?: number; itpm?: number; otpm?: number };
-  /** 'none': nothing known — assume a conservative tier and say so. */
-  limitsSource: 'given' | 'learned' | 'assumed' | 'none';
-  concurrency: number;
+  /** One entry per model class in the input. */
+  classes: PlanClass[];
+  /** Per model, for prices. */
+  byModel: Record<string, ModelShare>;
   urgent: boolean;
   mode: 'auto' | 'realtime' | 'batch';
   thresholdMinutes: number;
@@ -24,71 +27,71 @@ export interface PlanInput {
   priceOverrides: Record<string, ModelPrice>;
 }
 
+export interface PlanCost {
+  /** At the expected output. */
+  realtime: number;
+  batch: number;
+  /** Upper bounds: every answer as long as its max_tokens. */
+  realtimeMax: number;
+  batchMax: number;
+  currency: 'USD';
+}
+
 export interface Plan {
   mode: 'realtime' | 'batch';
   /** Why, in plain words. */
   reasons: string[];
-  /** Estimated duration real-time, under the limits. */
+  /** Estimated duration real-time, under the limits (the slowest class). */
   realtimeSeconds: number;
+  /** Each class's pace. */
+  paces: ClassPace[];
   batchSeconds: { typical: number; max: number };
-  tokens: { input: number; outputMax: number };
+  tokens: { input: number; outputExpected: number; outputMax: number };
   /** Undefined when a model has no price: the plan then shows tokens only. */
-  cost?: { realtime: number; batch: number; currency: 'USD' };
+  cost?: PlanCost;
   /** The models of the job that have no price (in data/prices.json or the config). */
   unpricedModels: string[];
 }
 
-/** Characters per token for planning; the real-time scheduler calibrates its own from `usage`. */
-export const CHARS_PER_TOKEN = 4;
-/** Tier 1's request limit, assumed when no limit is known at all. */
-export const ASSUMED_RPM = 50;
+/** The Start tier's limits per model class, assumed when nothing is given or learned. */
+export const START_TIER = { rpm: 1_000, itpm: 2_000_000, otpm: 400_000 } as const;
 /** Most batches end within an hour; the API lets one run for 24 hours before it expires. */
 export const BATCH_TYPICAL_SECONDS = 60 * 60;
 export const BATCH_MAX_SECONDS = 24 * 60 * 60;
 /** The Message Batches API charges half the list price. */
 export const BATCH_DISCOUNT = 0.5;
 
-interface Pace {
-  requestsPerMinute: number;
-  /** Which limit binds, in words: "50 requests/min". */
-  binding: string;
-}
-
-function pace(input: PlanInput, tokens: { input: number; outputMax: number }): Pace | undefined {
-  const { rpm, itpm, otpm } = input.limits;
-  const n = Math.max(1, input.items);
-  const avgIn = Math.max(1, tokens.input / n);
-  const avgOut = Math.max(1, tokens.outputMax / n);
-  const candidates: Pace[] = [];
-  if (rpm) candidates.push({ requestsPerMinute: rpm, binding: `${fmtNum(rpm)} requests/min` });
-  if (itpm) candidates.push({ requestsPerMinute: itpm / avgIn, binding: `${fmtNum(itpm)} input tokens/min` });
-  if (otpm) candidates.push({ requestsPerMinute: otpm / avgOut, binding: `${fmtNum(otpm)} output tokens/min (at max_tokens)` });
-  if (candidates.length === 0) return undefined;
-  return candidates.reduce((a, b) => (b.requestsPerMinute < a.requestsPerMinute ? b : a));
-}
-
-function estimateCost(input: PlanInput, tokens: { input: number; outputMax: number }, unpriced: string[]): Plan['cost'] {
-  if (input.models.length === 0 || unpriced.length > 0) return undefined;
-  const prices = input.models.map((model) => priceFor(model, input.priceOverrides)!);
-  // Items are not counted per model here, so with several models price every token at the dearest:
-  // the estimate stays an upper bound.
-  const inRate = Math.max(...prices.map((p) => p.inputPerMTok));
-  const outRate = Math.max(...prices.map((p) => p.outputPerMTok));
-  const realtime = (tokens.input * inRate + tokens.outputMax * outRate) / 1e6;
-  return { realtime, batch: realtime * BATCH_DISCOUNT, currency: 'USD' };
+function estimateCost(input: PlanInput, unpriced: string[]): PlanCost | undefined {
+  const models = Object.keys(input.byModel);
+  if (models.length === 0 || unpriced.length > 0) return undefined;
+  const expectedPerItem = new Map(input.classes.map((c) => [c.modelClass, expectedOutputPerItem(c)]));
+  let expected = 0;
+  let max = 0;
+  for (const model of models) {
+    const share = input.byModel[model]!;
+    const price = priceFor(model, input.priceOverrides)!;
+    const inputCost = (share.promptChars / CHARS_PER_TOKEN) * price.inputPerMTok;
+    const perItem = Math.min(share.maxTokens / Math.max(1, share.items), expectedPerItem.get(modelClass(model)) ?? Infinity);
+    expected += (inputCost + perItem * share.items * price.outputPerMTok) / 1e6;
+    max += (inputCost + share.maxTokens * price.outputPerMTok) / 1e6;
+  }
+  return { realtime: expected, batch: expected * BATCH_DISCOUNT, realtimeMax: max, batchMax: max * BATCH_DISCOUNT, currency: 'USD' };
 }
 
 export function choosePlan(input: PlanInput): Plan {
-  const tokens = { input: Math.ceil(input.promptChars / CHARS_PER_TOKEN), outputMax: input.maxTokens };
+  const paces = input.classes.map(classPace);
+  const slowest = paces.reduce<ClassPace | undefined>((a, b) => (!a || b.seconds > a.seconds ? b : a), undefined);
+  const realtimeSeconds = slowest?.seconds ?? 0;
   const reasons: string[] = [];
-
-  let p = input.limitsSource === 'none' ? undefined : pace(input, tokens);
-  if (!p) {
-    p = { requestsPerMinute: ASSUMED_RPM, binding: `${ASSUMED_RPM} requests/min` };
-    reasons.push(`limits unknown; assuming ${ASSUMED_RPM} requests/min (Tier 1) — pass --rpm/--itpm/--otpm for a better estimate`);
+  const assumed = input.classes.filter((c) => c.limitsSource === 'assumed').map((c) => c.modelClass);
+  if (assumed.length > 0) {
+    reasons.push(
+      `limits not known for ${assumed.join(', ')}: assuming the Start tier (${START_TIER.rpm.toLocaleString('en-US')} requests, ` +
+        `${START_TIER.itpm.toLocaleString('en-US')} input and ${START_TIER.otpm.toLocaleString('en-US')} output tokens per minute) — ` +
+        'pass --rpm/--itpm/--otpm, or a first run learns them',
+    );
   }
-  const realtimeSeconds = (input.items / p.requestsPerMinute) * 60;
-  const realtimeText = `real-time would take about ${formatDuration(realtimeSeconds)} at ${p.binding}`;
+  const realtimeText = slowest ? `real-time would take about ${formatDuration(realtimeSeconds)} at ${describePace(paces, slowest)}` : 'real-time';
   const threshold = input.thresholdMinutes * 60;
 
   let mode: Plan['mode'];
@@ -103,84 +106,34 @@ export function choosePlan(input: PlanInput): Plan {
     reasons.push(`--urgent: results as they come rather than within the hour; ${realtimeText}`);
   } else if (input.items <= input.smallJobItems) {
     mode = 'realtime';
-    reasons.push(`${plural(input.items, 'item')} is a small job (at most ${fmtNum(input.smallJobItems)}): real-time`);
+    reasons.push(`${plural(input.items, 'item')} is a small job (at most ${input.smallJobItems.toLocaleString('en-US')}): real-time`);
   } else if (realtimeSeconds <= threshold) {
     mode = 'realtime';
     reasons.push(`${realtimeText}, within the ${formatDuration(threshold)} threshold`);
   } else {
     mode = 'batch';
-    reasons.push(
-      `${realtimeText}, over the ${formatDuration(threshold)} threshold`,
-      'the Batches API has no per-minute limit and costs half',
-    );
+    reasons.push(`${realtimeText}, over the ${formatDuration(threshold)} threshold`, 'the Batches API has no per-minute limit and costs half');
   }
 
-  const unpricedModels = input.models.filter((model) => !priceFor(model, input.priceOverrides));
-  const cost = estimateCost(input, tokens, unpricedModels);
-  if (input.models.length > 1 && cost) reasons.push('several models: cost priced at the dearest, an upper bound');
+  const unpricedModels = Object.keys(input.byModel).filter((model) => !priceFor(model, input.priceOverrides));
+  const tokens = {
+    input: Math.ceil(input.classes.reduce((n, c) => n + c.promptChars, 0) / CHARS_PER_TOKEN),
+    outputExpected: Math.round(paces.reduce((n, p) => n + p.expectedOutputTokens, 0)),
+    outputMax: input.classes.reduce((n, c) => n + c.maxTokens, 0),
+  };
   return {
     mode,
     reasons,
     realtimeSeconds,
+    paces,
     batchSeconds: { typical: BATCH_TYPICAL_SECONDS, max: BATCH_MAX_SECONDS },
     tokens,
-    cost,
+    cost: estimateCost(input, unpricedModels),
     unpricedModels,
   };
 }
 
-/** The plan as lines for stderr: the choice, the reasons, the time and the cost each way. */
-export function formatPlan(plan: Plan): string[] {
-  const lines = [`plan: ${plan.mode === 'batch' ? 'Message Batches API' : 'real-time requests'}`];
-  for (const r of plan.reasons) lines.push(`  why: ${r}`);
-  lines.push(
-    `  time: real-time ≈ ${formatDuration(plan.realtimeSeconds)}; Batches API typically ≤ ${formatDuration(plan.batchSeconds.typical)}, at most ${formatDuration(plan.batchSeconds.max)}`,
-  );
-  const tokens = `input ≈ ${fmtTokens(plan.tokens.input)}, output ≤ ${fmtTokens(plan.tokens.outputMax)}`;
-  if (plan.cost) {
-    lines.push(
-      `  cost: real-time ${atMost(plan.cost.realtime)}, Batches API ${atMost(plan.cost.batch)} (50% off) — ${tokens} (output is usually shorter than max_tokens)`,
-    );
-  } else {
-    const which = plan.unpricedModels.length > 0 ? plan.unpricedModels.join(', ') : 'the model (none is named)';
-    lines.push(`  cost: no price known for ${which}; ${tokens} (the Batches API charges half)`);
-  }
-  return lines;
-}
-
-/** Plan-sized durations: `45 s`, `12 min`, `1 h 30 min` (the ui's formats are for live progress). */
-function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return 'forever';
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.round(s / 60)} min`;
-  const h = Math.floor(s / 3600);
-  const m = Math.round((s % 3600) / 60);
-  return m === 0 ? `${h} h` : `${h} h ${m} min`;
-}
-
-function fmtNum(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
-}
-
-function fmtTokens(n: number): string {
-  return `${fmtNum(n)} ${Math.round(n) === 1 ? 'token' : 'tokens'}`;
-}
-
-/** An upper bound in USD: `≤ $4.14`, or `< $0.01` for less than a cent (never `≤ < $0.01`). */
-function atMost(n: number): string {
-  if (n > 0 && n < 0.01) return '< $0.01';
-  return `≤ $${n.toFixed(2)}`;
-}
-
-/** The plan for `--dry-run --json`, snake_case like the summary. */
-export function planObject(plan: Plan): Record<string, unknown> {
-  return {
-    mode: plan.mode,
-    reasons: plan.reasons,
-    realtime_seconds: Math.round(plan.realtimeSeconds),
-    batch_seconds: plan.batchSeconds,
-    tokens: { input: plan.tokens.input, output_max: plan.tokens.outputMax },
-    cost: plan.cost ?? null,
-  };
+/** The binding limit of the slowest class, naming the class when there are several. */
+function describePace(paces: ClassPace[], slowest: ClassPace): string {
+  return paces.length > 1 ? `${slowest.binding} for ${slowest.modelClass} (the slowest of ${paces.length} model classes, which run at once)` : slowest.binding;
 }

@@ -28,8 +28,15 @@ export interface RunStats {
   inFlight: number;
   /** ms since epoch when the run started sending. */
   startedAt: number;
+  /** Input tokens the API counted: `input_tokens` (the uncached part). */
   inputTokens: number;
   outputTokens: number;
+  /** `cache_creation_input_tokens`: prompt prefixes written to the cache (they count as input for ITPM). */
+  cacheWriteTokens: number;
+  /** `cache_read_input_tokens`: prefixes read from the cache (free of ITPM, a tenth of the price). */
+  cacheReadTokens: number;
+  /** What the run is waiting for right now, if anything notable: `429 pause 12s`, `output tokens 4s`. */
+  waiting?: string;
   /** Live rates over the last few seconds, per minute. */
   requestsPerMinute: number;
   inputTokensPerMinute: number;
@@ -55,6 +62,8 @@ export function emptyStats(total: number, limits: RateLimits = {}): RunStats {
     startedAt: Date.now(),
     inputTokens: 0,
     outputTokens: 0,
+    cacheWriteTokens: 0,
+    cacheReadTokens: 0,
     requestsPerMinute: 0,
     inputTokensPerMinute: 0,
     outputTokensPerMinute: 0,

@@ -97,6 +97,7 @@ function numbers(stats: RunStats, now: number, shed: ReadonlySet<Piece>, style: 
     `${count(stats.errored)} err`,
     ...rates(stats, shed).map(formatRate),
     `${formatCount(stats.rateLimited)} 429s`,
+    ...(stats.waiting ? [`waiting: ${stats.waiting}`] : []),
     eta(stats, now),
   ].join(' · ');
 }

@@ -5,6 +5,31 @@ import type { RunStats } from './stats.js';
 import { colors, useColor } from './color.js';
 import { formatCount, formatDuration, plural } from './format.js';
 
+/**
+ * What the run cost at list price, worked out by the caller from the usage the API returned
+ * (src/plan/cost.ts); the ui only shows it.
+ */
+export interface CostLine {
+  /** US$ of the priced models; null when no model used has a price (tokens only). */
+  usd: number | null;
+  /** The same usage the other way (real-time ↔ Batches API). */
+  otherWayUsd: number | null;
+  /** For people: `$0.42 at list price — the Batches API would have saved $0.21`. */
+  text: string;
+}
+
+/**
+ * Counts what a run spends as answers arrive and says it for the summary. Made by the command
+ * (src/plan/cost.ts has the prices) and handed to the layers that see the answers.
+ */
+export interface CostMeter {
+  /** An answer's `usage` (the API's Usage object), for `model`; `batch`: through the Batches API. */
+  add(model: string, usage: object, options?: { batch?: boolean }): void;
+  /** US$ spent so far on priced models. */
+  spentUsd(): number;
+  line(): CostLine | undefined;
+}
+
 /** Requests actually sent per minute over the whole run (what the limiter achieved). */
 export function achievedRequestsPerMinute(stats: RunStats, wallMs: number): number {
   return wallMs > 0 ? (stats.requestsSent * 60_000) / wallMs : 0;
@@ -18,7 +43,7 @@ export function achievedRequestsPerMinute(stats: RunStats, wallMs: number): numb
 export const RATE_COMPARISON_MIN_MS = 60_000;
 
 /** Multi-line, for people. Ends without a newline. */
-export function formatSummary(stats: RunStats, opts: { wallMs: number; color: boolean; batch?: boolean }): string {
+export function formatSummary(stats: RunStats, opts: { wallMs: number; color: boolean; batch?: boolean; cost?: CostLine }): string {
   const c = colors(opts.color);
   const row = (label: string, value: number, paint: (s: string) => string = (s) => s, note = '') =>
     `  ${c.dim(label.padEnd(10))} ${paint(formatCount(value).padStart(12))}${note ? `   ${note}` : ''}`;
@@ -48,11 +73,15 @@ export function formatSummary(stats: RunStats, opts: { wallMs: number; color: bo
       : row('requests', stats.requestsSent, undefined, `${formatCount(rpm)} req/min achieved${limit}`),
     `  ${c.dim('tokens'.padEnd(10))} ${formatCount(stats.inputTokens)} in · ${formatCount(stats.outputTokens)} out`,
   );
+  if (stats.cacheWriteTokens > 0 || stats.cacheReadTokens > 0) {
+    lines.push(`  ${c.dim('cache'.padEnd(10))} ${formatCount(stats.cacheWriteTokens)} written · ${formatCount(stats.cacheReadTokens)} read`);
+  }
+  if (opts.cost) lines.push(`  ${c.dim('cost'.padEnd(10))} ${opts.cost.text}`);
   return lines.join('\n');
 }
 
 /** The same numbers for `--json` (printed as one line on stderr), snake_case keys. */
-export function summaryObject(stats: RunStats, opts: { wallMs: number }): Record<string, unknown> {
+export function summaryObject(stats: RunStats, opts: { wallMs: number; cost?: CostLine }): Record<string, unknown> {
   const limits: Record<string, number> = {};
   if (stats.limits.rpm !== undefined) limits.rpm = stats.limits.rpm;
   if (stats.limits.itpm !== undefined) limits.itpm = stats.limits.itpm;
@@ -71,6 +100,10 @@ export function summaryObject(stats: RunStats, opts: { wallMs: number }): Record
     requests_per_minute: Math.round(achievedRequestsPerMinute(stats, opts.wallMs) * 10) / 10,
     input_tokens: stats.inputTokens,
     output_tokens: stats.outputTokens,
+    cache_write_tokens: stats.cacheWriteTokens,
+    cache_read_tokens: stats.cacheReadTokens,
+    cost_usd: opts.cost ? opts.cost.usd : null,
+    cost_other_way_usd: opts.cost ? opts.cost.otherWayUsd : null,
     limits,
   };
 }
@@ -83,11 +116,11 @@ export function writeSummary(
   stream: NodeJS.WritableStream & { isTTY?: boolean },
   env: NodeJS.ProcessEnv,
   stats: RunStats,
-  opts: { wallMs: number; json?: boolean; quiet?: boolean; batch?: boolean; fields?: Record<string, unknown> },
+  opts: { wallMs: number; json?: boolean; quiet?: boolean; batch?: boolean; cost?: CostLine; fields?: Record<string, unknown> },
 ): void {
   if (opts.json) {
-    stream.write(`${JSON.stringify({ ...opts.fields, ...summaryObject(stats, { wallMs: opts.wallMs }) })}\n`);
+    stream.write(`${JSON.stringify({ ...opts.fields, ...summaryObject(stats, { wallMs: opts.wallMs, cost: opts.cost }) })}\n`);
   } else if (!opts.quiet) {
-    stream.write(`${formatSummary(stats, { wallMs: opts.wallMs, color: useColor(stream, env), batch: opts.batch })}\n`);
+    stream.write(`${formatSummary(stats, { wallMs: opts.wallMs, color: useColor(stream, env), batch: opts.batch, cost: opts.cost })}\n`);
   }
 }

@@ -47,7 +47,11 @@ providers:
       delay_ms: 20
       queue_overflow: fail
       queue_timeout_ms: 60000
+      models:
+        claude-sonnet-4-5: { max_rpm: 300 }
+        claude-haiku-4-5: { otpm: 90000 }
     max_attempts: 4
+    first_byte_timeout_ms: 30000
 prices:
   claude-haiku-4-5: { input_per_mtok: 1.0, output_per_mtok: 5.0 }
 `;
@@ -56,13 +60,18 @@ describe('settings', () => {
   it('has the documented defaults with no config, env or flags', async () => {
     expect(await load()).toEqual({
       maxTokens: 1024,
-      concurrency: 8,
+      concurrency: 1024,
+      firstByteTimeoutMs: 60_000,
+      idleTimeoutMs: 60_000,
+      stopGraceMs: 10_000,
+      transport: 'json',
       delayMs: 0,
       maxAttempts: 6,
       queueOverflow: 'wait',
       mode: 'auto',
       realtimeThresholdMinutes: 10,
       smallJobItems: 100,
+      classLimits: {},
       prices: {},
       configFile: undefined,
     });
@@ -85,9 +94,21 @@ describe('settings', () => {
       queueOverflow: 'fail',
       queueTimeoutMs: 60000,
       maxAttempts: 4,
-      prices: { 'claude-haiku-4-5': { inputPerMTok: 1, outputPerMTok: 5 } },
+      firstByteTimeoutMs: 30000,
+      idleTimeoutMs: 60_000,
+      stopGraceMs: 10_000,
+      transport: 'json',
+      classLimits: { 'claude-sonnet-4': { rpm: 300 }, 'claude-haiku-4-5': { otpm: 90000 } },
+      prices: {
+        'claude-haiku-4-5': { inputPerMTok: 1, outputPerMTok: 5, cacheWrite5mPerMTok: 1.25, cacheWrite1hPerMTok: 2, cacheReadPerMTok: 0.1 },
+      },
       configFile: join(cwd, 'claw-batch.config.yaml'),
     });
+  });
+
+  it('refuses two keys of rate_limit.models that name the same model class', async () => {
+    const err = await failure('providers:\n  anthropic:\n    rate_limit:\n      models:\n        claude-sonnet-4-5: { rpm: 1 }\n        claude-sonnet-4-6: { rpm: 2 }\n');
+    expect(String(err)).toMatch(/rate_limit\.models\.claude-sonnet-4-6: names the same model class \(claude-sonnet-4\)/);
   });
 
   it('reads JSON config files, found in the cwd or given by --config', async () => {

@@ -102,7 +102,8 @@ describe('JSONL validation: each bad record fails with its line before anything 
     const every = {
       ticket: 't1', custom_id: 'ignored', prompt: 'a', system: 's', model: 'm', max_tokens: 5, temperature: 0, top_p: 1,
       top_k: 5, stop_sequences: ['x'], metadata: {}, tools: [], tool_choice: { type: 'auto' }, thinking: { type: 'disabled' },
-      service_tier: 'auto', container: 'c', mcp_servers: [], context_management: {}, output_config: {}, output_format: {},
+      service_tier: 'auto', container: 'c', output_config: {}, cache_control: { type: 'ephemeral' }, inference_geo: 'us',
+      diagnostics: {}, speed: 'standard', stream: false, user_profile_id: 'u', workspace_id: 'w',
     };
     const [item] = await itemsOf('every.jsonl', lines(every), { defaults, idField: 'ticket' });
     expect(item!.custom_id).toBe('t1');

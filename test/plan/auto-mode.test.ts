@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiBaseUrl } from '../../src/plan/known-limits.js';
-import { saveLearnedLimits } from '../../src/realtime/learned-limits.js';
+import { saveLearnedLimits } from '../../src/limits/learned-limits.js';
+import { accountOf } from '../../src/plan/plan-input.js';
 import { stateDir } from '../../src/state-dir.js';
 import { sandbox, writeItems, type Sandbox } from '../batch/helpers.js';
 
@@ -25,7 +25,7 @@ describe('run --mode auto prints its choice', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/plan: Message Batches API/);
     expect(r.stderr).toMatch(/real-time ≈ 1 h; Batches API typically ≤ 1 h/);
-    expect(r.stderr).toMatch(/real-time ≤ \$[\d.]+, Batches API ≤ \$[\d.]+ \(50% off\)/);
+    expect(r.stderr).toMatch(/real-time ≈ \$[\d.]+ \(at most \$[\d.]+\), Batches API ≈ \$[\d.]+ \(at most \$[\d.]+\) \(50% off\)/);
   });
 
   it('the same 3,000 with --urgent --dry-run: real-time, and nothing is sent', async () => {
@@ -38,12 +38,12 @@ describe('run --mode auto prints its choice', () => {
   });
 
   it('submit --dry-run paces by the limits an earlier run learned, as run --dry-run does', async () => {
-    await saveLearnedLimits(stateDir(sb.env), apiBaseUrl(sb.env), { rpm: 6000 });
+    await saveLearnedLimits(stateDir(sb.env), accountOf(sb.env)!, sb.env.ANTHROPIC_BASE_URL!, new Map([['claude-haiku-4-5', { rpm: 6000, itpm: 10_000_000, otpm: 2_000_000 }]]));
     for (const command of ['submit', 'run']) {
       const r = await sb.inProcess([command, sb.file('big.jsonl'), '--dry-run']);
       expect(r.stderr).not.toMatch(/claw-batch:/);
       expect(r.code).toBe(0);
-      expect(r.stderr).not.toMatch(/limits unknown/);
+      expect(r.stderr).not.toMatch(/limits not known/);
       expect(r.stderr).toMatch(/real-time would take about 30 s at 6,000 requests\/min/);
     }
   });

@@ -77,8 +77,21 @@ describe('summaryObject', () => {
       requests_per_minute: 604.9,
       input_tokens: 1_234_567,
       output_tokens: 345_678,
+      cache_write_tokens: 0,
+      cache_read_tokens: 0,
+      cost_usd: null,
+      cost_other_way_usd: null,
       limits: { rpm: 600, itpm: 80_000 },
     });
+  });
+
+  it('carries the cost the caller worked out, and prints cache and cost lines for people', () => {
+    const cost = { usd: 0.42, otherWayUsd: 0.21, text: '$0.42 at list price — the Batches API would have saved $0.21' };
+    const stats = { ...finished, cacheWriteTokens: 2_000, cacheReadTokens: 98_000 };
+    expect(summaryObject(stats, { wallMs, cost })).toMatchObject({ cost_usd: 0.42, cost_other_way_usd: 0.21, cache_write_tokens: 2000, cache_read_tokens: 98000 });
+    const text = formatSummary(stats, { wallMs, color: false, cost });
+    expect(text).toMatch(/cache +2,000 written · 98,000 read/);
+    expect(text).toMatch(/cost +\$0\.42 at list price — the Batches API would have saved \$0\.21/);
   });
 
   it('reports zero rate for a run that took no time', () => {

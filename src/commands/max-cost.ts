@@ -1,0 +1,45 @@
+/**
+ * `--max-cost USD` (config `max_cost_usd`), the same way for `run` and `submit`: with the Batches API
+ * the worst case of the whole job (every answer at max_tokens, half price) must fit before anything
+ * is submitted (exit 2 with the numbers); in real time the run stops cleanly before the requests it
+ * sends could pass the cap (exit 3; a rerun with a higher cap resumes). A model without a price
+ * cannot be capped: exit 2 saying how to give it one.
+ */
+import type { Settings } from '../config.js';
+import { UsageError } from '../errors.js';
+import type { PreparedInput } from '../input/index.js';
+import { formatUsd } from '../plan/cost.js';
+import { priceFor } from '../plan/prices.js';
+import { createSpendCap, worstCaseOfJob } from '../plan/spend-cap.js';
+import type { SpendCap } from '../realtime/spend-cap.js';
+import type { CostMeter } from '../ui/index.js';
+
+function requirePrices(prepared: PreparedInput, settings: Settings): void {
+  const unpriced = prepared.models.filter((m) => !priceFor(m, settings.prices));
+  if (unpriced.length > 0) {
+    throw new UsageError(
+      `--max-cost needs a price for ${unpriced.join(', ')}: add ${unpriced.length === 1 ? 'it' : 'them'} under prices: in the config (US$ per million tokens)`,
+    );
+  }
+}
+
+/** Throws when the job's worst case through the Batches API is over the cap. */
+export async function checkBatchMaxCost(prepared: PreparedInput, settings: Settings, include?: (customId: string) => boolean): Promise<void> {
+  const cap = settings.maxCostUsd;
+  if (cap === undefined) return;
+  requirePrices(prepared, settings);
+  const worst = await worstCaseOfJob(prepared.items(), settings.prices, { batch: true, include });
+  if (worst.usd > cap) {
+    throw new UsageError(
+      `--max-cost ${formatUsd(cap)}: the worst case of these ${worst.requests} requests through the Batches API is ${formatUsd(worst.usd)} ` +
+        '(every answer at its max_tokens, half price); nothing was submitted — raise --max-cost, lower max_tokens, or split the input',
+    );
+  }
+}
+
+/** The real-time cap, or undefined without --max-cost. */
+export function realtimeSpendCap(prepared: PreparedInput, settings: Settings, meter: CostMeter): SpendCap | undefined {
+  if (settings.maxCostUsd === undefined) return undefined;
+  requirePrices(prepared, settings);
+  return createSpendCap(settings.maxCostUsd, meter, settings.prices);
+}

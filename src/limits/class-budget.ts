@@ -1,0 +1,254 @@
+/**
+ * One model class's budget as this process sees it: the limits in force (given ceilings, capped by
+ * what the API reports), a temporary step-down of the pace after a 429, and the buckets themselves,
+ * which live in a LimitStore (this process alone, this machine, or every machine on one Redis).
+ *
+ * Before a call, `reserve()` waits until the store can take 1 request, the estimated uncached input
+ * tokens and the estimated output tokens (not max_tokens: output counts as it is produced), and
+ * no 429 pause is in force; after the call, `settle()` corrects the estimates to the usage the API
+ * returned, so the long-run pace follows what was actually spent. A 429 pauses every worker of
+ * every process on the store until `retry-after`, and steps this process's pace down once per pause.
+ */
+import { StoppedError } from '../errors.js';
+import { sleep } from '../sleep.js';
+import type { LimitStore, TakeResult } from './limit-store.js';
+import type { LimitReading, RateLimitHeaders } from './rate-limit-headers.js';
+import { DIMENSIONS, LIMIT_OF, type BudgetKey, type BudgetSpec, type Cost, type Dimension, type RateLimits } from './types.js';
+
+export interface ClassBudgetOptions {
+  key: BudgetKey;
+  store: LimitStore;
+  /** Ceilings from flags or config for this class; the API's headers can only lower them. */
+  given: RateLimits;
+  /** When set, a single wait for capacity longer than this stops the run (`queue_overflow: fail`). */
+  maxWaitMs?: number;
+  /**
+   * Our bucket's size in seconds of the limit. Default 0.75: the API's holds about a second's
+   * worth, but a request reaches it some milliseconds after we count it, and while the API's bucket
+   * sits full that refill is lost to its cap. A quarter second of slack covers the trip.
+   */
+  capacitySeconds?: number;
+  /** After a 429 the pace returns to the full limit over this long. Default 20 s. */
+  recoveryMs?: number;
+  /** Limits known before any answer (learned by an earlier run, or from the shared store). */
+  known?: RateLimits;
+  now?: () => number;
+}
+
+/** What holds requests back right now, for the progress display ("never waits silently"). */
+export interface Hold {
+  heldBy: Dimension | 'pause';
+  /** ms since epoch when the wait that is going on now is expected to end. */
+  until: number;
+}
+
+const API_BUCKET_SECONDS = 1;
+const DEFAULT_CAPACITY_SECONDS = 0.75;
+/** Lowest pace after repeated 429s, as a fraction of the limit. */
+const MIN_PACE = 0.25;
+const STEP_DOWN = 0.7;
+/** Longest single sleep while waiting, so a lowered or raised limit takes effect promptly. */
+const MAX_SLEEP_MS = 250;
+
+export class ClassBudget {
+  readonly key: BudgetKey;
+  private readonly store: LimitStore;
+  private readonly options: ClassBudgetOptions;
+  private readonly now: () => number;
+  /** The limit per dimension before the pace factor: min(given, reported). */
+  private readonly base: Partial<Record<Dimension, number>> = {};
+  private readonly reported: Partial<Record<Dimension, number>> = {};
+  private pace = 1;
+  private paceLow = 1;
+  private paceLowAt = 0;
+  /** Our estimate of when the pause in force ends (the store holds the truth). */
+  private pausedUntil = 0;
+  private headersSeen = false;
+  private currentHold: Hold | undefined;
+  /** Reservations are served one at a time, in order, so a retried item put in front goes first. */
+  private line: Promise<unknown> = Promise.resolve();
+
+  constructor(options: ClassBudgetOptions) {
+    this.options = options;
+    this.key = options.key;
+    this.store = options.store;
+    this.now = options.now ?? Date.now;
+    for (const d of DIMENSIONS) {
+      const given = options.given[LIMIT_OF[d]];
+      const known = options.known?.[LIMIT_OF[d]];
+      const limit = given && known ? Math.min(given, known) : (given ?? known);
+      if (limit) this.base[d] = limit;
+    }
+  }
+
+  /** True once the API has reported this class's limits in headers. */
+  get confirmed(): boolean {
+    return this.headersSeen;
+  }
+
+  /** True when any limit is known (given, remembered or reported). */
+  get hasLimits(): boolean {
+    return DIMENSIONS.some((d) => this.base[d] !== undefined);
+  }
+
+  /** The limits in force (before the temporary step-down). */
+  limits(): RateLimits {
+    return { rpm: this.base.requests, itpm: this.base.inputTokens, otpm: this.base.outputTokens };
+  }
+
+  /** What the API's headers reported, for remembering between runs and sharing between processes. */
+  reportedLimits(): RateLimits {
+    return { rpm: this.reported.requests, itpm: this.reported.inputTokens, otpm: this.reported.outputTokens };
+  }
+
+  /** The current pace as a fraction of the limits (1 unless a recent 429 stepped it down). */
+  get paceFactor(): number {
+    return this.pace;
+  }
+
+  /** What a reservation waits for now, if it has waited more than a moment. */
+  hold(): Hold | undefined {
+    return this.currentHold;
+  }
+
+  /** The bucket sizes the store computes with: the limits in force times the pace. */
+  spec(): BudgetSpec {
+    const spec: BudgetSpec = {};
+    const capacitySeconds = this.options.capacitySeconds ?? DEFAULT_CAPACITY_SECONDS;
+    for (const d of DIMENSIONS) {
+      const limit = this.base[d];
+      if (limit) spec[d] = { perMinute: limit * this.pace, capacitySeconds, fullSeconds: API_BUCKET_SECONDS };
+    }
+    return spec;
+  }
+
+  /**
+   * Waits until `cost` fits every bucket and no 429 pause is in force, then takes it. Resolves
+   * false when `signal` aborts first. Throws StoppedError when `maxWaitMs` is set and one wait
+   * would be longer (`queue_overflow: fail`).
+   */
+  reserve(cost: Cost, signal?: AbortSignal): Promise<boolean> {
+    const turn = this.line.then(() => this.acquire(cost, signal));
+    this.line = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async acquire(cost: Cost, signal?: AbortSignal): Promise<boolean> {
+    try {
+      for (;;) {
+        if (signal?.aborted) return false;
+        this.recoverPace();
+        const result: TakeResult = await this.store.take(this.key, cost, this.spec());
+        if (result.ok) return true;
+        if (result.heldBy === 'pause') this.pausedUntil = Math.max(this.pausedUntil, this.now() + result.waitMs);
+        const maxWaitMs = this.options.maxWaitMs;
+        if (maxWaitMs !== undefined && result.waitMs > maxWaitMs) {
+          throw new StoppedError(
+            'queue-timeout',
+            `the rate limit would hold the next request back ${Math.ceil(result.waitMs / 1000)}s, longer than queue_timeout_ms (${maxWaitMs}); stopping because queue_overflow is "fail"`,
+          );
+        }
+        if (result.waitMs >= 1000 && result.heldBy) this.currentHold = { heldBy: result.heldBy, until: this.now() + result.waitMs };
+        if (!(await sleep(Math.min(result.waitMs, MAX_SLEEP_MS), signal))) return false;
+      }
+    } finally {
+      this.currentHold = undefined;
+    }
+  }
+
+  /** After an answer: corrects the estimates to what `usage` says was spent (charged or given back). */
+  async settle(reserved: Cost, used: { inputTokens?: number; outputTokens?: number }): Promise<void> {
+    await this.store.adjust(
+      this.key,
+      {
+        inputTokens: reserved.inputTokens - (used.inputTokens ?? reserved.inputTokens),
+        outputTokens: reserved.outputTokens - (used.outputTokens ?? reserved.outputTokens),
+      },
+      this.spec(),
+    );
+  }
+
+  /** The request was refused before it counted (429: `request` true) or failed without using tokens (5xx). */
+  async refund(reserved: Cost, options: { request: boolean }): Promise<void> {
+    await this.store.adjust(
+      this.key,
+      { requests: options.request ? reserved.requests : 0, inputTokens: reserved.inputTokens, outputTokens: reserved.outputTokens },
+      this.spec(),
+    );
+  }
+
+  /**
+   * Adopts the limits the API reports (they cap the given ones) and lowers the buckets to what it
+   * says remains, where that is clearly below our view: requests still on their way to the API are
+   * counted here but not there yet, and token counts come rounded to the thousand.
+   */
+  async observe(headers: RateLimitHeaders): Promise<void> {
+    const readings = this.readings(headers);
+    let any = false;
+    for (const d of DIMENSIONS) {
+      const r = readings[d];
+      if (!r) continue;
+      any = true;
+      this.reported[d] = r.limit;
+      const given = this.options.given[LIMIT_OF[d]];
+      this.base[d] = given ? Math.min(given, r.limit) : r.limit;
+    }
+    if (!any) return;
+    this.headersSeen = true;
+    const spec = this.spec();
+    const levels: Partial<Record<Dimension, number>> = {};
+    for (const d of DIMENSIONS) {
+      const level = this.apiLevelAtMost(readings[d], spec[d]?.perMinute);
+      if (level !== undefined) levels[d] = level;
+    }
+    if (Object.keys(levels).length > 0) await this.store.clamp(this.key, levels, spec);
+  }
+
+  /**
+   * A 429: every worker waits `retryAfterMs`, the buckets drop to what the API says remains, and
+   * the pace steps down — once per pause: the other requests in flight that get 429s with it are
+   * the same signal. Returns whether this 429 started a new pause.
+   */
+  async onRateLimited(retryAfterMs: number | undefined, headers: RateLimitHeaders): Promise<boolean> {
+    await this.observe(headers);
+    const { newPause, remainingMs } = await this.store.pause(this.key, retryAfterMs ?? 1000);
+    const now = this.now();
+    // A 429 that another process's pause already covers is the same signal: no second step-down.
+    const fresh = newPause && now >= this.pausedUntil;
+    this.pausedUntil = Math.max(this.pausedUntil, now + remainingMs);
+    if (fresh) {
+      this.pace = Math.max(MIN_PACE, this.pace * STEP_DOWN);
+      this.paceLow = this.pace;
+      this.paceLowAt = now;
+    }
+    return fresh;
+  }
+
+  private readings(h: RateLimitHeaders): Record<Dimension, LimitReading | undefined> {
+    return { requests: h.requests, inputTokens: h.inputTokens, outputTokens: h.outputTokens };
+  }
+
+  /**
+   * The most the API's bucket can hold now according to a reading, or undefined when the reading
+   * says nothing stricter than "somewhere near full". `remaining` is a floor at 0, so at 0 the
+   * reset time tells how deep in debt the API's bucket is (a request costing more than the bucket
+   * holds) — from its earliest possible value, so that second precision never makes us wait longer
+   * than the API does.
+   */
+  private apiLevelAtMost(r: LimitReading | undefined, perMinute: number | undefined): number | undefined {
+    if (!r || r.remainingAtMost === undefined || !perMinute) return undefined;
+    if (r.remaining === 0 && r.resetNotBefore !== undefined) {
+      const untilFull = r.resetNotBefore - this.now();
+      if (untilFull > 0) return (perMinute / 60) * API_BUCKET_SECONDS - (untilFull * perMinute) / 60_000;
+    }
+    return r.remainingAtMost;
+  }
+
+  private recoverPace(): void {
+    if (this.pace >= 1) return;
+    const recoveryMs = this.options.recoveryMs ?? 20_000;
+    const since = Math.max(0, this.now() - Math.max(this.paceLowAt, this.pausedUntil));
+    this.pace = Math.min(1, this.paceLow + (1 - this.paceLow) * (since / recoveryMs));
+    if (1 - this.pace < 0.01) this.pace = 1;
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * How many output tokens a request of one model class will produce, learned from the usage seen so
+ * far. The API counts output as it is produced and `max_tokens` does not factor in, so reserving
+ * max_tokens would leave a 90k OTPM limit running one request at a time at max_tokens 4096. Instead
+ * each request reserves a high percentile of recent outputs (capped at its own max_tokens), and the
+ * settlement after the answer corrects it to the real count, so the long-run pace follows the real
+ * output. Until there is data the estimate is conservative: max_tokens for the very first request
+ * (which goes alone), then the largest output seen while there are only a few samples.
+ */
+
+/** Samples kept: enough for a stable 90th percentile, few enough to follow a change in the job. */
+const WINDOW = 256;
+/** Below this many samples, use the largest seen rather than a percentile. */
+const FEW = 10;
+const PERCENTILE = 0.9;
+
+export class OutputEstimate {
+  private readonly samples: number[] = [];
+  private next = 0;
+  private sum = 0;
+  private sorted: number[] | undefined;
+
+  /** Records a finished request's `usage.output_tokens`. */
+  observe(outputTokens: number): void {
+    if (!(outputTokens >= 0) || !Number.isFinite(outputTokens)) return;
+    if (this.samples.length < WINDOW) this.samples.push(outputTokens);
+    else {
+      this.sum -= this.samples[this.next]!;
+      this.samples[this.next] = outputTokens;
+      this.next = (this.next + 1) % WINDOW;
+    }
+    this.sum += outputTokens;
+    this.sorted = undefined;
+  }
+
+  get count(): number {
+    return this.samples.length;
+  }
+
+  /** Output tokens to reserve for a request with this `max_tokens`. */
+  estimate(maxTokens: number): number {
+    if (this.samples.length === 0) return maxTokens;
+    const sorted = this.ordered();
+    const value =
+      this.samples.length < FEW ? sorted[sorted.length - 1]! : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * PERCENTILE))]!;
+    return Math.max(1, Math.min(maxTokens, value));
+  }
+
+  /** The mean output per request, for pacing and time estimates; undefined before any answer. */
+  mean(): number | undefined {
+    return this.samples.length === 0 ? undefined : this.sum / this.samples.length;
+  }
+
+  private ordered(): number[] {
+    this.sorted ??= [...this.samples].sort((a, b) => a - b);
+    return this.sorted;
+  }
+}

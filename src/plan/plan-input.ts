@@ -1,0 +1,73 @@
+/**
+ * What a plan needs, gathered the same way for `run` and `submit --dry-run`: per model class, the
+ * limits given (flags or config) where given, else those an earlier run learned from the API's
+ * headers for this key and class (src/limits/learned-limits.ts), else the Start tier — said as
+ * such; and the output per answer an earlier run saw. Unlike the rest of src/plan this reads a
+ * file, so it sits apart from the pure functions.
+ */
+import type { Settings } from '../config.js';
+import type { PreparedInput } from '../input/index.js';
+import { accountFingerprint, normalizeBaseUrl } from '../limits/account-key.js';
+import { readLearnedLimits, type LearnedClass } from '../limits/learned-limits.js';
+import { modelClass } from '../limits/model-class.js';
+import type { RateLimits } from '../limits/types.js';
+import { stateDir } from '../state-dir.js';
+import { START_TIER, type PlanInput } from './index.js';
+import type { LimitsSource, PlanClass } from './realtime-estimate.js';
+
+/** The account whose learned limits apply: undefined without a key (nothing can be learned then). */
+export function accountOf(env: NodeJS.ProcessEnv): string | undefined {
+  const key = env.ANTHROPIC_API_KEY || env.ANTHROPIC_AUTH_TOKEN;
+  return key ? accountFingerprint(key, env.ANTHROPIC_BASE_URL) : undefined;
+}
+
+export async function planInput(
+  prepared: Pick<PreparedInput, 'count' | 'byModel'>,
+  settings: Settings,
+  env: NodeJS.ProcessEnv,
+  choice: Pick<PlanInput, 'urgent' | 'mode'>,
+): Promise<PlanInput> {
+  const account = accountOf(env);
+  const learned = account ? await readLearnedLimits(stateDir(env), account) : new Map<string, LearnedClass>();
+  const classes = new Map<string, PlanClass>();
+  for (const [model, share] of Object.entries(prepared.byModel)) {
+    const cls = modelClass(model);
+    let c = classes.get(cls);
+    if (!c) {
+      const own = settings.classLimits[cls] ?? {};
+      const given: RateLimits = { rpm: own.rpm ?? settings.rpm, itpm: own.itpm ?? settings.itpm, otpm: own.otpm ?? settings.otpm };
+      const known = learned.get(cls);
+      const { limits, source } = resolveLimits(given, known);
+      c = { modelClass: cls, items: 0, promptChars: 0, maxTokens: 0, limits, limitsSource: source, expectedOutput: known?.outputMean };
+      classes.set(cls, c);
+    }
+    c.items += share.items;
+    c.promptChars += share.promptChars;
+    c.maxTokens += share.maxTokens;
+  }
+  return {
+    items: prepared.count,
+    classes: [...classes.values()],
+    byModel: prepared.byModel,
+    urgent: choice.urgent,
+    mode: choice.mode,
+    thresholdMinutes: settings.realtimeThresholdMinutes,
+    smallJobItems: settings.smallJobItems,
+    priceOverrides: settings.prices,
+  };
+}
+
+/** Each limit from the strongest source that has it; the class's source is the weakest one used. */
+function resolveLimits(given: RateLimits, learned: RateLimits | undefined): { limits: RateLimits; source: LimitsSource } {
+  const limits: RateLimits = {};
+  const rank: Record<LimitsSource, number> = { given: 0, learned: 1, assumed: 2 };
+  let source: LimitsSource = 'given';
+  for (const k of ['rpm', 'itpm', 'otpm'] as const) {
+    let from: LimitsSource;
+    if (given[k]) [limits[k], from] = [given[k], 'given'];
+    else if (learned?.[k]) [limits[k], from] = [learned[k], 'learned'];
+    else [limits[k], from] = [START_TIER[k], 'assumed'];
+    if (rank[from] > rank[source]) source = from;
+  }
+  return { limits, source };
+}

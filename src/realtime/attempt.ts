@@ -1,0 +1,166 @@
+/**
+ * What one request goes through: wait for its prompt prefix if another request is writing it to
+ * the cache; reserve its estimated cost from its class's budget; send it (streamed, watched for
+ * silence); and on an answer write its result line at once, then settle the budget with the usage
+ * the API returned. A failure is handed to failure-handling.ts, which decides between retrying,
+ * writing it as errored, stopping the run, or leaving it pending.
+ */
+import type Anthropic from '@anthropic-ai/sdk';
+import { StoppedError } from '../errors.js';
+import type { AccountBudget } from '../limits/account-budget.js';
+import type { CachePlan, PromptCacheTracker } from '../limits/prompt-cache.js';
+import { parseRateLimitHeaders } from '../limits/rate-limit-headers.js';
+import type { Cost } from '../limits/types.js';
+import type { ResultWriter } from '../output/index.js';
+import type { Item } from '../types.js';
+import type { RunStats } from '../ui/stats.js';
+import type { ClassLane } from './class-lane.js';
+import { handleFailure } from './failure-handling.js';
+import type { LiveRates } from './live-rates.js';
+import type { RunControl } from './run-control.js';
+import { sendMessage } from './send-message.js';
+import type { SpendCap, SpendTicket } from './spend-cap.js';
+import type { StallWatch } from './stall-watch.js';
+
+/** One item's way through the scheduler, carried from attempt to attempt. */
+export interface Work {
+  item: Item;
+  plan: CachePlan;
+  /** 1-based; 429s do not count (they are pacing, not failure). */
+  attempt: number;
+  /** 429s this item has had. */
+  rateLimited: number;
+}
+
+export type AttemptOutcome =
+  /** A result line was written (succeeded or errored). */
+  | { kind: 'finished' }
+  /** Not sent, or given up by a stop: the item stays pending for a rerun. */
+  | { kind: 'pending' }
+  /** Another request is writing its prompt prefix to the cache: try again once that is done. */
+  | { kind: 'park'; ready: Promise<void>; work: Work }
+  /** Try again after `afterMs` (0: at once; the budget holds it through a 429 pause), in front. */
+  | { kind: 'retry'; afterMs: number; work: Work };
+
+export interface RequestTimeouts {
+  /** ms from sending to the first event of the answer. */
+  firstByteMs: number;
+  /** ms allowed between two events. */
+  idleMs: number;
+  transport: 'stream' | 'json';
+}
+
+export interface AttemptContext {
+  client: Anthropic;
+  writer: ResultWriter;
+  stats: RunStats;
+  rates: LiveRates;
+  cache: PromptCacheTracker;
+  control: RunControl;
+  stalls: StallWatch;
+  account: AccountBudget;
+  timeouts: RequestTimeouts;
+  maxAttempts: number;
+  delayMs: number;
+  random: () => number;
+  notice: (message: string) => void;
+  /** Connection failures with no answer from the API in between (shared by every lane). */
+  unreachable: { inARow: number };
+  /** Told about every answer that succeeded (for the cost tally). */
+  onSucceeded?: (item: Item, message: Anthropic.Message) => void;
+  /** `--max-cost`: asked before each request is sent. */
+  spend?: SpendCap;
+}
+
+export async function attemptItem(ctx: AttemptContext, lane: ClassLane, work: Work): Promise<AttemptOutcome> {
+  const { control, stats } = ctx;
+  if (control.stopping) return { kind: 'pending' };
+  const admission = ctx.cache.admit(work.plan);
+  if (!admission.go) return { kind: 'park', ready: admission.ready, work };
+  const { params } = work.item;
+  const cost: Cost = {
+    requests: 1,
+    inputTokens: lane.input.estimate(admission.uncachedChars),
+    outputTokens: lane.output.estimate(params.max_tokens),
+  };
+  let reserved: boolean;
+  try {
+    reserved = await lane.budget.reserve(cost, control.noNewWork);
+  } catch (err) {
+    ctx.cache.onFailure(admission.write);
+    if (!(err instanceof StoppedError)) throw err;
+    control.requestStop(err);
+    return { kind: 'pending' };
+  }
+  if (!reserved) {
+    ctx.cache.onFailure(admission.write);
+    return { kind: 'pending' };
+  }
+  let spendTicket: SpendTicket | undefined;
+  if (ctx.spend) {
+    const decision = ctx.spend.admit(work.item);
+    if ('stop' in decision) {
+      ctx.cache.onFailure(admission.write);
+      await lane.budget.refund(cost, { request: true });
+      control.requestStop(new StoppedError('max-cost', decision.stop));
+      return { kind: 'pending' };
+    }
+    spendTicket = decision.ticket;
+  }
+
+  stats.requestsSent += 1;
+  if (work.attempt > 1 || work.rateLimited > 0) stats.retried += 1;
+  stats.inFlight += 1;
+  ctx.rates.record({ requests: 1 });
+  const sentAt = Date.now();
+  const watch = ctx.stalls.start(control.abandon);
+  let message: Anthropic.Message;
+  let headers: Headers | undefined;
+  try {
+    ({ message, headers } = await sendMessage(ctx.client, params, {
+      signal: watch.signal,
+      firstByteMs: ctx.timeouts.firstByteMs,
+      idleMs: ctx.timeouts.idleMs,
+      transport: ctx.timeouts.transport,
+      onFirstByte: watch.heard,
+    }));
+  } catch (err) {
+    stats.inFlight -= 1;
+    ctx.cache.onFailure(admission.write);
+    return handleFailure(ctx, lane, work, cost, err);
+  } finally {
+    watch.end();
+    // The answer's cost is added to the meter below before anything awaits, so no other request's
+    // admit can see this one as neither in flight nor spent.
+    if (spendTicket) ctx.spend?.release(spendTicket);
+  }
+  stats.inFlight -= 1;
+
+  // The item has its answer: write it before anything else, and let nothing after this turn it
+  // into a second line (bookkeeping failures are reported, never retried).
+  ctx.writer.write({ custom_id: work.item.custom_id, result: { type: 'succeeded', message } });
+  ctx.unreachable.inARow = 0;
+  const usage = message.usage;
+  stats.succeeded += 1;
+  stats.done += 1;
+  stats.inputTokens += usage?.input_tokens ?? 0;
+  stats.outputTokens += usage?.output_tokens ?? 0;
+  stats.cacheWriteTokens += usage?.cache_creation_input_tokens ?? 0;
+  stats.cacheReadTokens += usage?.cache_read_input_tokens ?? 0;
+  const counted = (usage?.input_tokens ?? 0) + (usage?.cache_creation_input_tokens ?? 0);
+  ctx.rates.record({ inputTokens: counted, outputTokens: usage?.output_tokens ?? 0, done: 1 });
+  ctx.onSucceeded?.(work.item, message);
+
+  ctx.cache.onAnswer(work.plan, sentAt, usage ?? {}, admission.write);
+  lane.sizer.onAnswer(Date.now() - sentAt, true);
+  if (usage) {
+    lane.input.observe(work.plan.totalChars, usage);
+    lane.output.observe(usage.output_tokens);
+    lane.observeInput(counted);
+  }
+  await lane.budget.observe(parseRateLimitHeaders(headers));
+  await lane.budget.settle(cost, { inputTokens: counted, outputTokens: usage?.output_tokens });
+  await ctx.account.shareReported(lane.budget);
+  lane.resize();
+  return { kind: 'finished' };
+}

@@ -1,0 +1,138 @@
+/**
+ * `run` in real-time mode: open the results (resume), set up the account's budgets on the chosen
+ * limit store, run the scheduler with progress, remember what the API reported, print the summary,
+ * and end with the same exit codes as batch mode. Ctrl-C stops taking items; requests in flight get
+ * a grace period, then stay pending; the summary still prints and the exit code is 3.
+ */
+import type { Settings } from '../config.js';
+import { createClient } from '../client.js';
+import { ExitCode, StoppedError } from '../errors.js';
+import type { PreparedInput } from '../input/index.js';
+import { AccountBudget } from '../limits/account-budget.js';
+import { accountFingerprint, normalizeBaseUrl } from '../limits/account-key.js';
+import { readLearnedLimits, saveLearnedLimits, type LearnedClass } from '../limits/learned-limits.js';
+import type { LimitStore } from '../limits/limit-store.js';
+import { openResults } from '../output/index.js';
+import { stateDir } from '../state-dir.js';
+import { onStopSignals } from '../stop-signal.js';
+import { createProgress, formatDuration, writeSummary, type CostMeter } from '../ui/index.js';
+import { runRealtime, type RealtimeOutcome } from './scheduler.js';
+import type { SpendCap } from './spend-cap.js';
+
+/** What a real-time run needs from the process (a CommandContext has all of it). */
+export interface RealtimeRunContext {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  env: NodeJS.ProcessEnv;
+}
+
+export interface RealtimeJobRun {
+  prepared: PreparedInput;
+  settings: Settings;
+  /** -o path; undefined = stdout. */
+  output?: string;
+  fresh: boolean;
+  quiet: boolean;
+  json: boolean;
+  /** Where the budgets live (opened by the caller, closed here). */
+  store: LimitStore;
+  /** Counts the spend from each answer's usage, for the summary. */
+  cost?: CostMeter;
+  /** `--max-cost`. */
+  spend?: SpendCap;
+  ctx: RealtimeRunContext;
+}
+
+/** The default queue_timeout_ms for `queue_overflow: fail`: a wait for capacity over a minute stops the run. */
+export const DEFAULT_QUEUE_TIMEOUT_MS = 60_000;
+
+export async function runRealtimeJob(job: RealtimeJobRun): Promise<number> {
+  const { prepared, settings, ctx, store } = job;
+  const client = createClient({}, ctx.env);
+  const baseURL = normalizeBaseUrl(ctx.env.ANTHROPIC_BASE_URL);
+  const account = accountFingerprint(client.apiKey ?? '', baseURL);
+  const dir = stateDir(ctx.env);
+  const known = await readLearnedLimits(dir, account);
+  const budget = new AccountBudget({
+    store,
+    account,
+    given: { all: { rpm: settings.rpm, itpm: settings.itpm, otpm: settings.otpm }, byClass: settings.classLimits },
+    known,
+    maxWaitMs: settings.queueOverflow === 'fail' ? (settings.queueTimeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS) : undefined,
+    command: 'run',
+  });
+  const { writer, existing } = await openResults(job.output, { fresh: job.fresh, keep: 'succeeded', stdout: ctx.stdout });
+  const progress = createProgress({ stderr: ctx.stderr, env: ctx.env, quiet: job.quiet || job.json, label: 'realtime' });
+  if (existing.byId.size > 0) {
+    progress.info(`resuming: ${existing.byId.size} item(s) already succeeded in ${job.output}; retrying the rest`);
+  }
+  if (existing.repairedTornLine) progress.warn(`repaired a partial last line in ${job.output} (left by an interrupted run)`);
+  const grace = formatDuration(settings.stopGraceMs);
+  const interrupt = onStopSignals(ctx.stderr, (sig) =>
+    progress.warn(`${sig}: taking no new items; requests in flight get ${grace} to finish, then stay pending (Ctrl-C again to exit at once)`),
+  );
+  const startedAt = Date.now();
+  let outcome: RealtimeOutcome | undefined;
+  try {
+    await budget.prepare(prepared.models);
+    outcome = await runRealtime({
+      client,
+      account: budget,
+      items: prepared.items(),
+      total: prepared.count,
+      isDone: (id) => existing.byId.get(id) === 'succeeded',
+      writer,
+      settings: {
+        concurrency: settings.concurrency,
+        delayMs: settings.delayMs,
+        maxAttempts: settings.maxAttempts,
+        rpm: settings.rpm,
+        stopGraceMs: settings.stopGraceMs,
+        timeouts: { firstByteMs: settings.firstByteTimeoutMs, idleMs: settings.idleTimeoutMs, transport: settings.transport },
+      },
+      signal: interrupt.signal,
+      onProgress: (stats) => progress.update(stats),
+      onNotice: (message) => progress.warn(message),
+      onSucceeded: job.cost ? (item, message) => job.cost!.add(item.params.model, message.usage) : undefined,
+      spend: job.spend,
+    });
+    progress.stop();
+    await writer.close();
+    await saveLearnedLimits(dir, account, baseURL, learnedFrom(budget, outcome)).catch(() => undefined);
+    writeSummary(ctx.stderr, ctx.env, outcome.stats, {
+      wallMs: Date.now() - startedAt,
+      json: job.json,
+      quiet: job.quiet,
+      cost: job.cost?.line(),
+      fields: { mode: 'realtime', stopped: outcome.stopped?.reason ?? null },
+    });
+    // Only a run that went through the whole input has seen every id it could skip.
+    const foreign = outcome.stopped ? 0 : existing.byId.size - outcome.stats.skipped;
+    if (foreign > 0) {
+      progress.warn(`${foreign} result line(s) in ${job.output} are for custom_ids that are not in this input (another job's output?)`);
+    }
+    const pending = outcome.stats.total - outcome.stats.done;
+    if (outcome.stopped) throw withResumeHint(outcome.stopped, pending, job.output);
+    // Never exit 0 with items still pending, whatever went wrong to get here.
+    if (pending > 0) throw withResumeHint(new StoppedError('incomplete', 'the run ended with items not done'), pending, job.output);
+    return outcome.stats.errored > 0 ? ExitCode.someErrored : ExitCode.ok;
+  } finally {
+    interrupt.dispose();
+    progress.stop();
+    await budget.close();
+    await store.close().catch(() => undefined);
+  }
+}
+
+/** What to remember per class: the limits the API reported and the mean output seen. */
+function learnedFrom(budget: AccountBudget, outcome: RealtimeOutcome): Map<string, LearnedClass> {
+  const out = new Map<string, LearnedClass>(budget.reported());
+  for (const [cls, outputMean] of outcome.outputMeans) out.set(cls, { ...out.get(cls), outputMean });
+  return out;
+}
+
+function withResumeHint(stopped: StoppedError, pending: number, output: string | undefined): StoppedError {
+  const next = output ? 'rerun the same command to resume' : 'results went to stdout, so a rerun starts over; use -o FILE to be able to resume';
+  stopped.message = `${stopped.message}; ${pending} item(s) not done — ${next}`;
+  return stopped;
+}

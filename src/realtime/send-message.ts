@@ -1,0 +1,95 @@
+/**
+ * One Messages call, streamed. Streaming is what makes a stuck connection visible: the API starts
+ * an answer within seconds (`message_start`) and then sends events as it writes, however long the
+ * answer is, so "nothing for a minute" means stuck — while a non-streamed 32,000-token answer can
+ * legitimately take many minutes with no byte at all (the SDK's own timeout is 10 minutes). The
+ * events are gathered into the same Message a non-streamed call returns.
+ *
+ * A call that gets no first event within `firstByteMs`, or no further event within `idleMs`, is
+ * aborted and fails with StalledError (retried like a dropped connection). `abort` (Ctrl-C after
+ * its grace period) aborts it too; it then fails with the SDK's APIUserAbortError.
+ */
+import type Anthropic from '@anthropic-ai/sdk';
+import type { MessageParams } from '../types.js';
+
+export interface SendOptions {
+  /** Aborts the call (the item stays pending). */
+  signal: AbortSignal;
+  /** ms from sending until the first event. */
+  firstByteMs: number;
+  /** ms allowed between two events of an answer. */
+  idleMs: number;
+  /** `json`: a plain non-streamed call (for APIs or gateways that cannot stream). Default `stream`. */
+  transport?: 'stream' | 'json';
+  /** Told when the first event (or, for `json`, the answer) arrives. */
+  onFirstByte?: () => void;
+}
+
+export interface SentMessage {
+  message: Anthropic.Message;
+  headers: Headers | undefined;
+}
+
+/** No first event, or no further event, within the time allowed. */
+export class StalledError extends Error {
+  readonly stage: 'first-byte' | 'idle';
+  readonly afterMs: number;
+  constructor(stage: 'first-byte' | 'idle', afterMs: number) {
+    super(
+      stage === 'first-byte'
+        ? `no answer from the API within ${Math.round(afterMs / 1000)} s (the connection was open but nothing arrived)`
+        : `the answer stopped arriving for ${Math.round(afterMs / 1000)} s mid-stream`,
+    );
+    this.name = 'StalledError';
+    this.stage = stage;
+    this.afterMs = afterMs;
+  }
+}
+
+/** For a non-streamed call, time allowed per max_tokens on top of the first-byte timeout. */
+const JSON_MS_PER_TOKEN = 50;
+
+export async function sendMessage(client: Anthropic, params: MessageParams, options: SendOptions): Promise<SentMessage> {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort();
+  if (options.signal.aborted) controller.abort();
+  else options.signal.addEventListener('abort', onAbort, { once: true });
+  let stalled: StalledError | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (ms: number, stage: StalledError['stage']) => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      stalled = new StalledError(stage, ms);
+      controller.abort();
+    }, ms);
+  };
+  // A plain call's first byte is its whole answer: allow for the longest it may write (~20 tokens/s).
+  const firstByteMs = options.transport === 'json' ? options.firstByteMs + params.max_tokens * JSON_MS_PER_TOKEN : options.firstByteMs;
+  arm(firstByteMs, 'first-byte');
+  let first = true;
+  const progressed = () => {
+    if (first) {
+      first = false;
+      options.onFirstByte?.();
+    }
+    arm(options.idleMs, 'idle');
+  };
+  try {
+    if (options.transport === 'json') {
+      const answer = await client.messages.create(params, { signal: controller.signal }).withResponse();
+      progressed();
+      return { message: answer.data, headers: answer.response.headers };
+    }
+    const stream = client.messages.stream(params, { signal: controller.signal });
+    stream.on('connect', progressed);
+    stream.on('streamEvent', progressed);
+    const message = await stream.finalMessage();
+    return { message: message as Anthropic.Message, headers: stream.response?.headers };
+  } catch (err) {
+    if (stalled) throw stalled;
+    throw err;
+  } finally {
+    if (timer) clearTimeout(timer);
+    options.signal.removeEventListener('abort', onAbort);
+  }
+}

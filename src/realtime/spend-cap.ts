@@ -1,0 +1,19 @@
+/**
+ * `--max-cost`: the run stops cleanly before the requests it sends could take the spend past the
+ * cap — the actual spend so far plus the worst case of every request in flight, this one included.
+ * The worst case needs prices, which live in src/plan/ above this layer, so the command builds the
+ * cap (src/plan/spend-cap.ts) and the scheduler only asks it.
+ */
+import type { Item } from '../types.js';
+
+/** Held by a request between `admit` and `release`. */
+export interface SpendTicket {
+  readonly worstUsd: number;
+}
+
+export interface SpendCap {
+  /** Before sending `item`: a ticket when it may go, else the sentence saying why the run stops. */
+  admit(item: Item): { ticket: SpendTicket } | { stop: string };
+  /** The request ended (its actual cost, if any, is already counted by the cost meter). */
+  release(ticket: SpendTicket): void;
+}

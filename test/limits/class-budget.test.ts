@@ -1,0 +1,170 @@
+import { describe, expect, it } from 'vitest';
+import { ClassBudget, type ClassBudgetOptions } from '../../src/limits/class-budget.js';
+import { MemoryStore } from '../../src/limits/memory-store.js';
+import { burstBackstop } from '../../src/realtime/class-lane.js';
+
+const cost = (inputTokens = 0, outputTokens = 0) => ({ requests: 1, inputTokens, outputTokens });
+const key = { account: 'acct', modelClass: 'claude-haiku-4-5' };
+
+function budget(options: Partial<ClassBudgetOptions> & { now?: () => number } = {}): ClassBudget {
+  const now = options.now ?? Date.now;
+  return new ClassBudget({ key, store: new MemoryStore({ now }), given: {}, ...options, now });
+}
+
+/** Whether a reservation goes through without waiting. */
+async function fitsNow(b: ClassBudget, c = cost()): Promise<boolean> {
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 0);
+  return b.reserve(c, controller.signal);
+}
+
+describe('ClassBudget: output tokens as the API counts them', () => {
+  it('takes the estimate before the call and settles to the real output after it', async () => {
+    const now = 0;
+    const b = budget({ given: { otpm: 600 }, capacitySeconds: 1, now: () => now });
+    // capacity 10 output tokens: an estimate of 6 fits, a second one does not
+    expect(await fitsNow(b, cost(0, 6))).toBe(true);
+    expect(await fitsNow(b, cost(0, 6))).toBe(false);
+    // the answer had 2 tokens: 4 come back, so a 6 fits again (4 left + 4 back = 8)
+    await b.settle(cost(0, 6), { outputTokens: 2 });
+    expect(await fitsNow(b, cost(0, 6))).toBe(true);
+  });
+
+  it('holds every new request while the output bucket is in debt, even one estimated at a single token', async () => {
+    let now = 0;
+    const b = budget({ given: { otpm: 600 }, capacitySeconds: 1, now: () => now });
+    expect(await fitsNow(b, cost(0, 1))).toBe(true);
+    // the answer was far longer than estimated: 30 tokens, 20 past what the bucket holds
+    await b.settle(cost(0, 1), { outputTokens: 30 });
+    expect(await fitsNow(b, cost(0, 1))).toBe(false);
+    now = 2000; // 20 tokens of refill: out of debt
+    expect(await fitsNow(b, cost(0, 1))).toBe(false);
+    now = 2200;
+    expect(await fitsNow(b, cost(0, 1))).toBe(true);
+  });
+});
+
+describe('ClassBudget: limits', () => {
+  it('adopts the lower limit the API reports, and never a higher one than given', async () => {
+    const b = budget({ given: { rpm: 4800 } });
+    await b.observe({ requests: { limit: 1200, remaining: 19, remainingAtMost: 19 } });
+    expect(b.limits().rpm).toBe(1200);
+    await b.observe({ requests: { limit: 9000, remaining: 100, remainingAtMost: 100 } });
+    expect(b.limits().rpm).toBe(4800);
+    expect(b.reportedLimits().rpm).toBe(9000);
+  });
+
+  it('learns limits it was not given, and starts from limits known before', async () => {
+    const b = budget();
+    expect(b.hasLimits).toBe(false);
+    await b.observe({ inputTokens: { limit: 40_000, remaining: 0, remainingAtMost: 500 } });
+    expect(b.limits().itpm).toBe(40_000);
+    expect(budget({ known: { rpm: 1000 } }).limits().rpm).toBe(1000);
+    expect(budget({ known: { rpm: 1000 }, given: { rpm: 300 } }).limits().rpm).toBe(300);
+  });
+
+  it('does not stall on a token count rounded down to 0: it may be up to 500 short', async () => {
+    const now = 0;
+    const b = budget({ given: { itpm: 60_000 }, capacitySeconds: 1, now: () => now }); // 1,000 a second
+    await b.observe({ inputTokens: { limit: 60_000, remaining: 0, remainingAtMost: 500 } });
+    expect(await fitsNow(b, cost(400))).toBe(true);
+  });
+
+  it('reads how deep in debt the API is from the reset time, from its earliest possible value', async () => {
+    const now = 10_000;
+    const b = budget({ now: () => now });
+    // 6 RPM: one request every 10 s. The API says full again at a whole second 9 s away: it may be
+    // as early as 8 s away (second precision), so we wait at least 8 s, not 9.
+    await b.observe({ requests: { limit: 6, remaining: 0, remainingAtMost: 0, resetAt: 19_000, resetNotBefore: 18_000 } });
+    const snapshot = (await (b as unknown as { store: MemoryStore }).store.snapshot('acct'))[0]!;
+    // full (0.1 of a request per second x 1 s) minus 8 s of refill
+    expect(snapshot.levels.requests).toBeCloseTo(0.1 - 0.8, 5);
+  });
+});
+
+describe('ClassBudget: 429s', () => {
+  it('pauses every reservation for retry-after, and a second 429 from a request already in flight is the same pause', async () => {
+    let now = 1_000_000;
+    const b = budget({ given: { rpm: 6000 }, now: () => now });
+    expect(await b.onRateLimited(3000, {})).toBe(true);
+    expect(await b.onRateLimited(3000, {})).toBe(false);
+    const controller = new AbortController();
+    const pending = b.reserve(cost(), controller.signal);
+    let settled = false;
+    void pending.then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(settled).toBe(false);
+    expect(b.hold()?.heldBy).toBe('pause');
+    now += 3000;
+    expect(await pending).toBe(true);
+  });
+
+  it('a pause another process set holds this one too (the store is shared)', async () => {
+    let now = 0;
+    const store = new MemoryStore({ now: () => now });
+    const a = new ClassBudget({ key, store, given: { rpm: 600 }, now: () => now });
+    const other = new ClassBudget({ key, store, given: { rpm: 600 }, now: () => now });
+    await other.onRateLimited(5000, {});
+    expect(await fitsNow(a)).toBe(false);
+    now = 5000;
+    expect(await fitsNow(a)).toBe(true);
+  });
+
+  it('steps the pace down after a 429 and recovers it afterwards', async () => {
+    let now = 0;
+    const b = budget({ given: { rpm: 600 }, capacitySeconds: 1, recoveryMs: 10_000, now: () => now });
+    for (let i = 0; i < 10; i++) expect(await fitsNow(b)).toBe(true); // the bucket is empty now
+    await b.onRateLimited(1, {});
+    // the limit in force stays the account's, but the bucket refills at 70% for a while:
+    // 110 ms gives 1.1 requests at the full pace, 0.77 at the stepped-down one
+    expect(b.limits().rpm).toBe(600);
+    now = 110;
+    expect(await fitsNow(b)).toBe(false);
+    now = 20_000;
+    for (let i = 0; i < 10; i++) await fitsNow(b);
+    now += 110;
+    expect(await fitsNow(b)).toBe(true);
+  });
+
+  it('stops when a wait would exceed queue_timeout_ms under queue_overflow fail', async () => {
+    const b = budget({ given: { rpm: 60 }, capacitySeconds: 1, maxWaitMs: 100 });
+    await b.reserve(cost());
+    await expect(b.reserve(cost())).rejects.toThrow(/queue_timeout_ms/);
+  });
+});
+
+describe('ClassBudget: costs larger than the bucket', () => {
+  it('under 50 RPM (less than one request a second) waits until the API’s bucket is full again', async () => {
+    let now = 0;
+    const b = budget({ given: { rpm: 50 }, now: () => now });
+    expect(await b.reserve(cost())).toBe(true);
+    now = 1150;
+    expect(await fitsNow(b)).toBe(false);
+    now = 1200;
+    expect(await fitsNow(b)).toBe(true);
+  });
+
+  it('spaces requests at exactly 60/rpm seconds: the transit slack is an offset, not added each time', async () => {
+    let now = 0;
+    const b = budget({ given: { rpm: 50 }, now: () => now });
+    const starts: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      while (!(await fitsNow(b))) now += 10;
+      starts.push(now);
+    }
+    const gaps = starts.slice(2).map((t, i) => t - starts[i + 1]!);
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(1200);
+    for (const gap of gaps) expect(gap).toBeLessThanOrEqual(1220);
+  });
+});
+
+describe('the p-queue backstop', () => {
+  it('allows more starts per second than the budget ever lets out, so it never slows a run', () => {
+    for (const rpm of [1, 50, 600, 4000]) {
+      const { interval, intervalCap } = burstBackstop(rpm);
+      const budgetMax = (rpm / 60) * 0.75 + (rpm / 60) * (interval / 1000); // bucket + one interval of refill
+      expect(intervalCap).toBeGreaterThanOrEqual(Math.ceil(budgetMax));
+      expect(intervalCap).toBeLessThanOrEqual(Math.max(2, Math.ceil((2 * rpm) / 60)));
+    }
+  });
+});
