@@ -11,8 +11,10 @@
  */
 import { closeSync, constants, createReadStream, fstatSync, openSync, statSync, type Stats } from 'node:fs';
 import { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
 import { isatty, ReadStream as TtyReadStream } from 'node:tty';
-import { InputError } from '../errors.js';
+import { diskProblem } from '../disk-error.js';
+import { InputError, StoppedError } from '../errors.js';
 import { spoolToTempFile, type Spool } from './stdin-spool.js';
 
 /** The file an input is, to tell whether an output path is the same file (device and inode). */
@@ -46,6 +48,9 @@ async function spooled(stream: NodeJS.ReadableStream, displayName: string, ident
   try {
     spool = await spoolToTempFile(stream);
   } catch (err) {
+    // A full temp dir is not the input's fault: a stop (exit 3), not an input error.
+    const disk = diskProblem(err);
+    if (disk) throw new StoppedError('output', `cannot copy ${displayName} to a temp file in ${tmpdir()}: ${disk} — free some space there or set TMPDIR, then rerun`);
     throw new InputError(displayName, undefined, `cannot read it into a temp copy: ${(err as Error).message}`);
   }
   return { file: spool.file, readOnce: true, identity, dispose: spool.dispose };
