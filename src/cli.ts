@@ -11,6 +11,7 @@ import { poll } from './commands/poll.js';
 import { cancel } from './commands/cancel.js';
 import { list } from './commands/list.js';
 import { parseClassLimits, parseReplyTokens, simulate } from './commands/simulate.js';
+import { parseConcurrency } from './config.js';
 import { UsageError } from './errors.js';
 import {
   parseChoice,
@@ -100,7 +101,7 @@ Exit codes: 0 all succeeded, 1 some items errored, 2 usage or input error (nothi
       .option('--rpm <n>', 'requests per minute limit (default: learned from the API)')
       .option('--itpm <n>', 'input tokens per minute limit')
       .option('--otpm <n>', 'output tokens per minute limit')
-      .option('--concurrency <n>', 'most requests in flight per model class; the count is sized from the pace and latency below it (default 1024)')
+      .option('--concurrency <n>', 'most requests in flight per model class, a ceiling on the count sized from pace and latency (default 1024, max 4096)')
       .option('--delay-ms <n>', 'pause each worker slot this long between its requests (default 0)'),
   )
     .addOption(new Option('--mode <mode>', 'auto, realtime or batch (default auto)').choices(['auto', 'realtime', 'batch']))
@@ -131,7 +132,7 @@ Examples:
             rpm: parsePositiveNumber('--rpm', str(o.rpm)),
             itpm: parsePositiveNumber('--itpm', str(o.itpm)),
             otpm: parsePositiveNumber('--otpm', str(o.otpm)),
-            concurrency: parsePositiveInt('--concurrency', str(o.concurrency)),
+            concurrency: parseConcurrency('--concurrency', str(o.concurrency)),
             delayMs: parseNonNegativeInt('--delay-ms', str(o.delayMs)),
             mode: runMode(o),
             urgent: Boolean(o.urgent),

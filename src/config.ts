@@ -8,8 +8,10 @@ import { basename, extname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigError } from './errors.js';
 import { modelClass } from './limits/model-class.js';
+import { quoted, shortened } from './quote.js';
 import {
   parseChoice,
+  parseIntUpTo,
   parseNonNegativeInt,
   parseNonNegativeNumber,
   parsePositiveInt,
@@ -76,9 +78,6 @@ export interface PriceOverride {
 
 export type SettingsFlags = Partial<Omit<Settings, 'prices' | 'configFile' | 'classLimits'>>;
 
-/** The most `--concurrency` accepts: more connections than any account's limit can use. */
-export const MAX_CONCURRENCY = 4096;
-
 export const DEFAULT_SETTINGS = {
   // Enough for a classification or a paragraph; a record's own max_tokens, --max-tokens, the
   // environment or the config raise it. The model has no default: picking one is the user's call.
@@ -95,6 +94,26 @@ export const DEFAULT_SETTINGS = {
   realtimeThresholdMinutes: 10,
   smallJobItems: 100,
 } as const satisfies Partial<Settings>;
+
+/**
+ * The most requests in flight `--concurrency`, `max_concurrent` or `CLAW_BATCH_CONCURRENCY` may ask
+ * for. More connections than any tier can use — at Scale's 10,000 RPM, requests of 20 s each keep
+ * about 3,300 in flight — only exhaust sockets and memory (100,000 opened ~2,000 connections at once).
+ */
+export const MAX_CONCURRENCY = 4096;
+
+/** `--concurrency` / `CLAW_BATCH_CONCURRENCY`: a whole number from 1 to MAX_CONCURRENCY. */
+export function parseConcurrency(flag: string, raw: string | undefined): number | undefined {
+  return parseIntUpTo(flag, raw, MAX_CONCURRENCY);
+}
+
+/** `queue_overflow: fail` without `queue_timeout_ms`: a wait for capacity over a minute stops the run. */
+export const DEFAULT_QUEUE_TIMEOUT_MS = 60_000;
+
+/** The longest single rate-limit wait the settings allow, or undefined to wait as long as it takes. */
+export function rateLimitWaitLimitMs(settings: Pick<Settings, 'queueOverflow' | 'queueTimeoutMs'>): number | undefined {
+  return settings.queueOverflow === 'fail' ? (settings.queueTimeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS) : undefined;
+}
 
 const CONFIG_NAMES = ['claw-batch.config.yaml', 'claw-batch.config.yml', 'claw-batch.config.json'];
 const MODES = ['auto', 'realtime', 'batch'] as const;
@@ -154,7 +173,7 @@ function readEnv(env: NodeJS.ProcessEnv): SettingsFlags {
     rpm: parsePositiveNumber(...v('RPM')),
     itpm: parsePositiveNumber(...v('ITPM')),
     otpm: parsePositiveNumber(...v('OTPM')),
-    concurrency: parsePositiveInt(...v('CONCURRENCY')),
+    concurrency: parseConcurrency(...v('CONCURRENCY')),
     delayMs: parseNonNegativeNumber(...v('DELAY_MS')),
     maxAttempts: parsePositiveInt(...v('MAX_ATTEMPTS')),
     mode: parseChoice(...v('MODE'), MODES),
@@ -231,7 +250,9 @@ export function parseConfig(file: string, text: string): FileConfig {
     rpm: v.alias(rate, r, 'max_rpm', 'rpm', (x, k) => v.number(x, k, 'a positive number', (n) => n > 0)),
     itpm: v.alias(rate, r, 'max_itpm', 'itpm', (x, k) => v.number(x, k, 'a positive number', (n) => n > 0)),
     otpm: v.alias(rate, r, 'max_otpm', 'otpm', (x, k) => v.number(x, k, 'a positive number', (n) => n > 0)),
-    concurrency: v.optional(rate.max_concurrent, `${r}.max_concurrent`, (x, k) => v.number(x, k, 'a whole number >= 1', isPositiveInt)),
+    concurrency: v.optional(rate.max_concurrent, `${r}.max_concurrent`, (x, k) =>
+      v.number(x, k, `a whole number from 1 to ${MAX_CONCURRENCY} (the maximum)`, (n) => isPositiveInt(n) && n <= MAX_CONCURRENCY),
+    ),
     delayMs: v.optional(rate.delay_ms, `${r}.delay_ms`, (x, k) => v.number(x, k, 'a number >= 0', (n) => n >= 0)),
     queueOverflow: v.optional(rate.queue_overflow, `${r}.queue_overflow`, (x, k) => v.choice(x, k, OVERFLOWS)),
     queueTimeoutMs: v.optional(rate.queue_timeout_ms, `${r}.queue_timeout_ms`, (x, k) =>
@@ -354,7 +375,7 @@ class Validator {
 
   onlyKeys(obj: Json, key: string, allowed: string[]): void {
     for (const k of Object.keys(obj)) {
-      if (!allowed.includes(k)) throw this.error(join(key, k), `unknown key (expected one of: ${allowed.join(', ')})`);
+      if (!allowed.includes(k)) throw this.error(join(key, shortened(k, 40)), `unknown key (expected one of: ${allowed.join(', ')})`);
     }
   }
 
@@ -402,6 +423,5 @@ function got(x: unknown): string {
   if (x === null || x === undefined) return 'nothing';
   if (Array.isArray(x)) return 'a list';
   if (typeof x === 'object') return 'a mapping';
-  const s = JSON.stringify(x);
-  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
+  return typeof x === 'string' ? quoted(x, 40) : shortened(JSON.stringify(x), 40);
 }

@@ -5,6 +5,8 @@
  * Exit codes (DESIGN.md): 0 all succeeded; 1 finished, some items errored; 2 usage, config or input
  * error (nothing was sent); 3 stopped early, rerun resumes; 75 `poll` on a job still processing.
  */
+import { shortened } from './quote.js';
+
 export const ExitCode = {
   ok: 0,
   someErrored: 1,
@@ -35,7 +37,7 @@ export class InvalidOptionError extends UsageError {
   readonly flag: string;
   readonly value: unknown;
   constructor(flag: string, value: unknown, expected: string) {
-    super(`Invalid value for ${flag}: expected ${expected}, got \`${String(value)}\``);
+    super(`Invalid value for ${flag}: expected ${expected}, got \`${shortened(String(value))}\``);
     this.flag = flag;
     this.value = value;
   }
@@ -70,7 +72,9 @@ export type StopReason = 'interrupted' | 'auth' | 'spend-limit' | 'billing' | 'q
 
 /**
  * The run stopped early: a signal, a rejected API key, a spend limit, a rate-limit wait longer than
- * `queue_timeout_ms` allows. What finished is in the output; rerunning the same command resumes. Exit 3.
+ * `queue_timeout_ms` allows, a results file that cannot be written (a full disk), an input that gave
+ * fewer items when read again than when it was checked. What finished is in the output; rerunning
+ * the same command resumes. Exit 3.
  */
 export class StoppedError extends ClawError {
   readonly reason: StopReason;

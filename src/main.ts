@@ -7,6 +7,7 @@ import { APIConnectionError, APIError } from '@anthropic-ai/sdk';
 import { buildProgram } from './cli.js';
 import { processContext, type CommandContext } from './commands/context.js';
 import { ClawError, ExitCode } from './errors.js';
+import { shortened } from './quote.js';
 import { redact } from './secrets.js';
 
 /** Maps any thrown value to an exit code, printing one line (or help) to stderr. */
@@ -16,7 +17,9 @@ export function reportError(err: unknown, ctx: CommandContext): number {
     // printed the help already and only the exit code is left to give.
     if (err.exitCode === 0) return 0;
     if (err.code === 'commander.help' || err.code === 'commander.helpDisplayed') return ExitCode.usage;
-    ctx.stderr.write(`claw-batch: ${redact(err.message.replace(/^error: /, ''))}\n`);
+    // commander quotes what was typed ('--x…'); a 100,000-character argument must not make a 100 KB line.
+    const message = err.message.replace(/^error: /, '').replace(/'([^']{65,})'/g, (_, value: string) => `'${shortened(value)}'`);
+    ctx.stderr.write(`claw-batch: ${redact(message)}\n`);
     return ExitCode.usage;
   }
   if (err instanceof ClawError) {
@@ -39,15 +42,37 @@ export function reportError(err: unknown, ctx: CommandContext): number {
   return 70;
 }
 
+/**
+ * A reader of stdout that has gone (`claw-batch run --help | head -2`, `list | head -1`) is not an
+ * error worth a stack trace: what is left to print is dropped and the command ends quietly, as
+ * other Unix tools do. (Results into a closed pipe also stop the run: src/output/result-writer.ts.)
+ * Any other failure to write stdout (a full disk under `> file`) is one line and exit 3.
+ */
+function watchStdout(ctx: CommandContext): { failed(): boolean } {
+  let failed = false;
+  const stdout = ctx.stdout;
+  if (watched.has(stdout)) return { failed: () => false };
+  watched.add(stdout);
+  stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED' || failed) return;
+    failed = true;
+    ctx.stderr.write(`claw-batch: cannot write to stdout: ${redact(err.message)}; what it shows is incomplete\n`);
+    if (stdout === process.stdout) process.exitCode = ExitCode.stopped;
+  });
+  return { failed: () => failed };
+}
+const watched = new WeakSet<NodeJS.WritableStream>();
+
 export async function main(argv: string[], ctx: CommandContext = processContext()): Promise<number> {
   let code: number = ExitCode.ok;
+  const stdout = watchStdout(ctx);
   const program = buildProgram(ctx, (c) => {
     code = c;
   });
   try {
     await program.parseAsync(argv);
-    return code;
   } catch (err) {
-    return reportError(err, ctx);
+    code = reportError(err, ctx);
   }
+  return code === ExitCode.ok && stdout.failed() ? ExitCode.stopped : code;
 }

@@ -31,6 +31,13 @@ export function parsePositiveInt(flag: string, raw: string | number | undefined)
   return n;
 }
 
+/** A whole number from 1 to `max`; past `max` the message names the maximum. */
+export function parseIntUpTo(flag: string, raw: string | number | undefined, max: number): number | undefined {
+  const n = parsePositiveInt(flag, raw);
+  if (n !== undefined && n > max) throw new InvalidOptionError(flag, raw, `a whole number from 1 to ${max} (the maximum)`);
+  return n;
+}
+
 export function parseNonNegativeInt(flag: string, raw: string | number | undefined): number | undefined {
   if (raw === undefined) return undefined;
   const n = toNumber(raw);

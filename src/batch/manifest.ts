@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
+import { shortened } from '../quote.js';
 import { stateDir } from '../state-dir.js';
 import { writeAtomic } from '../write-atomic.js';
 
@@ -91,7 +92,7 @@ export interface JobManifest {
   /** Which command made it: a `run` job is the one a rerun of the same `run` re-attaches to. */
   createdBy: 'submit' | 'run';
   input: {
-    /** Absolute path, or `-` for stdin (which cannot be re-read for --retry-failed). */
+    /** Absolute path, or `-` for an input read only once (stdin, a FIFO, `<(...)`), which --retry-failed cannot re-read. */
     path: string;
     displayName: string;
     format: 'jsonl' | 'csv';
@@ -187,8 +188,9 @@ export async function loadManifest(env: NodeJS.ProcessEnv, jobId: string): Promi
   try {
     text = await readFile(manifestPath(env, jobId), 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new UsageError(`no job ${jobId} in ${jobsDir(env)}; \`claw-batch list\` shows the jobs`);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENAMETOOLONG') {
+      throw new UsageError(`no job ${shortened(jobId)} in ${jobsDir(env)}; \`claw-batch list\` shows the jobs`);
     }
     throw stateDirError(env, err, manifestPath(env, jobId));
   }

@@ -9,7 +9,7 @@
 import { resolve } from 'node:path';
 import { createClient } from '../client.js';
 import { onStopSignals } from '../stop-signal.js';
-import type { Settings } from '../config.js';
+import { rateLimitWaitLimitMs, type Settings } from '../config.js';
 import { ExitCode, StoppedError } from '../errors.js';
 import type { PreparedInput } from '../input/index.js';
 import { openResults } from '../output/index.js';
@@ -96,7 +96,7 @@ export async function runBatchJob(run: BatchJobRun): Promise<BatchJobOutcome> {
       if (existing.byId.size > 0) progress.info(`resuming: items already succeeded in ${run.output} are not sent again`);
       manifest = newManifest({
         input: prepared,
-        inputPath: prepared.displayName === '<stdin>' ? '-' : resolve(ctx.cwd, prepared.displayName),
+        inputPath: prepared.readOnce ? '-' : resolve(ctx.cwd, prepared.displayName),
         template: run.template,
         idField: run.idField,
         defaults: recipe.defaults,
@@ -123,6 +123,7 @@ export async function runBatchJob(run: BatchJobRun): Promise<BatchJobOutcome> {
         include: job.selection === 'remaining' ? (id) => done.get(id) !== 'succeeded' : undefined,
         info: (m) => progress.info(m),
         signal: stop.signal,
+        maxRateLimitWaitMs: rateLimitWaitLimitMs(settings),
       }).catch((err: unknown) => {
         if (err instanceof StoppedError && err.reason === 'interrupted') throw reattachHint(err, job.id, run.output);
         throw err;
@@ -167,9 +168,25 @@ export async function runBatchJob(run: BatchJobRun): Promise<BatchJobOutcome> {
         stats.inputTokens += line.result.message.usage.input_tokens;
         stats.outputTokens += line.result.message.usage.output_tokens;
       },
-    });
-    await writer.close();
+    })
+      .then(async (t) => {
+        await writer.close();
+        return t;
+      })
+      .catch((err: unknown) => {
+        // A full disk: the job has ended on the API and keeps its results; a rerun re-attaches and writes the rest.
+        if (err instanceof StoppedError && err.reason === 'output') {
+          throw new StoppedError('output', `${err.message}, then rerun the same command: it re-attaches to job ${job.id} and writes the rest`, { cause: err });
+        }
+        throw err;
+      });
     for (const warning of tallyWarnings(tally)) progress.warn(warning);
+    if (writer.readerGone) {
+      throw new StoppedError(
+        'output',
+        `the program reading the results has exited; job ${job.id} has ended and keeps them — \`claw-batch poll ${job.id} -o FILE\` writes them`,
+      );
+    }
     job.state = 'written';
     job.resultsWrittenTo = output ?? 'stdout';
     await saveManifest(env, job);

@@ -6,7 +6,7 @@
  * marked in the manifest (`pendingCreate`); before that chunk is created again, the account's
  * batches are searched for it (src/batch/lost-batch.ts), so a rerun does not pay for it twice.
  */
-import { plural } from '../ui/format.js';
+import { formatDuration, plural } from '../ui/format.js';
 import type Anthropic from '@anthropic-ai/sdk';
 import { APIError } from '@anthropic-ai/sdk';
 import { classifyFailure } from '../api-failure.js';
@@ -28,6 +28,11 @@ export interface SubmitJobOptions {
   info?: (message: string) => void;
   /** Aborted by SIGINT/SIGTERM: the create in flight finishes and is recorded, then submission stops. */
   signal?: AbortSignal;
+  /**
+   * `queue_overflow: fail`: the longest the API may ask a create to wait (a 429's `retry-after`)
+   * before submission stops instead (exit 3). Default: wait as long as it asks.
+   */
+  maxRateLimitWaitMs?: number;
 }
 
 /** 429 and 529 are refused before the API does anything: retrying cannot make a second batch. */
@@ -41,14 +46,33 @@ function mayHaveCreated(err: unknown): boolean {
   return classifyFailure(err).kind === 'transient' && !refusedUpFront(err);
 }
 
-/** Creates one batch, retrying only what the API surely refused (see `refusedUpFront`). */
-async function createBatch(client: Anthropic, chunk: Chunk, signal?: AbortSignal): Promise<Anthropic.Messages.MessageBatch> {
+/**
+ * Creates one batch, retrying only what the API surely refused (see `refusedUpFront`). Each wait is
+ * announced — a 429 can ask for an hour, and a submit must not sit silent that long.
+ */
+async function createBatch(
+  client: Anthropic,
+  chunk: Chunk,
+  options: Pick<SubmitJobOptions, 'signal' | 'maxRateLimitWaitMs'> & { info: (message: string) => void },
+): Promise<Anthropic.Messages.MessageBatch> {
   // The body goes as the JSON text the chunk already holds. `messages.batches.create` would want
   // the parsed requests, several times the memory; this is the same POST through the same client.
   const body = chunkBody(chunk);
+  const what = `creating batch ${chunk.index + 1}`;
   return withRetry(
     () => client.post<Anthropic.Messages.MessageBatch>('/v1/messages/batches', { body, headers: { 'content-type': 'application/json' } }),
-    { retryIf: refusedUpFront, signal, task: `creating batch ${chunk.index + 1}` },
+    {
+      retryIf: refusedUpFront,
+      signal: options.signal,
+      task: what,
+      maxRateLimitWaitMs: options.maxRateLimitWaitMs,
+      onRetry: (err, _attempt, delayMs) => {
+        const asked = classifyFailure(err).kind === 'rate-limited' && delayMs >= 1000 ? ' (the retry-after the API asked for)' : '';
+        options.info(
+          `${what}: the API refused it (${describeError(err)}); waiting ${formatDuration(delayMs)}${asked} before trying again — Ctrl-C stops, and rerunning the same command finishes submitting`,
+        );
+      },
+    },
   );
 }
 
@@ -58,8 +82,15 @@ export async function submitJob(options: SubmitJobOptions): Promise<JobManifest>
   const info = options.info ?? (() => {});
   let chunks = 0;
   let items = 0;
+  let read = 0;
+  const counted = (async function* () {
+    for await (const item of options.items) {
+      read++;
+      yield item;
+    }
+  })();
 
-  for await (const chunk of chunkItems(options.items, manifest.chunkLimits, options.include)) {
+  for await (const chunk of chunkItems(counted, manifest.chunkLimits, options.include)) {
     try {
       await submitChunk(chunk);
     } finally {
@@ -72,6 +103,14 @@ export async function submitJob(options: SubmitJobOptions): Promise<JobManifest>
   if (manifest.batches.length > chunks) {
     throw new UsageError(
       `job ${manifest.id} has ${manifest.batches.length} batches but the input now makes ${chunks}; cancel it with \`claw-batch cancel ${manifest.id}\` and submit again with --force`,
+    );
+  }
+  if (read !== manifest.input.count) {
+    // The input read for sending is not the one validated (a file replaced meanwhile): the job would
+    // hold other items than the count said. Nothing is marked submitted; what exists is recorded.
+    throw new StoppedError(
+      'incomplete',
+      `${manifest.input.displayName} gave ${plural(read, 'item')} when read to be sent, but ${plural(manifest.input.count, 'item')} when it was checked (was it changed or replaced meanwhile?); job ${manifest.id} is not submitted (${plural(manifest.batches.length, 'batch', 'batches')} created) — restore the input and rerun the same command`,
     );
   }
   manifest.items = items;
@@ -110,7 +149,7 @@ export async function submitJob(options: SubmitJobOptions): Promise<JobManifest>
     await saveManifest(env, manifest);
     let batch: Anthropic.Messages.MessageBatch;
     try {
-      batch = await createBatch(client, chunk, signal);
+      batch = await createBatch(client, chunk, { signal, maxRateLimitWaitMs: options.maxRateLimitWaitMs, info });
     } catch (err) {
       manifest.lastError = `creating batch ${chunk.index + 1} failed: ${describeError(err)}`;
       const uncertain = mayHaveCreated(err);
@@ -131,6 +170,13 @@ export async function submitJob(options: SubmitJobOptions): Promise<JobManifest>
         );
       }
       if (err instanceof StoppedError) {
+        if (err.reason === 'queue-timeout') {
+          throw new StoppedError(
+            'queue-timeout',
+            `job ${manifest.id}: ${err.message}; the ${plural(manifest.batches.length, 'batch', 'batches')} created so far are recorded — rerun the same command to finish submitting`,
+            { cause: err },
+          );
+        }
         if (err.reason !== 'interrupted') throw err;
         throw new StoppedError('interrupted', `interrupted while submitting job ${manifest.id}: ${plural(manifest.batches.length, 'batch', 'batches')} created; rerun the same command to finish submitting`, { cause: err });
       }

@@ -3,6 +3,7 @@
  * with its job's manifest when the batch is one of ours, without one when it was made elsewhere.
  */
 import { UsageError } from '../errors.js';
+import { shortened } from '../quote.js';
 import { findJobOfBatch, isJobId, jobsDir, loadManifest, type JobManifest } from './manifest.js';
 
 export interface JobTarget {
@@ -20,7 +21,7 @@ export async function resolveTarget(env: NodeJS.ProcessEnv, id: string): Promise
     return { label: id, manifest, batchIds: [id], only: id };
   }
   if (!isJobId(id) && !id.startsWith('job_')) {
-    throw new UsageError(`\`${id}\` is neither a job id (job_…) nor a batch id (msgbatch_…); \`claw-batch list\` shows the jobs`);
+    throw new UsageError(`\`${shortened(id)}\` is neither a job id (job_…) nor a batch id (msgbatch_…); \`claw-batch list\` shows the jobs`);
   }
   const manifest = await loadManifest(env, id);
   if (manifest.batches.length === 0) {

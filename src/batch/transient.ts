@@ -7,6 +7,7 @@
 import { APIError } from '@anthropic-ai/sdk';
 import { backoffMs, classifyFailure } from '../api-failure.js';
 import { sleep } from '../sleep.js';
+import { formatDuration } from '../ui/format.js';
 import { StoppedError } from '../errors.js';
 
 /** 401/403, or a 429 because the spend limit is reached: retrying cannot help. */
@@ -30,6 +31,11 @@ export interface RetryOptions {
   task?: string;
   /** Told about each retry, e.g. to print "retrying in 2 s". */
   onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
+  /**
+   * `queue_overflow: fail`: a 429 that asks for a longer wait than this ends the retries with
+   * StoppedError('queue-timeout') instead. Default: wait as long as the API asks.
+   */
+  maxRateLimitWaitMs?: number;
 }
 
 /**
@@ -50,6 +56,13 @@ export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions =
       const transient = action.kind === 'transient' || action.kind === 'rate-limited';
       if (!transient || (options.retryIf && !options.retryIf(err)) || attempt >= maxAttempts) throw err;
       const delay = Math.max(action.retryAfterMs ?? 0, backoffMs(attempt, { baseMs, maxMs }));
+      if (action.kind === 'rate-limited' && options.maxRateLimitWaitMs !== undefined && delay > options.maxRateLimitWaitMs) {
+        throw new StoppedError(
+          'queue-timeout',
+          `${options.task ?? 'the request'}: the API is rate limiting it and asks to wait ${formatDuration(delay)}, longer than queue_timeout_ms (${options.maxRateLimitWaitMs}) allows; stopping because queue_overflow is "fail"`,
+          { cause: err },
+        );
+      }
       let slept = false;
       if (!options.signal?.aborted) {
         options.onRetry?.(err, attempt, delay);

@@ -4,12 +4,13 @@
  * Exit 0 when both were listed. When the account's batches could not be fetched (a rejected key, a
  * refused connection, an API failure), the local jobs are still listed, then the failure is
  * reported and the exit is 3: the listing is incomplete. Without any API key it lists the local
- * jobs only and exits 0: nothing was asked of the API.
+ * jobs only and exits 0: nothing was asked of the API. A malformed ANTHROPIC_BASE_URL lists them too,
+ * then exits 2.
  */
 import type Anthropic from '@anthropic-ai/sdk';
 import type { CommandContext } from './context.js';
 import { createClient } from '../client.js';
-import { ExitCode, MissingApiKeyError, StoppedError } from '../errors.js';
+import { ClawError, ExitCode, MissingApiKeyError, StoppedError, UsageError } from '../errors.js';
 import { jobsDir, listManifests, type JobManifest } from '../batch/manifest.js';
 import { asStop, describeError, withRetry } from '../batch/transient.js';
 
@@ -24,13 +25,17 @@ export async function list(options: ListOptions, ctx: CommandContext): Promise<n
   const jobs = await listManifests(ctx.env);
   let batches: Anthropic.Messages.MessageBatch[] = [];
   let accountNote: string | undefined;
-  let failure: StoppedError | undefined;
+  let failure: ClawError | undefined;
   try {
     batches = await recentBatches(createClient({}, ctx.env), limit);
   } catch (err) {
     // Local jobs are worth showing even when the API cannot be asked; the failure is reported after them.
     if (err instanceof MissingApiKeyError) {
       accountNote = "set ANTHROPIC_API_KEY to see the account's batches";
+    } else if (err instanceof UsageError) {
+      // A malformed ANTHROPIC_BASE_URL: a configuration error (exit 2), nothing was asked of the API.
+      failure = err;
+      accountNote = err.message;
     } else {
       failure =
         err instanceof StoppedError

@@ -9,7 +9,7 @@ import { createClient } from '../client.js';
 import { loadSettings } from '../config.js';
 import { costMeter } from '../plan/cost.js';
 import { ExitCode, StillProcessingError, StoppedError } from '../errors.js';
-import { openResults } from '../output/index.js';
+import { fileIdentity, openResults, refuseOutputOverInput } from '../output/index.js';
 import { createProgress } from '../ui/index.js';
 import { downloadResults, failedCount, formatTally, tallyWarnings, waitWithProgress } from '../batch/follow-job.js';
 import { batchesToRead } from '../batch/jobs.js';
@@ -91,6 +91,9 @@ export async function poll(options: PollOptions, ctx: CommandContext): Promise<n
     }
 
     const output = options.output === undefined ? undefined : resolve(ctx.cwd, options.output);
+    if (manifest && manifest.input.path !== '-') {
+      refuseOutputOverInput(output, { displayName: manifest.input.displayName, identity: fileIdentity(manifest.input.path) }, options.output);
+    }
     // 'all': every line already in the file is final, so polling again writes nothing twice. A retry
     // job is polled into its parent's output: there its fresh results replace the failed lines.
     const keep = manifest?.selection === 'retry-failed' ? 'succeeded' : 'all';
@@ -101,18 +104,29 @@ export async function poll(options: PollOptions, ctx: CommandContext): Promise<n
     const settings = await loadSettings({}, { env, cwd: ctx.cwd });
     const cost = costMeter({ prices: settings.prices });
     try {
-      tally = await downloadResults({
-        client,
-        batches: manifest ? await batchesToRead(env, manifest, target.only) : target.batchIds.map((id) => ({ id })),
-        sink: writer,
-        existing: existing.byId,
-        progress,
-        onLine: (line) => {
-          if (line.result.type === 'succeeded') cost.add(line.result.message.model, line.result.message.usage, { batch: true });
-        },
-      });
-    } finally {
-      await writer.close();
+      try {
+        tally = await downloadResults({
+          client,
+          batches: manifest ? await batchesToRead(env, manifest, target.only) : target.batchIds.map((id) => ({ id })),
+          sink: writer,
+          existing: existing.byId,
+          progress,
+          onLine: (line) => {
+            if (line.result.type === 'succeeded') cost.add(line.result.message.model, line.result.message.usage, { batch: true });
+          },
+        });
+      } finally {
+        await writer.close();
+      }
+    } catch (err) {
+      if (err instanceof StoppedError && err.reason === 'output') {
+        throw new StoppedError('output', `${err.message}, then poll ${target.label} again to write the rest`, { cause: err });
+      }
+      throw err;
+    }
+    if (writer.readerGone) {
+      // `poll ID | head`: the results did not all reach anyone, so the job is not marked written.
+      throw new StoppedError('output', `the program reading the results has exited; poll ${target.label} again for them (with -o FILE to keep them)`);
     }
     // A job whose submit stopped midway stays `submitting`, so rerunning that submit still finishes it.
     if (manifest && !target.only && manifest.state !== 'submitting') {

@@ -6,7 +6,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { Settings } from '../config.js';
 import { ExitCode } from '../errors.js';
-import { prepareInput, type PreparedInput } from '../input/index.js';
+import { prepareInput, type InputSpec, type PreparedInput } from '../input/index.js';
 import { onStopSignals } from '../stop-signal.js';
 import type { CommandContext, InputFlags } from './context.js';
 
@@ -19,21 +19,26 @@ export function inputPath(input: string, ctx: CommandContext): string {
 }
 
 export async function prepareFromFlags(flags: InputFlags, settings: Settings, ctx: CommandContext): Promise<PreparedInput> {
+  return prepareStoppable(
+    {
+      path: inputPath(flags.input, ctx),
+      format: flags.format,
+      template: flags.template,
+      idField: flags.idField,
+      defaults: { model: settings.model, max_tokens: settings.maxTokens, system: settings.system },
+    },
+    ctx,
+  );
+}
+
+/** `prepareInput`, during which Ctrl-C / SIGTERM exit at once (3): nothing has been sent yet. */
+export async function prepareStoppable(spec: InputSpec, ctx: CommandContext): Promise<PreparedInput> {
   const early = onStopSignals(ctx.stderr, (sig) => {
     ctx.stderr.write(`claw-batch: ${sig}: stopped before anything was sent\n`);
     process.exit(ExitCode.stopped);
   });
   try {
-    return await prepareInput(
-      {
-        path: inputPath(flags.input, ctx),
-        format: flags.format,
-        template: flags.template,
-        idField: flags.idField,
-        defaults: { model: settings.model, max_tokens: settings.maxTokens, system: settings.system },
-      },
-      ctx.stdin,
-    );
+    return await prepareInput(spec, ctx.stdin);
   } finally {
     early.dispose();
   }

@@ -2,11 +2,14 @@
  * `claw-batch run`: validate the whole input, choose real-time or the Batches API (or take the
  * forced mode), then process every item to the end and write one result line per item.
  */
+import { resolve } from 'node:path';
 import type { CommandContext, InputFlags } from './context.js';
 import { prepareFromFlags } from './prepare-input.js';
+import { baseUrlFromEnv } from '../base-url.js';
 import { loadSettings } from '../config.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { MemoryStore } from '../limits/memory-store.js';
+import { refuseOutputOverInput } from '../output/index.js';
 import { choosePlan, formatPlan, planObject, type Plan } from '../plan/index.js';
 import { cutOverAt, parseDeadline } from '../plan/deadline.js';
 import { formatDuration } from '../plan/format-plan.js';
@@ -57,8 +60,11 @@ export async function run(options: RunOptions, ctx: CommandContext): Promise<num
     { env: ctx.env, cwd: ctx.cwd, configPath: options.config },
   );
   const deadline = options.deadline === undefined ? undefined : parseDeadline(options.deadline);
+  baseUrlFromEnv(ctx.env); // a malformed ANTHROPIC_BASE_URL fails now, not after reading the whole input
   const prepared = await prepareFromFlags(options, settings, ctx);
   try {
+    // Before anything is touched, and in both modes: --fresh would truncate the input.
+    refuseOutputOverInput(options.output === undefined ? undefined : resolve(ctx.cwd, options.output), prepared, options.output);
     // A rerun plans for what is still pending, not for every item of the input.
     const pending = await pendingWork(prepared, options.output, { fresh: Boolean(options.fresh), cwd: ctx.cwd });
     const plan = choosePlan({

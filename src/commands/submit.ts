@@ -5,11 +5,12 @@
  */
 import { resolve } from 'node:path';
 import type { CommandContext, InputFlags } from './context.js';
-import { inputPath, prepareFromFlags } from './prepare-input.js';
+import { inputPath, prepareFromFlags, prepareStoppable } from './prepare-input.js';
+import { baseUrlFromEnv } from '../base-url.js';
 import { createClient } from '../client.js';
-import { loadSettings, type Settings } from '../config.js';
+import { loadSettings, rateLimitWaitLimitMs, type Settings } from '../config.js';
 import { ExitCode, UsageError } from '../errors.js';
-import { prepareInput, type PreparedInput } from '../input/index.js';
+import type { PreparedInput } from '../input/index.js';
 import { choosePlan, formatPlan, planObject } from '../plan/index.js';
 import { planInput } from '../plan/plan-input.js';
 import { chunkItems, chunkLimitsFromEnv, type ChunkLimits } from '../batch/chunking.js';
@@ -44,6 +45,7 @@ export async function submit(options: SubmitOptions, ctx: CommandContext): Promi
     { env: ctx.env, cwd: ctx.cwd, configPath: options.config },
   );
   const defaults = { model: settings.model, max_tokens: settings.maxTokens, system: settings.system };
+  baseUrlFromEnv(ctx.env); // a malformed ANTHROPIC_BASE_URL fails now, not after reading the whole input
   const prepared = await prepareFromFlags(options, settings, ctx);
   try {
     const limits = chunkLimitsFromEnv(ctx.env);
@@ -68,7 +70,8 @@ export async function submit(options: SubmitOptions, ctx: CommandContext): Promi
       }
       manifest = newManifest({
         input: prepared,
-        inputPath: options.input === '-' ? '-' : resolve(ctx.cwd, options.input),
+        // An input read once (stdin, a FIFO, `<(...)`) cannot be read again from its path.
+        inputPath: prepared.readOnce ? '-' : resolve(ctx.cwd, options.input),
         template: options.template,
         idField: options.idField,
         defaults,
@@ -83,7 +86,7 @@ export async function submit(options: SubmitOptions, ctx: CommandContext): Promi
   }
 }
 
-/** The input path as given, resolved against the command's cwd when that is not the process's. */
+/** Creates the job's batches, then prints the job id (alone on stdout). */
 async function send(
   manifest: JobManifest,
   prepared: PreparedInput,
@@ -98,7 +101,16 @@ async function send(
   const client = createClient({}, ctx.env);
   const stop = onStopSignals(ctx.stderr, (sig) => ctx.stderr.write(`claw-batch: ${sig}: stopping after the batch being created\n`));
   try {
-    await submitJob({ client, env: ctx.env, manifest, items: prepared.items(), include, info: say, signal: stop.signal });
+    await submitJob({
+      client,
+      env: ctx.env,
+      manifest,
+      items: prepared.items(),
+      include,
+      info: say,
+      signal: stop.signal,
+      maxRateLimitWaitMs: rateLimitWaitLimitMs(settings),
+    });
   } finally {
     stop.dispose();
   }
@@ -139,10 +151,15 @@ async function dryRun(
 /** `--retry-failed JOB`: a new job, linked to JOB, of the items whose results were not `succeeded`. */
 async function submitRetry(parentId: string, options: SubmitOptions, ctx: CommandContext, say: (line: string) => void): Promise<number> {
   const env = ctx.env;
+  // Read first, so a bad config fails before the API is asked; the items are built as the parent's were.
+  const settings = await loadSettings({ maxCostUsd: options.maxCost }, { env, cwd: ctx.cwd, configPath: options.config });
   const parent = await loadManifest(env, parentId);
   const path = options.input ? inputPath(options.input, ctx) : parent.input.path;
   if (path === '-' && !options.input) {
-    throw new UsageError(`job ${parent.id} read its input from stdin; pipe the same input again: \`claw-batch submit - --retry-failed ${parent.id}\``);
+    const from = parent.input.displayName === '<stdin>' ? 'stdin' : `${parent.input.displayName}, which can be read only once`;
+    throw new UsageError(
+      `job ${parent.id} read its input from ${from}; give the same input again: \`claw-batch submit - --retry-failed ${parent.id}\` with it on stdin, or name a file holding it`,
+    );
   }
   const client = createClient({}, env);
   if (parent.state !== 'submitting') {
@@ -151,9 +168,9 @@ async function submitRetry(parentId: string, options: SubmitOptions, ctx: Comman
   }
   requireEnded(parent, 'retry its failed items');
 
-  const prepared = await prepareInput(
+  const prepared = await prepareStoppable(
     { path, format: parent.input.format, template: parent.input.template, idField: parent.input.idField, defaults: parent.defaults },
-    ctx.stdin,
+    ctx,
   );
   try {
     if (prepared.contentHash !== parent.input.contentHash) {
@@ -184,7 +201,6 @@ async function submitRetry(parentId: string, options: SubmitOptions, ctx: Comman
       chunkLimits: chunkLimitsFromEnv(env),
     });
     say(`retrying ${failed.size} item(s) of job ${parent.id} that errored, expired or were canceled`);
-    const settings = await loadSettings({ maxCostUsd: options.maxCost }, { env, cwd: ctx.cwd, configPath: options.config });
     return await send(manifest, prepared, (id) => failed.has(id), settings, options, ctx, say);
   } finally {
     await prepared.dispose();

@@ -14,6 +14,10 @@
  */
 import { createReadStream } from 'node:fs';
 import { parse, type CsvError } from 'csv-parse';
+import { Utf8StreamCheck, utf8Problem } from './utf8.js';
+
+/** The code of a CsvSyntaxError for bytes that are not UTF-8 (checked here: csv-parse would decode them into U+FFFD). */
+export const INVALID_UTF8 = 'CLAW_INVALID_UTF8';
 
 export interface CsvRow {
   /** 1-based line where the row starts. */
@@ -78,13 +82,30 @@ export async function* readCsvRows(
 
   const source = createReadStream(file, { highWaterMark: 256 * 1024 });
   let stopped = false;
+  const utf8 = new Utf8StreamCheck();
   const pump = (async () => {
     for await (const chunk of source as AsyncIterable<Buffer>) {
       opts.onChunk?.(chunk);
       while (queue.length > HIGH_WATER_ROWS && !stopped && failure === undefined) await sleepPump();
       if (stopped || failure !== undefined) return;
+      const bad = utf8.push(chunk);
+      if (bad) {
+        // The rows before the bad line are handed on first (all but the last, which csv-parse holds
+        // until it sees what follows), so a problem in one of them is reported first.
+        parser.write(chunk.subarray(0, bad.validPrefix));
+        await new Promise((resolve) => setImmediate(resolve)); // csv-parse emits its errors a tick later
+        failure ??= new CsvSyntaxError(bad.line, INVALID_UTF8, utf8Problem(bad));
+        signal();
+        return;
+      }
       parser.write(chunk);
       signal();
+    }
+    const cutOff = utf8.end();
+    if (cutOff) {
+      failure ??= new CsvSyntaxError(cutOff.line, INVALID_UTF8, utf8Problem(cutOff));
+      signal();
+      return;
     }
     parser.end();
   })().catch((err: unknown) => {

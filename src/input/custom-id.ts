@@ -3,6 +3,8 @@
  * the input because results are keyed by it. Items without an id get a stable one from their
  * position (`row-000001`), so a rerun of the same input maps to the same ids and can resume.
  */
+import { quoted } from '../quote.js';
+
 export const CUSTOM_ID_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
 
 const POSITIONAL = /^row-(\d{6,})$/;
@@ -15,7 +17,7 @@ export function positionalId(index: number): string {
 /** Why `id` is not an acceptable custom_id, or undefined when it is. */
 export function customIdProblem(id: string): string | undefined {
   if (CUSTOM_ID_PATTERN.test(id)) return undefined;
-  return `invalid custom_id ${JSON.stringify(id)}: it must match ${CUSTOM_ID_PATTERN.source} (1-64 letters, digits, _ or -)`;
+  return `invalid custom_id ${quoted(id)}: it must match ${CUSTOM_ID_PATTERN.source} (1-64 letters, digits, _ or -)`;
 }
 
 /**
@@ -36,7 +38,7 @@ export class CustomIdRegistry {
     if (first !== undefined) return duplicate(id, first);
     const positional = this.positionalLineFor(id);
     if (positional !== undefined) {
-      return `duplicate custom_id ${JSON.stringify(id)}: line ${positional} has no custom_id and got that id from its position`;
+      return `duplicate custom_id ${quoted(id)}: line ${positional} has no custom_id and got that id from its position`;
     }
     this.explicit.set(id, line);
     return undefined;
@@ -47,7 +49,7 @@ export class CustomIdRegistry {
     const id = positionalId(index);
     const first = this.explicit.get(id);
     if (first !== undefined) {
-      return `no custom_id, so its id from its position is ${JSON.stringify(id)}, which line ${first} already uses`;
+      return `no custom_id, so its id from its position is ${quoted(id)}, which line ${first} already uses`;
     }
     if (index >= this.positionalLines.length) {
       const grown = new Uint32Array(Math.max(index + 1, this.positionalLines.length * 2));
@@ -68,5 +70,5 @@ export class CustomIdRegistry {
 }
 
 function duplicate(id: string, firstLine: number): string {
-  return `duplicate custom_id ${JSON.stringify(id)}: it first appeared on line ${firstLine}`;
+  return `duplicate custom_id ${quoted(id)}: it first appeared on line ${firstLine}`;
 }

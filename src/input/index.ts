@@ -4,17 +4,17 @@
  * items again. Memory stays flat: nothing but the seen custom_ids is kept between lines.
  */
 import { createHash } from 'node:crypto';
-import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { InputError, UsageError } from '../errors.js';
 import type { Item } from '../types.js';
 import { CustomIdRegistry } from './custom-id.js';
 import { promptChars } from './prompt-size.js';
+import { openInputSource, type FileIdentity } from './input-source.js';
 import { readItems, type ItemSourceSpec } from './read-items.js';
-import { spoolToTempFile, type Spool } from './stdin-spool.js';
 
 export { promptChars } from './prompt-size.js';
 export { CUSTOM_ID_PATTERN, positionalId } from './custom-id.js';
+export type { FileIdentity } from './input-source.js';
 
 export interface InputSpec {
   /** File path, or `-` for stdin. */
@@ -37,8 +37,15 @@ export interface ModelShare {
 }
 
 export interface PreparedInput {
-  /** Path to read (for stdin: the spooled temp file). */
+  /** Path to read (for stdin, a FIFO or a pipe: the spooled temp file). */
   file: string;
+  /**
+   * True when the input could be read only once (stdin, a FIFO, `<(...)`) and `file` is a temp
+   * copy: a later command cannot read it again from its path.
+   */
+  readOnce: boolean;
+  /** The regular file the input is, if it is one, so an output can be refused for being the input. */
+  identity: FileIdentity | undefined;
   /** What error messages call it: the path as given, or `<stdin>`. */
   displayName: string;
   format: 'jsonl' | 'csv';
@@ -56,7 +63,7 @@ export interface PreparedInput {
   byModel: Record<string, ModelShare>;
   /** Streams the items again (re-reads the file; memory stays flat). */
   items(): AsyncIterable<Item>;
-  /** Removes the stdin spool, if any. */
+  /** Removes the temp copy, if any. */
   dispose(): Promise<void>;
 }
 
@@ -68,15 +75,11 @@ export async function prepareInput(spec: InputSpec, stdin: NodeJS.ReadableStream
     throw new UsageError(`--template applies to CSV input, but ${displayName} is read as JSONL (give --format csv if it is CSV)`);
   }
 
-  let spool: Spool | undefined;
-  if (fromStdin) spool = await spoolToTempFile(stdin);
-  else await checkReadableFile(spec.path);
-  const dispose = async () => {
-    await spool?.dispose();
-  };
+  const input = await openInputSource(spec.path, displayName, stdin);
+  const dispose = () => input.dispose();
 
   const source: ItemSourceSpec = {
-    file: spool?.file ?? spec.path,
+    file: input.file,
     displayName,
     format,
     delimiter: !fromStdin && extname(spec.path).toLowerCase() === '.tsv' ? '\t' : ',',
@@ -105,6 +108,8 @@ export async function prepareInput(spec: InputSpec, stdin: NodeJS.ReadableStream
     if (count === 0) throw new InputError(displayName, undefined, 'no items (the input is empty, or has only blank lines or a header row)');
     return {
       file: source.file,
+      readOnce: input.readOnce,
+      identity: input.identity,
       displayName,
       format,
       count,
@@ -119,18 +124,5 @@ export async function prepareInput(spec: InputSpec, stdin: NodeJS.ReadableStream
   } catch (err) {
     await dispose();
     throw err;
-  }
-}
-
-async function checkReadableFile(path: string): Promise<void> {
-  try {
-    const s = await stat(path);
-    if (s.isDirectory()) throw new InputError(path, undefined, 'is a directory, not an input file');
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new InputError(path, undefined, 'no such file');
-    if (code === 'EACCES') throw new InputError(path, undefined, 'cannot read it: permission denied');
-    throw new InputError(path, undefined, `cannot read it: ${(err as Error).message}`);
   }
 }

@@ -7,10 +7,14 @@
 import { InputError } from '../errors.js';
 import type { Item } from '../types.js';
 import { CustomIdRegistry, customIdProblem, positionalId } from './custom-id.js';
-import { CsvSyntaxError, readCsvRows } from './csv-reader.js';
+import { CsvSyntaxError, INVALID_UTF8, readCsvRows } from './csv-reader.js';
 import { readLines } from './line-reader.js';
 import { completeParams, jsonRecordToParams, RecordProblem, type ConvertedRecord, type ItemDefaults } from './record-to-item.js';
+import { quoted, shortened } from '../quote.js';
+import { promptChars } from './prompt-size.js';
+import { requestSizeProblem } from './request-size.js';
 import { compileTemplate } from './template.js';
+import { utf8Problem } from './utf8.js';
 
 export interface ItemSourceSpec {
   file: string;
@@ -33,7 +37,8 @@ export interface ReadOptions {
 export async function* readItems(spec: ItemSourceSpec, opts: ReadOptions = {}): AsyncGenerator<Item> {
   const records = spec.format === 'csv' ? csvRecords(spec, opts) : jsonlRecords(spec, opts);
   let index = 0;
-  for await (const { line, convert } of records) {
+  const systemChars = spec.defaults.system?.length ?? 0;
+  for await (const { line, chars, convert } of records) {
     index += 1;
     let converted: ConvertedRecord;
     try {
@@ -42,6 +47,12 @@ export async function* readItems(spec: ItemSourceSpec, opts: ReadOptions = {}): 
       if (err instanceof RecordProblem) throw new InputError(spec.displayName, line, err.message);
       throw err;
     }
+    // A CSV row's params are its message and the system prompt, both of which promptChars counts.
+    const tooBig =
+      chars === undefined
+        ? requestSizeProblem(converted.params, promptChars(converted.params), 0)
+        : requestSizeProblem(converted.params, chars, systemChars);
+    if (tooBig) throw new InputError(spec.displayName, line, tooBig);
     let customId = converted.customId;
     let problem: string | undefined;
     if (customId === undefined) {
@@ -58,14 +69,21 @@ export async function* readItems(spec: ItemSourceSpec, opts: ReadOptions = {}): 
 /** A record located in the file, converted lazily so its problem is reported with its line. */
 interface LocatedRecord {
   line: number;
+  /** Length of the record's JSON text; undefined for a CSV row (its message is measured instead). */
+  chars?: number;
   convert: () => ConvertedRecord;
 }
 
 async function* jsonlRecords(spec: ItemSourceSpec, opts: ReadOptions): AsyncGenerator<LocatedRecord> {
-  for await (const { line, text } of readLines(spec.file, opts.onChunk)) {
+  for await (const { line, text, invalidUtf8 } of readLines(spec.file, opts.onChunk)) {
+    if (invalidUtf8) {
+      yield { line, convert: () => { throw new RecordProblem(utf8Problem(invalidUtf8)); } };
+      continue;
+    }
     if (text.trim() === '') continue;
     yield {
       line,
+      chars: text.length,
       convert: () => jsonRecordToParams(parseJson(text), spec.idField, spec.defaults),
     };
   }
@@ -114,13 +132,13 @@ function csvLayout(header: string[], spec: ItemSourceSpec, line: number): CsvLay
   const fail = (problem: string): never => {
     throw new InputError(spec.displayName, line, problem);
   };
-  const listed = header.map((h) => JSON.stringify(h)).join(', ');
+  const listed = listColumns(header);
   const column = (name: string) => header.indexOf(name);
 
   let idColumn: number | undefined;
   if (spec.idField !== undefined) {
     idColumn = column(spec.idField);
-    if (idColumn < 0) fail(`--id-field ${JSON.stringify(spec.idField)} names no column; the header has ${listed}`);
+    if (idColumn < 0) fail(`--id-field ${quoted(spec.idField)} names no column; the header has ${listed}`);
   } else if (column('custom_id') >= 0) {
     idColumn = column('custom_id');
   }
@@ -130,7 +148,7 @@ function csvLayout(header: string[], spec: ItemSourceSpec, line: number): CsvLay
     const template = compileTemplate(spec.template);
     const missing = template.columns.filter((c) => column(c) < 0);
     if (missing.length > 0) {
-      fail(`--template uses {{${missing[0]}}}, but the header has no such column; it has ${listed}`);
+      fail(`--template uses {{${shortened(missing[0]!)}}}, but the header has no such column; it has ${listed}`);
     }
     const at = new Map(template.columns.map((c) => [c, column(c)]));
     message = (fields) => template.fill((c) => fields[at.get(c)!] ?? '');
@@ -149,8 +167,16 @@ function csvLayout(header: string[], spec: ItemSourceSpec, line: number): CsvLay
   };
 }
 
+/** The header's columns for a message: each quoted (long ones shortened), at most the first 20. */
+function listColumns(header: string[]): string {
+  const shown = header.slice(0, 20).map((h) => quoted(h, 40)).join(', ');
+  return header.length > 20 ? `${shown} and ${header.length - 20} more` : shown;
+}
+
 function csvProblem(err: CsvSyntaxError): string {
   switch (err.code) {
+    case INVALID_UTF8:
+      return err.message;
     case 'CSV_QUOTE_NOT_CLOSED':
       return 'a quoted field starting in this row is never closed (unterminated ")';
     case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH':

@@ -14,6 +14,7 @@
 import type { MessageCreateParamsBase as BetaMessageCreateParamsBase } from '@anthropic-ai/sdk/resources/beta/messages/messages';
 import type { MessageCreateParamsBase } from '@anthropic-ai/sdk/resources/messages/messages';
 import type { MessageParams } from '../types.js';
+import { quoted, shortened } from '../quote.js';
 import { closestName } from './did-you-mean.js';
 
 export class RecordProblem extends Error {}
@@ -151,7 +152,7 @@ function checkFlatKeys(body: Json, idField: string | undefined): void {
 
 function withSuggestion(key: string, known: readonly string[]): string {
   const guess = closestName(key, known);
-  return `${JSON.stringify(key)}${guess ? ` (did you mean ${JSON.stringify(guess)}?)` : ''}`;
+  return `${quoted(key)}${guess ? ` (did you mean ${JSON.stringify(guess)}?)` : ''}`;
 }
 
 /** Removes the id field from `obj` and returns its value as a custom_id. */
@@ -159,7 +160,7 @@ function takeId(obj: Json, field: string, idField: string | undefined): string |
   const raw = obj[field];
   delete obj[field];
   if (raw === undefined || raw === null) {
-    if (idField) throw new RecordProblem(`no ${JSON.stringify(idField)} field (named by --id-field) to take the custom_id from`);
+    if (idField) throw new RecordProblem(`no ${quoted(idField)} field (named by --id-field) to take the custom_id from`);
     return undefined;
   }
   if (typeof raw === 'string') return raw;
@@ -255,6 +256,5 @@ export function kind(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return v.length === 0 ? 'an empty list' : 'a list';
   if (typeof v === 'object') return 'an object';
-  const s = JSON.stringify(v);
-  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
+  return typeof v === 'string' ? quoted(v, 40) : shortened(JSON.stringify(v), 40);
 }

@@ -1,6 +1,7 @@
 /**
- * stdin can be read only once, but an input is read twice: once to validate all of it before
- * anything is sent, then again to send it. So stdin is first copied to a temp file. The copy holds
+ * stdin (and a FIFO, a pipe: src/input/input-source.ts) can be read only once, but an input is read
+ * twice: once to validate all of it before anything is sent, then again to send it. So such an
+ * input is first copied to a temp file. The copy holds
  * the user's prompts, so it is removed however the process ends (a second Ctrl-C exits at once).
  */
 import { createWriteStream, rmSync } from 'node:fs';

@@ -7,7 +7,8 @@
  */
 import { closeSync, mkdirSync, openSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { UsageError } from '../errors.js';
+import { diskProblem } from '../disk-error.js';
+import { StoppedError, UsageError } from '../errors.js';
 import { compactResultFile } from './compaction.js';
 import { scanResultFile, type KeepMode } from './resume-index.js';
 import type { ExistingResults, ResultType } from './result-types.js';
@@ -16,6 +17,7 @@ import { fileResultWriter, streamResultWriter, type ResultWriter } from './resul
 export type { ExistingResults, ResultType } from './result-types.js';
 export type { ResultWriter } from './result-writer.js';
 export type { KeepMode } from './resume-index.js';
+export { fileIdentity, refuseOutputOverInput, type InputFile } from './output-is-input.js';
 
 export interface OpenResultsOptions {
   /** Truncate the file and start over (`--fresh`). Default false. */
@@ -45,13 +47,15 @@ export async function openResults(
     existing.dropped = scan.dropLines.length;
     existing.repairedTornLine = scan.tornAt !== undefined;
     const end = scan.tornAt ?? size;
-    if (scan.dropLines.length > 0) {
-      await compactResultFile(path, scan.dropLines, end);
-    } else {
-      if (scan.tornAt !== undefined) truncateSync(path, scan.tornAt);
-      // A whole last line missing only its '\n' is kept; the next append must not join onto it.
-      if (scan.missingFinalNewline) appendNewline(path);
-    }
+    await rewriting(path, async () => {
+      if (scan.dropLines.length > 0) {
+        await compactResultFile(path, scan.dropLines, end);
+      } else {
+        if (scan.tornAt !== undefined) truncateSync(path, scan.tornAt);
+        // A whole last line missing only its '\n' is kept; the next append must not join onto it.
+        if (scan.missingFinalNewline) appendNewline(path);
+      }
+    });
   }
   const fd = guard(path, () => openSync(path, opts.fresh ? 'w' : 'a'));
   return { writer: fileResultWriter(path, fd), existing };
@@ -86,12 +90,35 @@ function appendNewline(path: string): void {
   }
 }
 
+/**
+ * Repairing or compacting the file before a resume. The compaction writes a temp copy and renames
+ * it over the file only once complete, so a full disk leaves the file as it was: that is a stop
+ * (exit 3, rerun when there is room), any other filesystem refusal a usage error (exit 2).
+ */
+async function rewriting(path: string, action: () => Promise<void>): Promise<void> {
+  try {
+    await action();
+  } catch (err) {
+    const why = diskProblem(err);
+    if (why) {
+      throw new StoppedError('output', `cannot rewrite ${path} to resume: ${why}; ${path} is unchanged — free some space, then rerun the same command`, {
+        cause: err,
+      });
+    }
+    const e = err as NodeJS.ErrnoException;
+    if (typeof e.code === 'string') throw new UsageError(`cannot write results to ${path}: ${e.message}`);
+    throw err;
+  }
+}
+
 /** Turns a filesystem failure (permission, read-only, a file where a directory should be) into one sentence. */
 function guard<T>(path: string, action: () => T): T {
   try {
     return action();
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
+    const why = diskProblem(err);
+    if (why) throw new StoppedError('output', `cannot write results to ${path}: ${why} — free some space, then rerun the same command`, { cause: err });
     if (typeof e.code === 'string') throw new UsageError(`cannot write results to ${path}: ${e.message}`);
     throw err;
   }

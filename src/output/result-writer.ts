@@ -2,8 +2,10 @@
  * Appends result lines. Each line goes out in one synchronous write of the whole line plus '\n',
  * so a crash or SIGKILL can tear at most the line being written — which the next open repairs.
  */
-import { closeSync, fsync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsync, ftruncateSync, writeSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { diskProblem } from '../disk-error.js';
+import { StoppedError } from '../errors.js';
 import type { ResultLine } from '../types.js';
 
 export interface ResultWriter {
@@ -22,28 +24,53 @@ export interface ResultWriter {
 
 const fsyncAsync = promisify(fsync);
 
-/** A writer appending to an already-open file descriptor, which it owns and closes. */
+/**
+ * A writer appending to an already-open file descriptor, which it owns and closes. A write the disk
+ * refuses (full, over quota, failing) is cut back off the file, so it holds whole lines only, and
+ * ends the command with exit 3 (StoppedError 'output'); the lines written before stay as they are.
+ */
 export function fileResultWriter(path: string, fd: number): ResultWriter {
   let closed = false;
+  let size = fstatSync(fd).size;
   return {
     path,
     readerGone: false,
     write(line) {
       if (closed) throw new Error(`results file ${path} is already closed`);
       const data = Buffer.from(`${JSON.stringify(line)}\n`);
-      // A regular file takes the whole buffer in one call; the loop only matters on a short write.
-      for (let off = 0; off < data.length; ) off += writeSync(fd, data, off);
+      try {
+        // A regular file takes the whole buffer in one call; the loop only matters on a short write.
+        for (let off = 0; off < data.length; ) off += writeSync(fd, data, off);
+      } catch (err) {
+        try {
+          ftruncateSync(fd, size);
+        } catch {
+          // The next open repairs a torn last line anyway.
+        }
+        throw writeFailure(path, err);
+      }
+      size += data.length;
     },
     async close() {
       if (closed) return;
       closed = true;
       try {
         await fsyncAsync(fd);
+      } catch (err) {
+        throw writeFailure(path, err);
       } finally {
         closeSync(fd);
       }
     },
   };
+}
+
+function writeFailure(path: string, err: unknown): unknown {
+  const why = diskProblem(err);
+  if (!why) return err;
+  return new StoppedError('output', `cannot append to ${path}: ${why}; the result lines already in it are intact — free some space`, {
+    cause: err,
+  });
 }
 
 /** A writer to a stream (stdout). The stream is not ended: it belongs to the process. */

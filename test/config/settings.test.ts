@@ -186,7 +186,7 @@ describe('config validation names the file and the dotted key', () => {
     ['small_job_items: -1', 'small_job_items', 'expected a whole number >= 0, got -1'],
     ['realtime_threshold_minutes: soon', 'realtime_threshold_minutes', 'expected a number >= 0, got "soon"'],
     ['providers: {anthropic: {max_attempts: 0}}', 'providers.anthropic.max_attempts', 'expected a whole number >= 1, got 0'],
-    ['providers: {anthropic: {rate_limit: {max_concurrent: 2.5}}}', 'providers.anthropic.rate_limit.max_concurrent', 'expected a whole number >= 1, got 2.5'],
+    ['providers: {anthropic: {rate_limit: {max_concurrent: 2.5}}}', 'providers.anthropic.rate_limit.max_concurrent', 'expected a whole number from 1 to 4096 (the maximum), got 2.5'],
     ['providers: {anthropic: {rate_limit: {queue_overflow: drop}}}', 'providers.anthropic.rate_limit.queue_overflow', 'expected one of wait, fail, got "drop"'],
     ['providers: {anthropic: {rate_limit: {queue_timeout_ms: -5}}}', 'providers.anthropic.rate_limit.queue_timeout_ms', 'expected a whole number >= 0, got -5'],
     ['providers: {anthropic: {rate_limit: 50}}', 'providers.anthropic.rate_limit', 'expected a mapping of keys to values, got 50'],

@@ -53,6 +53,25 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
   });
 }
 
+/**
+ * Runs a bash command line in which `claw` is the CLI (`node bin/claw-batch.js`), for what only a
+ * shell can set up: process substitution `<(...)`, pipes into `head`.
+ */
+export function runShell(script: string, options: Omit<CliOptions, 'stdin'> = {}): Promise<CliResult> {
+  const started = performance.now();
+  return new Promise((resolvePromise, reject) => {
+    const env = cliEnv({ ...options.env, CLAW_NODE: process.execPath, CLAW_BIN: BIN });
+    const child = spawn('bash', ['-c', `claw() { "$CLAW_NODE" "$CLAW_BIN" "$@"; }\n${script}`], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr, ms: performance.now() - started }));
+    options.onSpawn?.(child);
+  });
+}
+
 export function tempDir(prefix = 'claw-batch-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
