@@ -1,0 +1,117 @@
+/**
+ * A real `redis-server` of the test's own, on a free port, keeping nothing on disk, so a test can
+ * kill it mid-use and start it again on the same port. (The machine's own Redis on 6379 is never
+ * used.) `useRedisServer()` starts one per test file and stops it after.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, connect } from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
+
+export interface RedisServer {
+  readonly port: number;
+  /** `redis://127.0.0.1:<port>/0`, or with `:password@` when it has one. */
+  readonly url: string;
+  /** Kills the server at once (SIGKILL), as a crash would; resolves once it is gone. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port (empty: it keeps nothing). */
+  restart(): Promise<void>;
+  /** Stops it for good. */
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves once something on `port` answers PING with PONG (or NOAUTH, with a password set). */
+async function waitForPong(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const sock = connect(port, '127.0.0.1');
+      let data = '';
+      sock.setTimeout(500, () => sock.destroy());
+      sock.on('connect', () => sock.write('PING\r\n'));
+      sock.on('data', (d) => {
+        data += d.toString();
+        if (data.includes('\r\n')) {
+          sock.destroy();
+          resolve(data.startsWith('+PONG') || data.includes('NOAUTH'));
+        }
+      });
+      sock.on('error', () => resolve(false));
+      sock.on('close', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export async function startRedisServer(options: { password?: string; port?: number } = {}): Promise<RedisServer> {
+  const port = options.port ?? (await freePort());
+  let child: ChildProcess | undefined;
+  const killOnExit = () => child?.kill('SIGKILL');
+  process.on('exit', killOnExit);
+
+  const start = async () => {
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'];
+    if (options.password) args.push('--requirepass', options.password);
+    const proc = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    proc.stderr!.on('data', (d) => (stderr += d.toString()));
+    const exited = new Promise<never>((_, reject) =>
+      proc.once('exit', (code) => reject(new Error(`redis-server exited (${code}) on port ${port}: ${stderr.trim()}`))),
+    );
+    exited.catch(() => {});
+    child = proc;
+    await Promise.race([waitForPong(port, 5000), exited]);
+  };
+
+  const kill = async () => {
+    const proc = child;
+    child = undefined;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      proc.once('exit', () => resolve());
+      proc.kill('SIGKILL');
+    });
+  };
+
+  await start();
+  const auth = options.password ? `:${encodeURIComponent(options.password)}@` : '';
+  return {
+    port,
+    url: `redis://${auth}127.0.0.1:${port}/0`,
+    kill,
+    restart: start,
+    async stop() {
+      await kill();
+      process.off('exit', killOnExit);
+    },
+  };
+}
+
+/** One redis-server for the test file: started before its tests, stopped after. */
+export function useRedisServer(options: { password?: string } = {}): { readonly server: RedisServer } {
+  let server: RedisServer | undefined;
+  beforeAll(async () => {
+    server = await startRedisServer(options);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  return {
+    get server() {
+      if (!server) throw new Error('the redis server is not started yet (use it inside a test)');
+      return server;
+    },
+  };
+}
