@@ -8,12 +8,15 @@ import { basename, extname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigError } from './errors.js';
 import {
+  isSharedLimitsValue,
   parseChoice,
   parseNonNegativeInt,
   parseNonNegativeNumber,
   parsePositiveInt,
   parsePositiveNumber,
+  parseSharedLimits,
 } from './options.js';
+import { maskUrlPassword } from './secrets.js';
 
 export interface Settings {
   model?: string;
@@ -41,6 +44,13 @@ export interface Settings {
   smallJobItems: number;
   /** Price overrides from the config, merged over data/prices.json by the plan layer. */
   prices: Record<string, { inputPerMTok: number; outputPerMTok: number }>;
+  /**
+   * Where the account's budget lives (docs/shared-limits.md): `local` (default) shared by every
+   * claw-batch process on this machine; `off` this process alone; `redis://…` / `rediss://…` every
+   * process on every machine using that Redis. Flag `--shared-limits`, env
+   * `CLAW_BATCH_SHARED_LIMITS`, config `providers.anthropic.rate_limit.shared`.
+   */
+  sharedLimits: string;
   /** The config file that was read (absolute path), if any. */
   configFile?: string;
 }
@@ -58,6 +68,7 @@ export const DEFAULT_SETTINGS = {
   mode: 'auto',
   realtimeThresholdMinutes: 10,
   smallJobItems: 100,
+  sharedLimits: 'local',
 } as const satisfies Partial<Settings>;
 
 const CONFIG_NAMES = ['claw-batch.config.yaml', 'claw-batch.config.yml', 'claw-batch.config.json'];
@@ -122,6 +133,7 @@ function readEnv(env: NodeJS.ProcessEnv): SettingsFlags {
     mode: parseChoice(...v('MODE'), MODES),
     queueOverflow: parseChoice(...v('QUEUE_OVERFLOW'), OVERFLOWS),
     queueTimeoutMs: parseNonNegativeInt(...v('QUEUE_TIMEOUT_MS')),
+    sharedLimits: parseSharedLimits(...v('SHARED_LIMITS')),
   };
 }
 
@@ -149,7 +161,7 @@ export function parseConfig(file: string, text: string): FileConfig {
   v.onlyKeys(anthropic, p, ['rate_limit', 'max_attempts', 'model', 'max_tokens', 'system']);
   const r = `${p}.rate_limit`;
   const rate = anthropic.rate_limit === undefined ? {} : v.mapping(anthropic.rate_limit, r);
-  v.onlyKeys(rate, r, ['max_rpm', 'rpm', 'max_itpm', 'itpm', 'max_otpm', 'otpm', 'max_concurrent', 'delay_ms', 'queue_overflow', 'queue_timeout_ms']);
+  v.onlyKeys(rate, r, ['max_rpm', 'rpm', 'max_itpm', 'itpm', 'max_otpm', 'otpm', 'max_concurrent', 'delay_ms', 'queue_overflow', 'queue_timeout_ms', 'shared']);
 
   const settings: SettingsFlags = {
     model: v.oneOf(top, anthropic, 'model', p, (x, k) => v.text(x, k)),
@@ -170,6 +182,7 @@ export function parseConfig(file: string, text: string): FileConfig {
     queueTimeoutMs: v.optional(rate.queue_timeout_ms, `${r}.queue_timeout_ms`, (x, k) =>
       v.number(x, k, 'a whole number >= 0', isNonNegativeInt),
     ),
+    sharedLimits: v.optional(rate.shared, `${r}.shared`, (x, k) => v.sharedLimits(x, k)),
   };
   return { settings, prices: top.prices === undefined ? {} : parsePrices(v, top.prices) };
 }
@@ -262,6 +275,13 @@ class Validator {
   text(x: unknown, key: string): string {
     if (typeof x === 'string' && x.trim() !== '') return x;
     throw this.error(key, `expected a non-empty string, got ${got(x)}`);
+  }
+
+  /** `local`, `off` or a Redis URL; a bad one is named with its password masked. */
+  sharedLimits(x: unknown, key: string): string {
+    if (typeof x === 'string' && isSharedLimitsValue(x.trim())) return x.trim();
+    const shown = typeof x === 'string' ? JSON.stringify(maskUrlPassword(x)) : got(x);
+    throw this.error(key, `expected local, off, or a redis:// or rediss:// URL, got ${shown}`);
   }
 
   choice<T extends string>(x: unknown, key: string, choices: readonly T[]): T {

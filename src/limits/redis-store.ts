@@ -15,6 +15,7 @@
  * (every `reconnectMs` at most) so the next call after Redis returns simply works.
  */
 import { Redis, type RedisOptions } from 'ioredis';
+import { maskUrlPassword } from '../secrets.js';
 import { LimitStoreError, type BudgetSnapshot, type LimitStore, type PauseResult, type PeerInfo, type PeerSeen, type TakeResult } from './limit-store.js';
 import { BUDGET_SCRIPT, PEERS_SCRIPT } from './redis-scripts.js';
 import { DIMENSIONS, type BudgetKey, type BudgetSpec, type Cost, type Dimension, type RateLimits } from './types.js';
@@ -38,17 +39,6 @@ export interface RedisStoreOptions {
    * contract suite can hold the Lua port to exact figures. Default: the server's clock.
    */
   now?: () => number;
-}
-
-/** The URL for messages: the password replaced by `***`. */
-export function maskRedisUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url.replace(/\/\/([^@/]*)@/, (_, auth: string) => `//${auth.includes(':') ? `${auth.split(':')[0]}:***` : auth}@`);
-  }
 }
 
 /** ioredis options from a `redis://` or `rediss://` URL; throws a plain Error saying what is wrong. */
@@ -101,7 +91,7 @@ export class RedisStore implements LimitStore {
 
   /** Connects and checks that Redis answers; throws `LimitStoreError` naming the masked URL when not. */
   static async connect(options: RedisStoreOptions): Promise<RedisStore> {
-    const where = maskRedisUrl(options.url);
+    const where = maskUrlPassword(options.url);
     let base: RedisOptions;
     try {
       base = redisOptionsFromUrl(options.url);

@@ -63,6 +63,7 @@ describe('settings', () => {
       mode: 'auto',
       realtimeThresholdMinutes: 10,
       smallJobItems: 100,
+      sharedLimits: 'local',
       prices: {},
       configFile: undefined,
     });
@@ -85,6 +86,7 @@ describe('settings', () => {
       queueOverflow: 'fail',
       queueTimeoutMs: 60000,
       maxAttempts: 4,
+      sharedLimits: 'local',
       prices: { 'claude-haiku-4-5': { inputPerMTok: 1, outputPerMTok: 5 } },
       configFile: join(cwd, 'claw-batch.config.yaml'),
     });

@@ -15,6 +15,10 @@ export interface RedisServer {
   kill(): Promise<void>;
   /** Starts it again on the same port (empty: it keeps nothing). */
   restart(): Promise<void>;
+  /** Freezes it (SIGSTOP): connections stay open but nothing answers, as with a hung server. */
+  freeze(): void;
+  /** Lets a frozen server go on (SIGCONT). */
+  thaw(): void;
   /** Stops it for good. */
   stop(): Promise<void>;
 }
@@ -78,7 +82,7 @@ export async function startRedisServer(options: { password?: string; port?: numb
   const kill = async () => {
     const proc = child;
     child = undefined;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    if (!proc || proc.exitCode !== null || (proc.signalCode !== null && proc.signalCode !== 'SIGSTOP')) return;
     await new Promise<void>((resolve) => {
       proc.once('exit', () => resolve());
       proc.kill('SIGKILL');
@@ -92,6 +96,8 @@ export async function startRedisServer(options: { password?: string; port?: numb
     url: `redis://${auth}127.0.0.1:${port}/0`,
     kill,
     restart: start,
+    freeze: () => child?.kill('SIGSTOP'),
+    thaw: () => child?.kill('SIGCONT'),
     async stop() {
       await kill();
       process.off('exit', killOnExit);
