@@ -138,7 +138,7 @@ for i, d in ipairs(DIMENSIONS) do value[d] = tonumber(ARGV[3 + i]) end
 if op == 'take' then
   if pausedUntil > now then
     save(ARGV[3])
-    return { '0', num(math.ceil(pausedUntil - now)), 'pause' }
+    return { '0', num(pausedUntil - now), 'pause' }
   end
   local refilled = {}
   local waitMs = 0
