@@ -110,6 +110,9 @@ export class RedisStore implements LimitStore {
       commandTimeout: options.commandTimeoutMs ?? 1000,
       connectTimeout: options.connectTimeoutMs ?? 2000,
       retryStrategy: (times) => Math.min(50 * 2 ** times, reconnectMs),
+      // ioredis leaves this timer running when it disconnects a socket that is already closed,
+      // which would hold a failed command's exit for its default 2 s.
+      disconnectTimeout: 100,
       connectionName: 'claw-batch',
       disableClientInfo: true,
     }) as ScriptClient;
