@@ -9,12 +9,16 @@
  * - `claw-batch:{<account>}:peers` / `:peer-info`: who is drawing, scored by the server's time;
  * - `claw-batch:{<account>}:classes`: the model classes the account has used, for `snapshot()`.
  *
+ * The URL may name any node of a Redis Cluster: the store sees `cluster_enabled:1` and switches to
+ * ioredis's cluster client, which follows each key's slot to its node.
+ *
  * The client is ioredis with its offline queue off, no resend of a command whose connection
  * dropped, and a command timeout: while Redis is down every call throws `LimitStoreError` within
  * about `commandTimeoutMs` instead of queueing, and the client reconnects in the background
  * (every `reconnectMs` at most) so the next call after Redis returns simply works.
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { isIP } from 'node:net';
 import { maskUrlPassword } from '../secrets.js';
 import { LimitStoreError, type BudgetSnapshot, type LimitStore, type PauseResult, type PeerInfo, type PeerSeen, type TakeResult } from './limit-store.js';
 import { BUDGET_SCRIPT, PEERS_SCRIPT } from './redis-scripts.js';
@@ -54,13 +58,15 @@ export function redisOptionsFromUrl(url: string): RedisOptions {
   const db = u.pathname.replace(/^\//, '');
   if (db !== '' && !/^\d+$/.test(db)) throw new Error(`the database must be a number, got "${db}"`);
   const port = u.port === '' ? 6379 : Number(u.port);
+  const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
   return {
-    host: u.hostname.replace(/^\[(.*)\]$/, '$1'),
+    host,
     port,
     username: u.username ? decodeURIComponent(u.username) : undefined,
     password: u.password ? decodeURIComponent(u.password) : undefined,
     db: db === '' ? 0 : Number(db),
-    tls: u.protocol === 'rediss:' ? { servername: u.hostname } : undefined,
+    // SNI names a host, never an address (RFC 6066); a certificate for an address is checked all the same.
+    tls: u.protocol === 'rediss:' ? (isIP(host) ? {} : { servername: host }) : undefined,
   };
 }
 
@@ -98,38 +104,36 @@ export class RedisStore implements LimitStore {
     } catch (err) {
       throw new LimitStoreError(where, `${where}: ${(err as Error).message}`);
     }
-    const reconnectMs = options.reconnectMs ?? 1000;
-    const client = new Redis({
-      ...base,
-      // RESP2 works with every Redis since 2.6 and with the proxies in front of managed ones.
-      protocol: 2,
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      autoResendUnfulfilledCommands: false,
-      commandTimeout: options.commandTimeoutMs ?? 1000,
-      connectTimeout: options.connectTimeoutMs ?? 2000,
-      retryStrategy: (times) => Math.min(50 * 2 ** times, reconnectMs),
-      // ioredis leaves this timer running when it disconnects a socket that is already closed,
-      // which would hold a failed command's exit for its default 2 s.
-      disconnectTimeout: 100,
-      connectionName: 'claw-batch',
-      disableClientInfo: true,
-    }) as ScriptClient;
-    client.defineCommand('clawBudget', { numberOfKeys: 1, lua: BUDGET_SCRIPT });
-    client.defineCommand('clawPeers', { numberOfKeys: 2, lua: PEERS_SCRIPT });
+    let client = standaloneClient(base, options);
     let lastError: Error | undefined;
-    // Without a listener ioredis prints every failed reconnection; the calls report failures themselves.
-    client.on('error', (err: Error) => (lastError = err));
-    const store = new RedisStore(where, client, options.now);
-    try {
-      await client.connect();
-      await client.ping();
-    } catch (err) {
+    const opened = async (c: ScriptClient) => {
+      // Without a listener ioredis prints every failed reconnection; the calls report failures themselves.
+      c.on('error', (err: Error) => (lastError = err));
+      const limitMs = 2 * (options.connectTimeoutMs ?? 2000);
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        // The cluster client has no deadline of its own while it looks for the slots' nodes.
+        const deadline = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${limitMs} ms`)), limitMs);
+        });
+        await Promise.race([c.connect().then(() => c.ping()), deadline]);
+      } catch (err) {
+        c.disconnect();
+        throw new LimitStoreError(where, `${where}: ${describeRedisError(lastError ?? err)}`, { cause: err });
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    await opened(client);
+    if (await isClusterNode(client)) {
+      // Any node of a Redis Cluster will do: the cluster client finds the others and follows
+      // each key's slot to its node.
       client.disconnect();
-      throw store.failure(lastError ?? err);
+      if (base.db) throw new LimitStoreError(where, `${where}: a Redis Cluster has only database 0, not ${base.db}`);
+      client = clusterClient(base, options);
+      await opened(client);
     }
-    return store;
+    return new RedisStore(where, client, options.now);
   }
 
   private failure(err: unknown): LimitStoreError {
@@ -250,6 +254,66 @@ export class RedisStore implements LimitStore {
     } catch {
       this.client.disconnect();
     }
+  }
+}
+
+/** The options both clients share: fail fast while Redis is away, reconnect in the background. */
+function failFast(options: RedisStoreOptions) {
+  return {
+    // RESP2 works with every Redis since 2.6 and with the proxies in front of managed ones.
+    protocol: 2 as const,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    commandTimeout: options.commandTimeoutMs ?? 1000,
+    connectTimeout: options.connectTimeoutMs ?? 2000,
+    // ioredis leaves this timer running when it disconnects a socket that is already closed,
+    // which would hold a failed command's exit for its default 2 s.
+    disconnectTimeout: 100,
+    connectionName: 'claw-batch',
+    disableClientInfo: true,
+  };
+}
+
+function withScripts<T extends Redis | Cluster>(client: T): ScriptClient {
+  client.defineCommand('clawBudget', { numberOfKeys: 1, lua: BUDGET_SCRIPT });
+  client.defineCommand('clawPeers', { numberOfKeys: 2, lua: PEERS_SCRIPT });
+  // Both clients have the same commands; typed as one so the store need not tell them apart.
+  return client as unknown as ScriptClient;
+}
+
+function standaloneClient(base: RedisOptions, options: RedisStoreOptions): ScriptClient {
+  const reconnectMs = options.reconnectMs ?? 1000;
+  return withScripts(
+    new Redis({
+      ...base,
+      ...failFast(options),
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      retryStrategy: (times) => Math.min(50 * 2 ** times, reconnectMs),
+    }),
+  );
+}
+
+function clusterClient(base: RedisOptions, options: RedisStoreOptions): ScriptClient {
+  const reconnectMs = options.reconnectMs ?? 1000;
+  const { host, port, db: _db, ...auth } = base;
+  return withScripts(
+    new Cluster([{ host, port }], {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      clusterRetryStrategy: (times) => Math.min(50 * 2 ** times, reconnectMs),
+      slotsRefreshTimeout: options.connectTimeoutMs ?? 2000,
+      redisOptions: { ...auth, ...failFast(options) },
+    }),
+  );
+}
+
+async function isClusterNode(client: ScriptClient): Promise<boolean> {
+  try {
+    return /^cluster_enabled:1\b/m.test(await client.info('cluster'));
+  } catch {
+    // A proxy that does not know INFO: a single Redis as far as we can tell.
+    return false;
   }
 }
 

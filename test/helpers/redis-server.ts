@@ -4,7 +4,10 @@
  * used.) `useRedisServer()` starts one per test file and stops it after.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 
 export interface RedisServer {
@@ -59,15 +62,48 @@ async function waitForPong(port: number, timeoutMs: number): Promise<void> {
   }
 }
 
-export async function startRedisServer(options: { password?: string; port?: number } = {}): Promise<RedisServer> {
+export interface RedisServerOptions {
+  /** `--requirepass`. */
+  password?: string;
+  /** Default: a free one. */
+  port?: number;
+  /** A one-node Redis Cluster owning every slot: it refuses keys of one command in two slots (CROSSSLOT). */
+  cluster?: boolean;
+}
+
+/** Gives a fresh cluster node every slot and waits for `cluster_state:ok`. */
+async function ownAllSlots(port: number): Promise<void> {
+  const cli = (...args: string[]) =>
+    new Promise<string>((resolve, reject) => {
+      const p = spawn('redis-cli', ['-p', String(port), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      p.stdout!.on('data', (d) => (out += d.toString()));
+      p.on('error', reject);
+      p.on('exit', () => resolve(out));
+    });
+  await cli('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
+  const deadline = Date.now() + 5000;
+  while (!(await cli('CLUSTER', 'INFO')).includes('cluster_state:ok')) {
+    if (Date.now() > deadline) throw new Error(`the one-node cluster on port ${port} did not become ready`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const port = options.port ?? (await freePort());
   let child: ChildProcess | undefined;
+  let clusterDir: string | undefined;
   const killOnExit = () => child?.kill('SIGKILL');
   process.on('exit', killOnExit);
 
   const start = async () => {
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'];
     if (options.password) args.push('--requirepass', options.password);
+    if (options.cluster) {
+      clusterDir ??= mkdtempSync(join(tmpdir(), 'claw-batch-redis-cluster-'));
+      rmSync(join(clusterDir, 'nodes.conf'), { force: true });
+      args.push('--cluster-enabled', 'yes', '--cluster-config-file', join(clusterDir, 'nodes.conf'), '--cluster-announce-ip', '127.0.0.1');
+    }
     const proc = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     proc.stderr!.on('data', (d) => (stderr += d.toString()));
@@ -77,6 +113,7 @@ export async function startRedisServer(options: { password?: string; port?: numb
     exited.catch(() => {});
     child = proc;
     await Promise.race([waitForPong(port, 5000), exited]);
+    if (options.cluster) await ownAllSlots(port);
   };
 
   const kill = async () => {
@@ -101,12 +138,13 @@ export async function startRedisServer(options: { password?: string; port?: numb
     async stop() {
       await kill();
       process.off('exit', killOnExit);
+      if (clusterDir) rmSync(clusterDir, { recursive: true, force: true });
     },
   };
 }
 
 /** One redis-server for the test file: started before its tests, stopped after. */
-export function useRedisServer(options: { password?: string } = {}): { readonly server: RedisServer } {
+export function useRedisServer(options: RedisServerOptions = {}): { readonly server: RedisServer } {
   let server: RedisServer | undefined;
   beforeAll(async () => {
     server = await startRedisServer(options);
