@@ -260,7 +260,7 @@ export class RedisStore implements LimitStore {
 /** The options both clients share: fail fast while Redis is away, reconnect in the background. */
 function failFast(options: RedisStoreOptions) {
   return {
-    // RESP2 works with every Redis since 2.6 and with the proxies in front of managed ones.
+    // RESP2 works with every Redis and with the proxies in front of managed ones.
     protocol: 2 as const,
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
