@@ -7,12 +7,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
+import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 
 export interface RedisServer {
   readonly port: number;
-  /** `redis://127.0.0.1:<port>/0`, or with `:password@` when it has one. */
+  /** `redis://127.0.0.1:<port>/0` (`rediss://` with TLS), with `:password@` when it has one. */
   readonly url: string;
   /** Kills the server at once (SIGKILL), as a crash would; resolves once it is gone. */
   kill(): Promise<void>;
@@ -38,14 +39,14 @@ export async function freePort(): Promise<number> {
 }
 
 /** Resolves once something on `port` answers PING with PONG (or NOAUTH, with a password set). */
-async function waitForPong(port: number, timeoutMs: number): Promise<void> {
+async function waitForPong(port: number, timeoutMs: number, tls: boolean): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
-      const sock = connect(port, '127.0.0.1');
+      const sock = tls ? tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false }) : connect(port, '127.0.0.1');
       let data = '';
       sock.setTimeout(500, () => sock.destroy());
-      sock.on('connect', () => sock.write('PING\r\n'));
+      sock.on(tls ? 'secureConnect' : 'connect', () => sock.write('PING\r\n'));
       sock.on('data', (d) => {
         data += d.toString();
         if (data.includes('\r\n')) {
@@ -69,6 +70,8 @@ export interface RedisServerOptions {
   port?: number;
   /** A one-node Redis Cluster owning every slot: it refuses keys of one command in two slots (CROSSSLOT). */
   cluster?: boolean;
+  /** TLS only (`rediss://`), with this certificate and key (PEM files). */
+  tls?: { cert: string; key: string };
 }
 
 /** Gives a fresh cluster node every slot and waits for `cluster_state:ok`. */
@@ -97,7 +100,10 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   process.on('exit', killOnExit);
 
   const start = async () => {
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'];
+    const listen = options.tls
+      ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', options.tls.cert, '--tls-key-file', options.tls.key, '--tls-auth-clients', 'no']
+      : ['--port', String(port)];
+    const args = [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'];
     if (options.password) args.push('--requirepass', options.password);
     if (options.cluster) {
       clusterDir ??= mkdtempSync(join(tmpdir(), 'claw-batch-redis-cluster-'));
@@ -112,7 +118,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     );
     exited.catch(() => {});
     child = proc;
-    await Promise.race([waitForPong(port, 5000), exited]);
+    await Promise.race([waitForPong(port, 5000, Boolean(options.tls)), exited]);
     if (options.cluster) await ownAllSlots(port);
   };
 
@@ -130,7 +136,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const auth = options.password ? `:${encodeURIComponent(options.password)}@` : '';
   return {
     port,
-    url: `redis://${auth}127.0.0.1:${port}/0`,
+    url: `${options.tls ? 'rediss' : 'redis'}://${auth}127.0.0.1:${port}/0`,
     kill,
     restart: start,
     freeze: () => child?.kill('SIGSTOP'),
