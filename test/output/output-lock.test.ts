@@ -15,9 +15,9 @@ import { removeDir, tempDir } from '../helpers/cli.js';
 
 const LOCK_MODULE = fileURLToPath(new URL('../../dist/output/output-lock.js', import.meta.url));
 
-/** A node process that takes the lock, prints "locked", then runs `then` (JS). */
+/** A node process that runs `then` (JS), takes the lock and prints "locked". */
 function childHolding(output: string, then: string): Promise<ChildProcess> {
-  const code = `import(${JSON.stringify(LOCK_MODULE)}).then(({ lockOutput }) => { lockOutput(${JSON.stringify(output)}); console.log('locked'); ${then} });`;
+  const code = `import(${JSON.stringify(LOCK_MODULE)}).then(({ lockOutput }) => { ${then}; lockOutput(${JSON.stringify(output)}); console.log('locked'); });`;
   const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => d.toString().includes('locked') && resolve(child));
