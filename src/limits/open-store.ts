@@ -16,8 +16,6 @@ import { maskUrlPassword, registerSecret } from '../secrets.js';
 import { FallbackStore } from './fallback-store.js';
 import type { LimitStore } from './limit-store.js';
 import { MemoryStore } from './memory-store.js';
-import { RedisStore, redisOptionsFromUrl } from './redis-store.js';
-import { SqliteStore, sqliteFileIn } from './sqlite-store.js';
 
 export interface OpenLimitStoreOptions {
   /** `local`, `off`, or a `redis://` / `rediss://` URL (Settings.sharedLimits). */
@@ -46,6 +44,8 @@ export async function openLimitStore(options: OpenLimitStoreOptions): Promise<Li
   const fallback = (shared: LimitStore) => new FallbackStore(shared, { onNotice: options.onNotice, retryEveryMs: options.retryEveryMs });
 
   if (value === 'local') {
+    // Loaded only when chosen: every command imports this file, few need a store.
+    const { SqliteStore, sqliteFileIn } = await import('./sqlite-store.js');
     const file = sqliteFileIn(options.stateDir);
     try {
       return fallback(new SqliteStore({ file, busyTimeoutMs: options.busyTimeoutMs }));
@@ -57,6 +57,7 @@ export async function openLimitStore(options: OpenLimitStoreOptions): Promise<Li
     }
   }
 
+  const { RedisStore, redisOptionsFromUrl } = await import('./redis-store.js');
   const where = maskUrlPassword(value);
   try {
     const password = redisOptionsFromUrl(value).password;
