@@ -4,7 +4,7 @@
  * and end with the same exit codes as batch mode. Ctrl-C stops taking items; requests in flight get
  * a grace period, then stay pending; the summary still prints and the exit code is 3.
  */
-import type { Settings } from '../config.js';
+import { rateLimitWaitLimitMs, type Settings } from '../config.js';
 import { createClient } from '../client.js';
 import { ExitCode, StoppedError } from '../errors.js';
 import type { PreparedInput } from '../input/index.js';
@@ -46,9 +46,6 @@ export interface RealtimeJobRun {
   ctx: RealtimeRunContext;
 }
 
-/** The default queue_timeout_ms for `queue_overflow: fail`: a wait for capacity over a minute stops the run. */
-export const DEFAULT_QUEUE_TIMEOUT_MS = 60_000;
-
 export async function runRealtimeJob(job: RealtimeJobRun): Promise<number> {
   const { prepared, settings, ctx, store } = job;
   const client = createClient({}, ctx.env);
@@ -61,7 +58,7 @@ export async function runRealtimeJob(job: RealtimeJobRun): Promise<number> {
     account,
     given: { all: { rpm: settings.rpm, itpm: settings.itpm, otpm: settings.otpm }, byClass: settings.classLimits },
     known,
-    maxWaitMs: settings.queueOverflow === 'fail' ? (settings.queueTimeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS) : undefined,
+    maxWaitMs: rateLimitWaitLimitMs(settings),
     command: 'run',
   });
   const { writer, existing } = await openResults(job.output, { fresh: job.fresh, keep: 'succeeded', stdout: ctx.stdout });
