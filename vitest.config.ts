@@ -1,12 +1,26 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Tests that measure a pace against a limit (requests or tokens per minute, at the simulator) run
+ * one file at a time, after everything else: on a shared two-core machine, a neighbour's load would
+ * skew what they measure. The rest — most of the suite, mostly waiting on child processes and
+ * sockets — run two files at a time.
+ */
+const PACED = ['test/run/pacing.test.ts', 'test/run/api-rules.test.ts', 'test/run/faults.test.ts', 'test/run/shared-limits.test.ts', 'test/proxy/**/*.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 30_000,
-    // Timing-sensitive tests (pace against a limit) share two cores; running files one at a time
-    // keeps their measurements honest.
-    fileParallelism: false,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unpaced', include: ['test/**/*.test.ts'], exclude: PACED, fileParallelism: true, maxWorkers: 2, sequence: { groupOrder: 0 } },
+      },
+      {
+        extends: true,
+        test: { name: 'paced', include: PACED, fileParallelism: false, sequence: { groupOrder: 1 } },
+      },
+    ],
   },
 });

@@ -18,7 +18,7 @@ import { redact } from './secrets.js';
 type HeaderSource = { get(name: string): string | null } | undefined | null;
 
 export type FailureAction =
-  | { kind: 'rate-limited'; retryAfterMs: number | undefined; headers: HeaderSource }
+  | { kind: 'rate-limited'; retryAfterMs: number | undefined; headers: HeaderSource; message: string }
   /** We aborted it ourselves (a stop): not the item's fault, it stays pending. */
   | { kind: 'aborted' }
   | { kind: 'transient'; errorType: string; message: string; retryAfterMs: number | undefined; maybeProcessed: boolean }
@@ -66,7 +66,7 @@ export function classifyFailure(err: unknown): FailureAction {
       if (body.details?.error_code === 'enforced_spend_limit_reached') {
         return { kind: 'stop', reason: 'spend-limit', message: "the account's spend limit is reached; raise it in the Console, then rerun" };
       }
-      return { kind: 'rate-limited', retryAfterMs: retryAfterMs(err.headers), headers: err.headers };
+      return { kind: 'rate-limited', retryAfterMs: retryAfterMs(err.headers), headers: err.headers, message };
     }
     if (status === 402 || errorType === 'billing_error') {
       return { kind: 'stop', reason: 'billing', message: `the API refused the request for billing (${status} ${errorType}: ${message}); fix billing in the Console, then rerun` };

@@ -110,6 +110,7 @@ Exit codes: 0 all succeeded, 1 some items errored, 2 usage or input error (nothi
     .option('--batch-api', 'force the Message Batches API (same as --mode batch)')
     .option('--realtime', 'force real-time requests (same as --mode realtime)')
     .option('--urgent', 'in auto mode, always choose real-time')
+    .option('--shared-limits <where>', "where the account's budget lives: local (every process on this machine), off, or redis://… (default: local)")
     .option('--deadline <when>', 'results needed by then: a duration (90m, 6h) or an RFC 3339 time; auto mode picks the cheapest way to make it')
     .option('--max-cost <usd>', 'stop before the spend could pass this many US$ (Batches API: refuse a job whose worst case is over it)')
     .option('--max-attempts <n>', 'attempts per item for 5xx, 529 and dropped connections (default 6)')
@@ -140,6 +141,7 @@ Examples:
             urgent: Boolean(o.urgent),
             maxCost: parsePositiveNumber('--max-cost', str(o.maxCost)),
             deadline: str(o.deadline),
+            sharedLimits: parseSharedLimits('--shared-limits', str(o.sharedLimits)),
             maxAttempts: parsePositiveInt('--max-attempts', str(o.maxAttempts)),
             fresh: Boolean(o.fresh),
             dryRun: Boolean(o.dryRun),

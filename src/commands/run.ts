@@ -8,7 +8,8 @@ import { prepareFromFlags } from './prepare-input.js';
 import { baseUrlFromEnv } from '../base-url.js';
 import { loadSettings } from '../config.js';
 import { ExitCode, UsageError } from '../errors.js';
-import { MemoryStore } from '../limits/memory-store.js';
+import { sharedLimitsSource } from '../limits/open-store.js';
+import { lockOutput, type OutputLock } from '../output/output-lock.js';
 import { refuseOutputOverInput } from '../output/index.js';
 import { choosePlan, formatPlan, planObject, type Plan } from '../plan/index.js';
 import { cutOverAt, parseDeadline } from '../plan/deadline.js';
@@ -35,6 +36,8 @@ export interface RunOptions extends InputFlags {
   deadline?: string;
   /** `--max-cost USD`. */
   maxCost?: number;
+  /** `--shared-limits local|off|redis://…`. */
+  sharedLimits?: string;
   maxAttempts?: number;
   fresh?: boolean;
   dryRun?: boolean;
@@ -56,15 +59,19 @@ export async function run(options: RunOptions, ctx: CommandContext): Promise<num
       maxAttempts: options.maxAttempts,
       mode: options.mode,
       maxCostUsd: options.maxCost,
+      sharedLimits: options.sharedLimits,
     },
     { env: ctx.env, cwd: ctx.cwd, configPath: options.config },
   );
   const deadline = options.deadline === undefined ? undefined : parseDeadline(options.deadline);
   baseUrlFromEnv(ctx.env); // a malformed ANTHROPIC_BASE_URL fails now, not after reading the whole input
   const prepared = await prepareFromFlags(options, settings, ctx);
+  let lock: OutputLock | undefined;
   try {
     // Before anything is touched, and in both modes: --fresh would truncate the input.
     refuseOutputOverInput(options.output === undefined ? undefined : resolve(ctx.cwd, options.output), prepared, options.output);
+    // Cron overlap: one run at a time per results file (a dry run writes nothing, so needs none).
+    if (options.output !== undefined && !options.dryRun) lock = lockOutput(resolve(ctx.cwd, options.output));
     // A rerun plans for what is still pending, not for every item of the input.
     const pending = await pendingWork(prepared, options.output, { fresh: Boolean(options.fresh), cwd: ctx.cwd });
     const plan = choosePlan({
@@ -100,7 +107,7 @@ export async function run(options: RunOptions, ctx: CommandContext): Promise<num
         fresh,
         quiet: Boolean(options.quiet),
         json: Boolean(options.json),
-        store: new MemoryStore(),
+        sharedLimitsSource: sharedLimitsSource({ flag: options.sharedLimits, env: ctx.env, value: settings.sharedLimits, configFile: settings.configFile }),
         alreadyDone,
         ctx,
       });
@@ -128,6 +135,7 @@ export async function run(options: RunOptions, ctx: CommandContext): Promise<num
     say(`deadline: ${batch.unresolved} item(s) the Batches API did not finish go out in real time now (${formatDuration((cutOver.deadline - Date.now()) / 1000)} left)`);
     return await realtime(prepared.count - batch.unresolved, false);
   } finally {
+    lock?.release();
     await prepared.dispose();
   }
 }

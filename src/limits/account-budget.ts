@@ -3,9 +3,8 @@
  * account's fingerprint. An item never waits behind another class's limit; items of one class
  * share that class's buckets with every other process using the same store and key.
  */
-import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import { ClassBudget } from './class-budget.js';
+import { HEARTBEAT_EVERY_MS, startHeartbeat, thisProcess, type Heartbeat } from './heartbeat.js';
 import type { LimitStore, PeerInfo } from './limit-store.js';
 import { modelClass } from './model-class.js';
 import type { RateLimits } from './types.js';
@@ -28,15 +27,12 @@ export interface AccountBudgetOptions {
   maxWaitMs?: number;
   /** What this process is, for `claw-batch limits`. Default `run`. */
   command?: string;
-  /** ms between heartbeats to the store. Default 5,000. */
+  /** ms between heartbeats to the store. Default HEARTBEAT_EVERY_MS (heartbeat.ts). */
   heartbeatMs?: number;
   capacitySeconds?: number;
   recoveryMs?: number;
   now?: () => number;
 }
-
-/** Processes whose last heartbeat is older than this many heartbeats are gone. */
-const PEER_TIMEOUT_BEATS = 3;
 
 /** The limits for one class: a class the config names overrides the general ones, field by field. */
 export function givenFor(given: GivenLimits, cls: string): RateLimits {
@@ -51,20 +47,13 @@ export class AccountBudget {
   private readonly options: AccountBudgetOptions;
   private readonly budgets = new Map<string, ClassBudget>();
   private readonly lastShared = new Map<string, string>();
-  private heartbeat: NodeJS.Timeout | undefined;
-  private peerCount = 1;
+  private heartbeat: Heartbeat | undefined;
 
   constructor(options: AccountBudgetOptions) {
     this.options = options;
     this.store = options.store;
     this.account = options.account;
-    this.peer = {
-      id: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
-      host: hostname(),
-      pid: process.pid,
-      command: options.command ?? 'run',
-      modelClasses: [],
-    };
+    this.peer = thisProcess(options.command ?? 'run');
   }
 
   /** The budget of `model`'s class, created on first use. */
@@ -107,10 +96,8 @@ export class AccountBudget {
       }
       this.forClass(cls);
     }
-    await this.beat();
-    const every = this.options.heartbeatMs ?? 5_000;
-    this.heartbeat = setInterval(() => void this.beat(), every);
-    this.heartbeat.unref();
+    this.heartbeat ??= startHeartbeat(this.store, this.account, this.peer, this.options.heartbeatMs ?? HEARTBEAT_EVERY_MS);
+    await this.heartbeat.first;
   }
 
   /** Shares what the API reported for a class with the other processes, when it changed. */
@@ -124,7 +111,7 @@ export class AccountBudget {
 
   /** Processes using this account's budgets (this one included), as of the last heartbeat. */
   get processes(): number {
-    return this.peerCount;
+    return this.heartbeat?.processes ?? 1;
   }
 
   classBudgets(): ClassBudget[] {
@@ -138,17 +125,7 @@ export class AccountBudget {
 
   /** Stops the heartbeat and leaves the store's list of processes. */
   async close(): Promise<void> {
-    if (this.heartbeat) clearInterval(this.heartbeat);
+    await this.heartbeat?.stop().catch(() => undefined);
     this.heartbeat = undefined;
-    await this.store.leave(this.account, this.peer.id).catch(() => undefined);
-  }
-
-  private async beat(): Promise<void> {
-    const every = this.options.heartbeatMs ?? 5_000;
-    try {
-      this.peerCount = Math.max(1, await this.store.heartbeat(this.account, this.peer, every * PEER_TIMEOUT_BEATS));
-    } catch {
-      // A store that fails mid-run is the fallback wrapper's business; the count stays as it was.
-    }
   }
 }

@@ -65,6 +65,13 @@ export class ClassBudget {
   private pausedUntil = 0;
   private headersSeen = false;
   private currentHold: Hold | undefined;
+  /**
+   * Costs reserved while a dimension's limit was not known yet (before the first answer's headers),
+   * so its bucket did not take them: charged to the bucket when the limit becomes known, as the
+   * API has counted them. Per reservation, so a settle before then corrects nothing twice.
+   */
+  private readonly untracked = new Map<Cost, Dimension[]>();
+  private readonly untrackedTotal: Partial<Record<Dimension, number>> = {};
   /** Reservations are served one at a time, in order, so a retried item put in front goes first. */
   private line: Promise<unknown> = Promise.resolve();
 
@@ -138,8 +145,12 @@ export class ClassBudget {
       for (;;) {
         if (signal?.aborted) return false;
         this.recoverPace();
-        const result: TakeResult = await this.store.take(this.key, cost, this.spec());
-        if (result.ok) return true;
+        const spec = this.spec();
+        const result: TakeResult = await this.store.take(this.key, cost, spec);
+        if (result.ok) {
+          this.noteUntracked(cost, spec);
+          return true;
+        }
         if (result.heldBy === 'pause') this.pausedUntil = Math.max(this.pausedUntil, this.now() + result.waitMs);
         const maxWaitMs = this.options.maxWaitMs;
         if (maxWaitMs !== undefined && result.waitMs > maxWaitMs) {
@@ -158,6 +169,7 @@ export class ClassBudget {
 
   /** After an answer: corrects the estimates to what `usage` says was spent (charged or given back). */
   async settle(reserved: Cost, used: { inputTokens?: number; outputTokens?: number }): Promise<void> {
+    this.forgetUntracked(reserved);
     await this.store.adjust(
       this.key,
       {
@@ -170,6 +182,7 @@ export class ClassBudget {
 
   /** The request was refused before it counted (429: `request` true) or failed without using tokens (5xx). */
   async refund(reserved: Cost, options: { request: boolean }): Promise<void> {
+    this.forgetUntracked(reserved);
     await this.store.adjust(
       this.key,
       { requests: options.request ? reserved.requests : 0, inputTokens: reserved.inputTokens, outputTokens: reserved.outputTokens },
@@ -185,10 +198,12 @@ export class ClassBudget {
   async observe(headers: RateLimitHeaders): Promise<void> {
     const readings = this.readings(headers);
     let any = false;
+    const newlyKnown: Dimension[] = [];
     for (const d of DIMENSIONS) {
       const r = readings[d];
       if (!r) continue;
       any = true;
+      if (this.base[d] === undefined) newlyKnown.push(d);
       this.reported[d] = r.limit;
       const given = this.options.given[LIMIT_OF[d]];
       this.base[d] = given ? Math.min(given, r.limit) : r.limit;
@@ -196,6 +211,7 @@ export class ClassBudget {
     if (!any) return;
     this.headersSeen = true;
     const spec = this.spec();
+    await this.chargeUntracked(newlyKnown, spec);
     const levels: Partial<Record<Dimension, number>> = {};
     for (const d of DIMENSIONS) {
       const level = this.apiLevelAtMost(readings[d], spec[d]?.perMinute);
@@ -222,6 +238,37 @@ export class ClassBudget {
       this.paceLowAt = now;
     }
     return fresh;
+  }
+
+  private noteUntracked(cost: Cost, spec: BudgetSpec): void {
+    const dims = DIMENSIONS.filter((d) => !spec[d] && cost[d] > 0);
+    if (dims.length === 0) return;
+    this.untracked.set(cost, dims);
+    for (const d of dims) this.untrackedTotal[d] = (this.untrackedTotal[d] ?? 0) + cost[d];
+  }
+
+  /** A reservation settled before its dimension's limit was known: nothing to charge for it later. */
+  private forgetUntracked(cost: Cost): void {
+    const dims = this.untracked.get(cost);
+    if (!dims) return;
+    this.untracked.delete(cost);
+    for (const d of dims) this.untrackedTotal[d] = (this.untrackedTotal[d] ?? 0) - cost[d];
+  }
+
+  /** A limit just became known: its bucket takes what the requests still in flight reserved without it. */
+  private async chargeUntracked(dims: Dimension[], spec: BudgetSpec): Promise<void> {
+    const delta: Partial<Cost> = {};
+    for (const d of dims) {
+      const total = this.untrackedTotal[d] ?? 0;
+      if (total > 0) delta[d] = -total;
+      this.untrackedTotal[d] = 0;
+    }
+    for (const [cost, ds] of this.untracked) {
+      const left = ds.filter((d) => !dims.includes(d));
+      if (left.length === 0) this.untracked.delete(cost);
+      else this.untracked.set(cost, left);
+    }
+    if (Object.keys(delta).length > 0) await this.store.adjust(this.key, delta, spec);
   }
 
   private readings(h: RateLimitHeaders): Record<Dimension, LimitReading | undefined> {

@@ -50,8 +50,9 @@ export async function handleFailure(ctx: AttemptContext, lane: ClassLane, work: 
       const headers = parseRateLimitHeaders(action.headers);
       const newPause = await lane.budget.onRateLimited(action.retryAfterMs, headers);
       // Refused for input tokens: a prefix we thought cached may have been evicted (each request
-      // would then write it at full price); confirm the cache again before fanning out.
-      if (headers.inputTokens?.remaining === 0) ctx.cache.suspectEviction();
+      // would then write it at full price); confirm the cache again before fanning out. The API's
+      // message names the limit; a reading of 0 input tokens left says the same.
+      if (/input[ -]tokens/i.test(action.message) || headers.inputTokens?.remaining === 0) ctx.cache.suspectEviction();
       if (newPause && !lane.budget.hasLimits) {
         lane.sizer.onRateLimitedWithoutLimits();
         lane.resize();

@@ -12,6 +12,7 @@ import { AccountBudget } from '../limits/account-budget.js';
 import { accountFingerprint, normalizeBaseUrl } from '../limits/account-key.js';
 import { readLearnedLimits, saveLearnedLimits, type LearnedClass } from '../limits/learned-limits.js';
 import type { LimitStore } from '../limits/limit-store.js';
+import { openLimitStore } from '../limits/open-store.js';
 import { modelClass } from '../limits/model-class.js';
 import { openResults } from '../output/index.js';
 import { stateDir } from '../state-dir.js';
@@ -35,8 +36,13 @@ export interface RealtimeJobRun {
   fresh: boolean;
   quiet: boolean;
   json: boolean;
-  /** Where the budgets live (opened by the caller, closed here). */
-  store: LimitStore;
+  /**
+   * Where the budgets live: opened here from `settings.sharedLimits` (a store that cannot be reached
+   * now is exit 2, before anything is sent), or given (tests), and closed here either way.
+   */
+  store?: LimitStore;
+  /** What `settings.sharedLimits` came from, for messages (`--shared-limits`, the env, the config). */
+  sharedLimitsSource?: string;
   /** Counts the spend from each answer's usage, for the summary. */
   cost?: CostMeter;
   /** `--max-cost`. */
@@ -47,8 +53,18 @@ export interface RealtimeJobRun {
 }
 
 export async function runRealtimeJob(job: RealtimeJobRun): Promise<number> {
-  const { prepared, settings, ctx, store } = job;
+  const { prepared, settings, ctx } = job;
   const client = createClient({}, ctx.env);
+  // Notices from the store (it went away, it is back) wait for the progress display to exist.
+  let notice: (message: string) => void = (m) => ctx.stderr.write(`claw-batch: ${m}\n`);
+  const store =
+    job.store ??
+    (await openLimitStore({
+      sharedLimits: settings.sharedLimits,
+      source: job.sharedLimitsSource,
+      stateDir: stateDir(ctx.env),
+      onNotice: (m) => notice(m),
+    }));
   const baseURL = normalizeBaseUrl(ctx.env.ANTHROPIC_BASE_URL);
   const account = accountFingerprint(client.apiKey ?? '', baseURL);
   const dir = stateDir(ctx.env);
@@ -63,6 +79,7 @@ export async function runRealtimeJob(job: RealtimeJobRun): Promise<number> {
   });
   const { writer, existing } = await openResults(job.output, { fresh: job.fresh, keep: 'succeeded', stdout: ctx.stdout });
   const progress = createProgress({ stderr: ctx.stderr, env: ctx.env, quiet: job.quiet || job.json, label: 'realtime' });
+  notice = (m) => progress.warn(m);
   if (existing.byId.size > 0) {
     progress.info(`resuming: ${existing.byId.size} item(s) already succeeded in ${job.output}; retrying the rest`);
   }

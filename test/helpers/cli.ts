@@ -112,3 +112,25 @@ export function countById(lines: OutputLine[]): Map<string, number> {
 export function textOf(line: OutputLine): string | undefined {
   return line.result.message?.content.find((b) => b.type === 'text')?.text;
 }
+
+const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 2, SIGTERM: 15 };
+
+/**
+ * Resolves once process `pid` has a handler for `signal` (Linux: the SigCgt mask in
+ * /proc/<pid>/status), so a test sends the signal to the CLI's handler rather than racing the
+ * process's start-up on a loaded machine. Gives up after `timeoutMs` (the test then sees why).
+ */
+export async function waitForSignalHandler(pid: number, signal: NodeJS.Signals, timeoutMs = 10_000): Promise<void> {
+  const bit = BigInt(1) << BigInt(SIGNAL_NUMBERS[signal]! - 1);
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      const caught = /^SigCgt:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+      if (caught && (BigInt(`0x${caught}`) & bit) !== BigInt(0)) return;
+    } catch {
+      return; // not Linux, or the process is gone: nothing more to wait for
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -63,6 +63,20 @@ describe('ClassBudget: limits', () => {
     expect(budget({ known: { rpm: 1000 }, given: { rpm: 300 } }).limits().rpm).toBe(300);
   });
 
+  it('charges what was reserved before a limit was known once the first answer reports it, as the API counted it', async () => {
+    const now = 0;
+    const b = budget({ capacitySeconds: 1, now: () => now });
+    const first = cost(600);
+    expect(await fitsNow(b, first)).toBe(true); // no limit known yet: nothing to pace by
+    // The first answer's headers: 60k ITPM (1,000 a second). The API has counted our 600.
+    await b.observe({ inputTokens: { limit: 60_000, remaining: 0, remainingAtMost: 500 } });
+    expect(await fitsNow(b, cost(500))).toBe(false);
+    expect(await fitsNow(b, cost(400))).toBe(true);
+    // Settling the first request (it used 600) changes nothing more: it was charged once.
+    await b.settle(first, { inputTokens: 600 });
+    expect(await fitsNow(b, cost(1))).toBe(false);
+  });
+
   it('does not stall on a token count rounded down to 0: it may be up to 500 short', async () => {
     const now = 0;
     const b = budget({ given: { itpm: 60_000 }, capacitySeconds: 1, now: () => now }); // 1,000 a second

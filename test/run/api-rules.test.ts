@@ -34,14 +34,14 @@ const ticket = (i: number) => `Classify support ticket ${i}: my parcel has not a
 describe('output tokens count as produced; max_tokens is an upper bound for cost only', () => {
   it('max_tokens 4096 with ~100-token answers and a 90k OTPM: many requests in flight, no 429', async () => {
     const dir = fx.newDir();
-    fx.sim.setOptions({ rpm: 600, itpm: 2_000_000, otpm: 90_000, replyTokens: { min: 80, max: 120 }, outputTokensPerSecond: 400 });
+    fx.sim.setOptions({ rpm: 800, itpm: 2_000_000, otpm: 90_000, replyTokens: { min: 80, max: 120 }, outputTokensPerSecond: 400 });
     fx.sim.resetCounters();
-    const input = writeJsonl(dir, Array.from({ length: 80 }, (_, i) => ({ custom_id: `t-${i + 1}`, prompt: ticket(i + 1), max_tokens: 4096 })));
+    const input = writeJsonl(dir, Array.from({ length: 60 }, (_, i) => ({ custom_id: `t-${i + 1}`, prompt: ticket(i + 1), max_tokens: 4096 })));
     const out = join(dir, 'out.jsonl');
     const r = await runCli(['run', input, '-o', out, '--model', 'claude-haiku-4-5', '--realtime', '--quiet'], { env: fx.env() });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expectEachOnce(out, 80);
+    expectEachOnce(out, 60);
     const c = fx.sim.counters();
     expect(c.rateLimited).toBe(0);
     // Reserving max_tokens against a 90k OTPM bucket (1,125 tokens in 0.75 s) lets one request
@@ -51,13 +51,14 @@ describe('output tokens count as produced; max_tokens is an upper bound for cost
 
   it('long answers where OTPM binds: every item once, at most 1% 429s', async () => {
     const dir = fx.newDir();
-    fx.sim.setOptions({ rpm: 1000, itpm: 2_000_000, otpm: 24_000, replyTokens: { min: 300, max: 500 }, outputTokensPerSecond: 400 });
+    // 60k OTPM with ~300-token answers: 200 a minute, far below the 3,000 RPM.
+    fx.sim.setOptions({ rpm: 3000, itpm: 2_000_000, otpm: 60_000, replyTokens: { min: 250, max: 350 }, outputTokensPerSecond: 400 });
     fx.sim.resetCounters();
-    const input = writeJsonl(dir, Array.from({ length: 40 }, (_, i) => ({ custom_id: `t-${i + 1}`, prompt: ticket(i + 1), max_tokens: 4096 })));
+    const input = writeJsonl(dir, Array.from({ length: 20 }, (_, i) => ({ custom_id: `t-${i + 1}`, prompt: ticket(i + 1), max_tokens: 4096 })));
     const out = join(dir, 'out.jsonl');
     const r = await runCli(['run', input, '-o', out, '--model', 'claude-haiku-4-5', '--realtime', '--quiet'], { env: fx.env() });
     expect(r.code).toBe(0);
-    expectEachOnce(out, 40);
+    expectEachOnce(out, 20);
     const c = fx.sim.counters();
     expect(c.rateLimited).toBeLessThanOrEqual(Math.ceil(c.requests * 0.01));
     expect(c.peakInFlight).toBeGreaterThanOrEqual(2);
@@ -77,7 +78,7 @@ describe('input tokens, cache-aware', () => {
     const dir = fx.newDir();
     // ITPM tight enough that a wave of writers (5k tokens each) would be a 429 storm: one second of
     // it holds just over one write.
-    fx.sim.setOptions({ rpm: 1200, itpm: 400_000, otpm: undefined, replyTokens: 20, outputTokensPerSecond: undefined });
+    fx.sim.setOptions({ rpm: 3000, itpm: 400_000, otpm: undefined, replyTokens: 20, outputTokensPerSecond: undefined });
     fx.sim.flushCache();
     fx.sim.resetCounters();
     const input = writeJsonl(dir, cachedItems(120));
@@ -96,7 +97,7 @@ describe('input tokens, cache-aware', () => {
 
   it('a cache evicted mid-run causes no 429 storm, and every item still succeeds once', async () => {
     const dir = fx.newDir();
-    fx.sim.setOptions({ rpm: 1200, itpm: 400_000, otpm: undefined, replyTokens: 20, outputTokensPerSecond: undefined });
+    fx.sim.setOptions({ rpm: 3000, itpm: 400_000, otpm: undefined, replyTokens: 20, outputTokensPerSecond: undefined });
     fx.sim.flushCache();
     fx.sim.resetCounters();
     const input = writeJsonl(dir, cachedItems(200));
@@ -133,9 +134,9 @@ describe('input tokens, cache-aware', () => {
 describe('limits per model class', () => {
   it('Haiku and Sonnet interleaved run each at its own limit: Haiku is not held to Sonnet’s pace', async () => {
     const dir = fx.newDir();
-    fx.sim.setOptions({ rpm: 1200, itpm: undefined, otpm: undefined, classLimits: { 'claude-sonnet-4': { rpm: 120 } }, replyTokens: undefined });
+    fx.sim.setOptions({ rpm: 3000, itpm: undefined, otpm: undefined, classLimits: { 'claude-sonnet-4': { rpm: 300 } }, replyTokens: undefined });
     fx.sim.resetCounters();
-    const n = 120;
+    const n = 80;
     const input = writeJsonl(
       dir,
       Array.from({ length: n }, (_, i) => ({ custom_id: `t-${i + 1}`, prompt: ticket(i + 1), model: i % 2 === 0 ? 'claude-sonnet-4-5' : 'claude-haiku-4-5' })),
@@ -154,7 +155,7 @@ describe('limits per model class', () => {
     expectEachOnce(out, n);
     const c = fx.sim.counters();
     expect(c.rateLimited).toBeLessThanOrEqual(1);
-    // At 1,200 vs 120 RPM, the 60 Haiku items are done while most Sonnet items still wait; held to
+    // At 3,000 vs 300 RPM, the 40 Haiku items are done while most Sonnet items still wait; held to
     // Sonnet's pace (one queue for both) they would finish together.
     expect(sonnetWhenHaikuDone).toBeDefined();
     expect(sonnetWhenHaikuDone!).toBeLessThan(n / 4);
@@ -170,7 +171,7 @@ describe('billing refusals stop the run', () => {
   for (const [what, kind, says] of cases) {
     it(`${what} after 30 items: exit 3, no errored lines, one line saying why; the rerun finishes every item once`, async () => {
       const dir = fx.newDir();
-      fx.sim.setOptions({ rpm: 600, itpm: undefined, otpm: undefined, classLimits: undefined, billingRefusal: kind as never, billingRefusalAfter: 30 });
+      fx.sim.setOptions({ rpm: 3000, itpm: undefined, otpm: undefined, classLimits: undefined, billingRefusal: kind as never, billingRefusalAfter: 30 });
       fx.sim.resetCounters();
       const input = writeJsonl(dir, Array.from({ length: 60 }, (_, i) => ({ custom_id: `t-${i + 1}`, prompt: ticket(i + 1) })));
       const out = join(dir, 'out.jsonl');

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { useSimulator } from '../helpers/simulator.js';
-import { BIN, cliEnv, readResults, runCli, writeItems } from '../helpers/cli.js';
+import { BIN, cliEnv, readResults, runCli, waitForSignalHandler, writeItems } from '../helpers/cli.js';
 
 const fx = useSimulator({}, { rpm: undefined });
 const MODEL = ['--model', 'claude-haiku-4-5', '--max-tokens', '32', '--realtime'];
@@ -57,8 +57,10 @@ describe('stopping early', () => {
     child.stdin.write('{"custom_id":"a","prompt":"x"}\n'); // and the input never ends
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    setTimeout(() => child.kill('SIGINT'), 1000);
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await waitForSignalHandler(child.pid!, 'SIGINT');
+    child.kill('SIGINT');
+    const code = await closed;
     expect(code).toBe(3);
     expect(stderr).toMatch(/before anything was sent/);
     expect(fx.sim.counters().requests).toBe(0);
