@@ -53,7 +53,7 @@ export class FallbackStore implements LimitStore {
     this.retryEveryMs = options.retryEveryMs ?? 3000;
     this.clock = options.now ?? Date.now;
     this.processes = Math.max(1, options.processes ?? 1);
-    this.local = new MemoryStore({ now: this.clock });
+    this.local = new MemoryStore({ now: this.clock, startEmpty: true });
   }
 
   /** True while calls go to the shared store; false while pacing alone. */
@@ -70,6 +70,8 @@ export class FallbackStore implements LimitStore {
     this.retryAt = this.clock() + this.retryEveryMs;
     if (this.alone) return;
     this.alone = true;
+    // Start each time alone from empty buckets: a leftover full one would be a burst on the API.
+    this.local.forgetLevels();
     this.share = Math.max(1, Math.round(this.processes));
     const reason = err.message.startsWith(`${this.where}: `) ? err.message.slice(this.where.length + 2) : err.message;
     const pace =
@@ -77,10 +79,20 @@ export class FallbackStore implements LimitStore {
     this.onNotice(`the shared limit store at ${this.where} is unreachable (${reason}); ${pace} until it is back`);
   }
 
-  private rejoin(): void {
+  private async rejoin(): Promise<void> {
     if (!this.alone) return;
     this.alone = false;
     this.onNotice(`the shared limit store at ${this.where} answers again; sharing the limit with the other processes again`);
+    // A store that came back empty (Redis keeps nothing) would hand every process a full bucket at
+    // once, a burst on an API bucket they have been draining all along: bring the shared levels down
+    // to what this process's own say the account has left (its share, times the processes).
+    for (const { key, levels, spec } of this.local.levelsNow()) {
+      try {
+        await this.shared.clamp(key, scaleLevels(levels, 1 / this.share), spec);
+      } catch {
+        // It went away again: the next call finds out.
+      }
+    }
   }
 
   /** Runs `shared`, or `alone` while the shared store is away (probing it every `retryEveryMs`). */
@@ -90,7 +102,7 @@ export class FallbackStore implements LimitStore {
     if (probe) this.probing = true;
     try {
       const out = await shared();
-      this.rejoin();
+      await this.rejoin();
       return out;
     } catch (err) {
       if (!(err instanceof LimitStoreError)) throw err;

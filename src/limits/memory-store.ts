@@ -4,7 +4,7 @@
  */
 import { adjustAll, clampAll, levelsAt, takeAll, type BudgetState } from './bucket-math.js';
 import type { BudgetSnapshot, LimitStore, PauseResult, PeerInfo, PeerSeen, TakeResult } from './limit-store.js';
-import type { BudgetKey, BudgetSpec, Cost, Dimension, RateLimits } from './types.js';
+import { DIMENSIONS, type BudgetKey, type BudgetSpec, type Cost, type Dimension, type RateLimits } from './types.js';
 
 interface Entry {
   state: BudgetState;
@@ -21,8 +21,39 @@ export class MemoryStore implements LimitStore {
   private last = 0;
   private readonly clock: () => number;
 
-  constructor(options: { now?: () => number } = {}) {
+  private readonly startEmpty: boolean;
+
+  /**
+   * `startEmpty`: a bucket this store has not seen yet starts empty rather than full. The fallback
+   * wants that: when a shared store goes away mid-run, the other processes are drawing from the
+   * API's bucket too, so a fresh full one here would be a burst on top of theirs.
+   */
+  constructor(options: { now?: () => number; startEmpty?: boolean } = {}) {
     this.clock = options.now ?? Date.now;
+    this.startEmpty = options.startEmpty ?? false;
+  }
+
+  /** Forgets every bucket level and pause (the learned limits and processes stay). */
+  forgetLevels(): void {
+    for (const e of this.entries.values()) {
+      e.state = {};
+      e.pausedUntil = 0;
+    }
+  }
+
+  /** Every budget's current levels (refilled to now) with the spec they were computed with. */
+  levelsNow(): Array<{ key: BudgetKey; levels: Partial<Record<Dimension, number>>; spec: BudgetSpec }> {
+    const now = this.now();
+    return [...this.entries].map(([id, e]) => {
+      const [account, modelClass] = id.split('\u0000') as [string, string];
+      return { key: { account, modelClass }, levels: levelsAt(e.state, e.spec, now), spec: e.spec };
+    });
+  }
+
+  /** New buckets start empty, when asked: a level of 0 at `now`. */
+  private seed(e: Entry, spec: BudgetSpec, now: number): void {
+    if (!this.startEmpty) return;
+    for (const d of DIMENSIONS) if (spec[d] && !e.state[d]) e.state[d] = { level: 0, t: now };
   }
 
   /** A clock that never runs backwards. */
@@ -46,6 +77,7 @@ export class MemoryStore implements LimitStore {
     const e = this.entry(key);
     e.spec = spec;
     if (e.pausedUntil > now) return { ok: false, waitMs: e.pausedUntil - now, heldBy: 'pause' };
+    this.seed(e, spec, now);
     const out = takeAll(e.state, spec, cost, now);
     e.state = out.state;
     return out.waitMs > 0 ? { ok: false, waitMs: out.waitMs, heldBy: out.heldBy } : { ok: true, waitMs: 0 };

@@ -40,7 +40,10 @@ describe('FallbackStore over SQLite', () => {
 
     const holder = new Database(file);
     holder.exec('BEGIN EXCLUSIVE');
-    // Alone at half the limit: half of 5 requests.
+    // Alone at half the limit (5 a second), from an empty bucket: the other process has been
+    // drawing from the API's bucket all along, so a full one here would be a burst on top.
+    expect(await store.take(key, { ...one, requests: 2 }, SPEC)).toMatchObject({ ok: false, heldBy: 'requests', waitMs: 400 });
+    await clock.advance(400);
     expect((await store.take(key, { ...one, requests: 2 }, SPEC)).ok).toBe(true);
     expect((await store.take(key, one, SPEC)).ok).toBe(false);
     expect(store.fairShare).toBe(0.5);
@@ -68,8 +71,10 @@ describe('FallbackStore over SQLite', () => {
     expect((await store.take(key, one, SPEC)).ok).toBe(true);
 
     for (const f of [file, `${file}-wal`, `${file}-shm`]) writeFileSync(f, Buffer.alloc(65_536, 'garbage!'));
-    expect((await store.take(key, one, SPEC)).ok).toBe(true);
+    expect(await store.take(key, one, SPEC)).toMatchObject({ ok: false, waitMs: 100 }); // alone, from an empty bucket
     expect(store.sharing).toBe(false);
+    await clock.advance(100);
+    expect((await store.take(key, one, SPEC)).ok).toBe(true);
     expect(notices).toEqual([
       `the shared limit store at ${file} is unreachable (file is not a database); pacing alone at the full limit (no other process was using it) until it is back`,
     ]);
