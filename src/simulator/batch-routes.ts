@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, badRequest, notFound } from './api-error.js';
 import type { BatchRequest } from './batch-store.js';
 import { readJson, sendJson } from './http-io.js';
-import type { SimulatorState } from './state.js';
+import { cacheSettings, type SimulatorState } from './state.js';
 
 const CUSTOM_ID = /^[a-zA-Z0-9_-]{1,64}$/;
 
@@ -43,6 +43,7 @@ export async function createBatch(state: SimulatorState, req: IncomingMessage, r
     now,
     durationMs: state.options.batchMs,
     expireRate: state.options.batchExpireRate,
+    replies: { cache: cacheSettings(state) },
   });
   state.counters.batchesCreated++;
   sendJson(res, 200, state.batches.view(id, now, origin), requestId);
@@ -96,7 +97,7 @@ export async function batchResults(state: SimulatorState, id: string, res: Serve
   }
   res.writeHead(200, { 'content-type': 'application/binary', 'request-id': requestId });
   let chunk = '';
-  for (const line of state.batches.results(id)) {
+  for (const line of state.batches.results(id, Date.now())) {
     chunk += `${JSON.stringify(line)}\n`;
     if (chunk.length >= 64 * 1024) {
       const flushed = res.write(chunk);

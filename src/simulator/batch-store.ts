@@ -2,10 +2,17 @@
  * Message Batches as the real API models them, without timers: a batch's state is computed from
  * the clock whenever it is read. Processing progresses linearly over `batchMs`; a cancel stops it
  * where it got to, and what it had not reached comes back `canceled`.
+ *
+ * Prompt caching follows the Messages rules (prompt-cache.ts), with requests processed one after
+ * another in the order given: once the batch has ended, the first time it is read, each processed
+ * request reads and writes the shared cache in turn, so a later request reads what an earlier one
+ * wrote. Its usage is kept, and the results never change after that.
  */
 import { randomBytes } from 'node:crypto';
 import { checkMessageParams } from './params-check.js';
-import { simulatedMessage, type SimulatedMessage } from './replies.js';
+import { simulatedMessage, type PromptParams, type SimulatedMessage } from './replies.js';
+import { type CacheSettings, type CachePlan, type PromptCache } from './prompt-cache.js';
+import { promptLayout } from './prompt-layout.js';
 import { seededRandom, shuffle, type Random } from './random.js';
 
 /** How long `canceling` lasts before the batch ends. */
@@ -54,8 +61,17 @@ interface StoredBatch {
   expired: Uint8Array;
   orderSeed: number;
   cancelAt?: number;
-  /** Filled the first time the ended batch is counted; results never change after that. */
+  /** The reply settings when the batch was created. */
+  replies: BatchReplySettings;
+  /** Filled the first time the ended batch is read; results never change after that. */
   counts?: RequestCounts;
+  /** How each request's input split over the cache, when any of them used it. */
+  cachePlans?: (CachePlan | undefined)[];
+}
+
+/** How the batch's replies are made: the Messages options in force at create. */
+export interface BatchReplySettings {
+  cache: CacheSettings;
 }
 
 export interface BatchPageQuery {
@@ -79,11 +95,14 @@ export class BatchStore {
   private readonly batches = new Map<string, StoredBatch>();
   private readonly random: Random;
 
-  constructor(seed: number) {
+  constructor(
+    seed: number,
+    private readonly cache: PromptCache,
+  ) {
     this.random = seededRandom(seed ^ 0x5bd1e995);
   }
 
-  create(requests: BatchRequest[], opts: { now: number; durationMs: number; expireRate: number }): string {
+  create(requests: BatchRequest[], opts: { now: number; durationMs: number; expireRate: number; replies: BatchReplySettings }): string {
     const expired = new Uint8Array(requests.length);
     if (opts.expireRate > 0) for (let i = 0; i < requests.length; i++) expired[i] = this.random() < opts.expireRate ? 1 : 0;
     const batch: StoredBatch = {
@@ -93,6 +112,7 @@ export class BatchStore {
       requests,
       expired,
       orderSeed: Math.floor(this.random() * 2 ** 32),
+      replies: opts.replies,
     };
     this.batches.set(batch.id, batch);
     return batch.id;
@@ -124,10 +144,12 @@ export class BatchStore {
     const params = b.requests[i]!.params;
     const problem = checkMessageParams(params);
     if (problem) return { type: 'errored', error: { type: 'error', error: { type: problem.type, message: problem.message } } };
-    return { type: 'succeeded', message: simulatedMessage(params as object) };
+    const cache = b.cachePlans?.[i];
+    return { type: 'succeeded', message: simulatedMessage(params as object, cache ? { cache } : {}) };
   }
 
-  private counts(b: StoredBatch): RequestCounts {
+  /** Counts the ended batch's results and runs its requests through the cache, once. */
+  private settle(b: StoredBatch, now: number): RequestCounts {
     if (b.counts) return b.counts;
     const counts: RequestCounts = { processing: 0, succeeded: 0, errored: 0, canceled: 0, expired: 0 };
     const processed = this.processedCount(b);
@@ -135,10 +157,24 @@ export class BatchStore {
       if (i >= processed) counts.canceled++;
       else if (b.expired[i]) counts.expired++;
       else if (checkMessageParams(b.requests[i]!.params)) counts.errored++;
-      else counts.succeeded++;
+      else {
+        counts.succeeded++;
+        this.useCache(b, i, now);
+      }
     }
     b.counts = counts;
     return counts;
+  }
+
+  private useCache(b: StoredBatch, i: number, now: number): void {
+    const params = b.requests[i]!.params as PromptParams & { model: string };
+    const layout = promptLayout(params);
+    if (layout.breakpoints.length === 0) return;
+    const plan = this.cache.plan(params.model, layout, now, b.replies.cache);
+    this.cache.read(plan, now);
+    this.cache.commit(plan, now);
+    b.cachePlans ??= [];
+    b.cachePlans[i] = plan;
   }
 
   /** The batch as the API shows it now; `origin` (`http://host:port`) makes `results_url` absolute. */
@@ -154,7 +190,7 @@ export class BatchStore {
       processing_status: status,
       // The real API reports only `processing` until the batch ends.
       request_counts: ended
-        ? { ...this.counts(b) }
+        ? { ...this.settle(b, now) }
         : { processing: b.requests.length, succeeded: 0, errored: 0, canceled: 0, expired: 0 },
       created_at: iso(b.createdAt),
       expires_at: iso(b.createdAt + DAY_MS),
@@ -202,9 +238,10 @@ export class BatchStore {
   }
 
   /** Every result line of an ended batch, in a shuffled (seeded) order, as the API gives no order. */
-  *results(id: string): Generator<{ custom_id: string; result: BatchResult }> {
+  *results(id: string, now: number): Generator<{ custom_id: string; result: BatchResult }> {
     const b = this.batches.get(id);
     if (!b) return;
+    this.settle(b, now);
     const processed = this.processedCount(b);
     const order = shuffle(Array.from(b.requests.keys()), seededRandom(b.orderSeed));
     for (const i of order) yield { custom_id: b.requests[i]!.custom_id, result: this.resultAt(b, i, processed) };

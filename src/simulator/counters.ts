@@ -1,5 +1,23 @@
 /** What the simulator saw, for tests and benchmarks to assert on (also at `GET /_sim/counters`). */
 
+/** One model class's share of the counters (class names: see model-classes.ts). */
+export interface ClassCounters {
+  requests: number;
+  succeeded: number;
+  rateLimited: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheCreationInputTokens: number;
+  cacheReadInputTokens: number;
+}
+
+/** 429s for a rate limit, by the limit that refused (the one with the longest wait). */
+export interface RateLimitedBy {
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+}
+
 export interface SimulatorCounters {
   /** Every POST /v1/messages received, whatever its answer. */
   requests: number;
@@ -7,6 +25,8 @@ export interface SimulatorCounters {
   succeeded: number;
   /** 429s: rate limit and spend cap. */
   rateLimited: number;
+  /** Rate-limit 429s (not the spend cap) by the limit that refused. */
+  rateLimitedBy: RateLimitedBy;
   /** Answers with these statuses, from any endpoint (`/_sim/*` aside). */
   status500: number;
   status529: number;
@@ -20,6 +40,13 @@ export interface SimulatorCounters {
   /** Token usage of succeeded /v1/messages replies. */
   inputTokens: number;
   outputTokens: number;
+  /** Succeeded replies that wrote to / read from the prompt cache, and the tokens they wrote / read. */
+  cacheWrites: number;
+  cacheReads: number;
+  cacheCreationInputTokens: number;
+  cacheReadInputTokens: number;
+  /** Per model class: every /v1/messages request naming a model of the class, and its usage. */
+  byClass: Record<string, ClassCounters>;
   /** Successful replies per prompt, keyed by `promptKey(params)`: each item once means 1 each. */
   successesByPrompt: Record<string, number>;
   /** Epoch ms of the first and last POST /v1/messages. */
@@ -35,6 +62,7 @@ export function emptyCounters(): SimulatorCounters {
     requests: 0,
     succeeded: 0,
     rateLimited: 0,
+    rateLimitedBy: { requests: 0, inputTokens: 0, outputTokens: 0 },
     status500: 0,
     status529: 0,
     dropped: 0,
@@ -44,6 +72,11 @@ export function emptyCounters(): SimulatorCounters {
     peakInFlight: 0,
     inputTokens: 0,
     outputTokens: 0,
+    cacheWrites: 0,
+    cacheReads: 0,
+    cacheCreationInputTokens: 0,
+    cacheReadInputTokens: 0,
+    byClass: {},
     successesByPrompt: {},
     batchesCreated: 0,
     batchCreateCalls: 0,
@@ -58,4 +91,21 @@ export function countStatus(counters: SimulatorCounters, status: number): void {
   else if (status === 429) counters.rateLimited++;
   else if (status === 500) counters.status500++;
   else if (status === 529) counters.status529++;
+}
+
+/** The class's counters, created at zero on first use. */
+export function classCounters(counters: SimulatorCounters, className: string): ClassCounters {
+  let c = counters.byClass[className];
+  if (!c) {
+    c = { requests: 0, succeeded: 0, rateLimited: 0, inputTokens: 0, outputTokens: 0, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 };
+    counters.byClass[className] = c;
+  }
+  return c;
+}
+
+/** A deep copy, so a caller's snapshot does not change under it. */
+export function copyCounters(c: SimulatorCounters): SimulatorCounters {
+  const byClass: Record<string, ClassCounters> = {};
+  for (const [name, counts] of Object.entries(c.byClass)) byClass[name] = { ...counts };
+  return { ...c, rateLimitedBy: { ...c.rateLimitedBy }, byClass, successesByPrompt: { ...c.successesByPrompt } };
 }

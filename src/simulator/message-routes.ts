@@ -7,9 +7,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, badRequest } from './api-error.js';
 import { authenticate } from './auth.js';
 import { readJson, sendJson } from './http-io.js';
+import { classCounters, type ClassCounters } from './counters.js';
+import { cacheReadsCountAsInput, modelClass } from './model-classes.js';
+import { cacheCreationTokens } from './prompt-cache.js';
+import { promptLayout } from './prompt-layout.js';
 import { checkMessageParams } from './params-check.js';
-import { countTokens, promptKey, simulatedMessage, type PromptParams } from './replies.js';
-import type { SimulatorState } from './state.js';
+import { rateLimitHeaders } from './rate-limit-headers.js';
+import { countTokens, promptKey, simulatedMessage, type PromptParams, type SimulatedUsage } from './replies.js';
+import { cacheSettings, type SimulatorState } from './state.js';
 
 /** The real API's request size limit for the Messages endpoint. */
 const MESSAGE_MAX_BYTES = 32 * 1024 * 1024;
@@ -17,6 +22,8 @@ const MESSAGE_MAX_BYTES = 32 * 1024 * 1024;
 // Unref'd: an open socket keeps the process alive anyway, and after close() a pending latency
 // timer must not hold `claw-batch simulate` (or a test worker) open.
 const sleep = (ms: number) => (ms > 0 ? new Promise<void>((resolve) => setTimeout(resolve, ms).unref()) : Promise.resolve());
+
+const BY_LIMIT = { requests: 'requests', 'input-tokens': 'inputTokens', 'output-tokens': 'outputTokens' } as const;
 
 function spendCapError(headers: Record<string, string>): ApiError {
   return new ApiError(
@@ -45,10 +52,16 @@ export async function handleMessage(state: SimulatorState, req: IncomingMessage,
   }
   const problem = checkMessageParams(body);
   if (problem) throw problem;
-  const params = body as PromptParams & { max_tokens: number };
+  const params = body as PromptParams & { model: string; max_tokens: number };
+  const className = modelClass(params.model);
+  const classCount = classCounters(counters, className);
+  classCount.requests++;
+  const budget = state.limits.budget(className, receivedAt);
+  const headersNow = () => rateLimitHeaders(budget, Date.now(), opts.exactHeaders);
 
   if (opts.spendLimitAfter !== undefined && state.spendUsed >= opts.spendLimitAfter) {
-    throw spendCapError(state.limits.headers());
+    classCount.rateLimited++;
+    throw spendCapError(headersNow());
   }
 
   // Every request takes the same five draws whatever the rates, so a seed replays the same faults.
@@ -71,26 +84,57 @@ export async function handleMessage(state: SimulatorState, req: IncomingMessage,
     throw new ApiError(500, 'api_error', 'Internal server error');
   }
 
-  const inputTokens = countTokens(params);
-  const admission = state.limits.admit(inputTokens, params.max_tokens);
+  const admittedAt = Date.now();
+  const cache = state.cache.plan(params.model, promptLayout(params), admittedAt, cacheSettings(state));
+  // ITPM counts uncached input and cache writes; cache reads only for the class the API names.
+  const inputCost =
+    cache.inputTokens + cacheCreationTokens(cache) + (cacheReadsCountAsInput(className) ? cache.cacheReadTokens : 0);
+  const admission = budget.admit({ inputTokens: inputCost, maxTokens: params.max_tokens }, admittedAt);
   if (!admission.ok) {
+    classCount.rateLimited++;
+    counters.rateLimitedBy[BY_LIMIT[admission.limit]]++;
     throw new ApiError(429, 'rate_limit_error', admission.message, {
-      headers: { 'retry-after': String(admission.retryAfterSeconds), ...state.limits.headers() },
+      headers: { 'retry-after': String(admission.retryAfterSeconds), ...rateLimitHeaders(budget, admittedAt, opts.exactHeaders) },
     });
   }
   state.spendUsed++;
+  state.cache.read(cache, admittedAt);
 
-  await sleep(delayMs);
   const key = promptKey(params);
-  const message = simulatedMessage(params, key);
-  state.limits.refundOutput(params.max_tokens - message.usage.output_tokens);
-  // A client that gave up (timeout) gets nothing and is not counted as served.
-  if (res.destroyed) return;
-  counters.succeeded++;
-  counters.inputTokens += message.usage.input_tokens;
-  counters.outputTokens += message.usage.output_tokens;
+  const message = simulatedMessage(params, { key, cache });
+  const output = budget.chargeOutput(message.usage.output_tokens, params.max_tokens, admittedAt, admittedAt + delayMs, admittedAt);
+  await sleep(delayMs);
+  // A client that gave up (timeout) gets nothing, is not counted as served, and its answer stops.
+  if (res.destroyed) {
+    output.stop(Date.now());
+    return;
+  }
+  const finishedAt = Date.now();
+  output.finish(finishedAt);
+  state.cache.commit(cache, finishedAt);
+  countSuccess(state, classCount, message.usage);
   counters.successesByPrompt[key] = (counters.successesByPrompt[key] ?? 0) + 1;
-  sendJson(res, 200, message, requestId, state.limits.headers());
+  sendJson(res, 200, message, requestId, headersNow());
+}
+
+function countSuccess(state: SimulatorState, classCount: ClassCounters, usage: SimulatedUsage): void {
+  const { counters } = state;
+  counters.succeeded++;
+  classCount.succeeded++;
+  counters.inputTokens += usage.input_tokens;
+  classCount.inputTokens += usage.input_tokens;
+  counters.outputTokens += usage.output_tokens;
+  classCount.outputTokens += usage.output_tokens;
+  if (usage.cache_creation_input_tokens > 0) {
+    counters.cacheWrites++;
+    counters.cacheCreationInputTokens += usage.cache_creation_input_tokens;
+    classCount.cacheCreationInputTokens += usage.cache_creation_input_tokens;
+  }
+  if (usage.cache_read_input_tokens > 0) {
+    counters.cacheReads++;
+    counters.cacheReadInputTokens += usage.cache_read_input_tokens;
+    classCount.cacheReadInputTokens += usage.cache_read_input_tokens;
+  }
 }
 
 export async function handleCountTokens(state: SimulatorState, req: IncomingMessage, res: ServerResponse, requestId: string) {

@@ -1,18 +1,41 @@
 /** The simulator's knobs, their defaults, and their validation. All may change while it runs. */
+import type { OtpmRule } from './class-budget.js';
+import { TIER_NAMES, type ClassLimitSet, type Tier } from './tiers.js';
 
 export interface SimulatorOptions {
   /** Port to listen on. Default 0: a free port (read it back from `Simulator.port`). */
   port?: number;
   /** Address to listen on. Default `127.0.0.1`. */
   host?: string;
-  /** Requests per minute. Default: unlimited. */
+  /** Requests per minute, for every model class (each class has its own bucket). Default: the tier's, else unlimited. */
   rpm?: number;
-  /** Input tokens per minute. Default: unlimited. */
+  /** Input tokens per minute (`input_tokens + cache_creation_input_tokens`), per class. Default: the tier's, else unlimited. */
   itpm?: number;
-  /** Output tokens per minute (`max_tokens` is reserved, the unused part refunded). Default: unlimited. */
+  /** Output tokens per minute, per class, counted by `otpmRule`. Default: the tier's, else unlimited. */
   otpm?: number;
+  /**
+   * Limits of particular model classes, over `rpm`/`itpm`/`otpm` and the tier, e.g.
+   * `{ 'claude-haiku-4-5': { rpm: 1000, otpm: 90_000 } }`. Class names: see model-classes.ts.
+   * Default: none.
+   */
+  classLimits?: Record<string, ClassLimitSet>;
+  /** Presets every class's limits to a usage tier (start: 1,000 RPM, 2M ITPM, 400k OTPM; build: 5,000 / 5M / 1M; scale: 10,000 / 10M / 2M). Default: none. */
+  tier?: Tier;
+  /**
+   * How output tokens are charged. `as-produced` (default, the API's rule): a request is admitted
+   * while the output bucket is not in debt, and its output drains the bucket as it is produced.
+   * `reserve-max-tokens` (the old rule): `max_tokens` is reserved at admission, the unused part
+   * refunded at the end.
+   */
+  otpmRule?: OtpmRule;
+  /** Rate-limit headers with unrounded token `-remaining` and millisecond `-reset` (for bucket-math tests). Default false. */
+  exactHeaders?: boolean;
   /** Bucket capacity in seconds' worth of each limit. Default 1: 60 RPM admits 1 request a second. */
   burstSeconds?: number;
+  /** Shortest prompt prefix that is cached, in tokens; a shorter one counts as plain input. Default 1024. */
+  cacheMinTokens?: number;
+  /** Multiplies the cache TTLs (5 minutes, 1 hour); 0.01 makes 5 minutes 3 s, for tests. Default 1. */
+  cacheTtlScale?: number;
   /** Mean latency of each /v1/messages answer, in ms. Default 0. */
   latencyMs?: number;
   /** Latency varies uniformly by +/- this many ms. Default 0. */
@@ -46,13 +69,17 @@ export interface SimulatorOptions {
 }
 
 /** Options after defaults: what the routes read on every request. */
-export type ResolvedOptions = Required<Omit<SimulatorOptions, 'rpm' | 'itpm' | 'otpm' | 'spendLimitAfter' | 'seed'>> &
-  Pick<SimulatorOptions, 'rpm' | 'itpm' | 'otpm' | 'spendLimitAfter' | 'seed'>;
+type Unset = 'rpm' | 'itpm' | 'otpm' | 'classLimits' | 'tier' | 'spendLimitAfter' | 'seed';
+export type ResolvedOptions = Required<Omit<SimulatorOptions, Unset>> & Pick<SimulatorOptions, Unset>;
 
 export const DEFAULTS: ResolvedOptions = {
   port: 0,
   host: '127.0.0.1',
   burstSeconds: 1,
+  otpmRule: 'as-produced',
+  exactHeaders: false,
+  cacheMinTokens: 1024,
+  cacheTtlScale: 1,
   latencyMs: 0,
   jitterMs: 0,
   rate500: 0,
@@ -68,13 +95,29 @@ export const DEFAULTS: ResolvedOptions = {
   maxBatchBytes: 256 * 1024 * 1024,
 };
 
-const describe = (v: unknown) => `\`${String(v)}\` (${Array.isArray(v) ? 'array' : typeof v})`;
+const describe = (v: unknown) => {
+  const text = typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
+  return `\`${text}\` (${Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v})`;
+};
 
 function expect(ok: boolean, name: string, what: string, value: unknown): void {
   if (!ok) throw new TypeError(`Expected \`${name}\` to be ${what}, got ${describe(value)}`);
 }
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const LIMIT_KEYS = ['rpm', 'itpm', 'otpm'];
+
+function validateClassLimits(value: unknown): void {
+  expect(isPlainObject(value), 'classLimits', 'an object of model class -> { rpm?, itpm?, otpm? }', value);
+  for (const [className, limits] of Object.entries(value as Record<string, unknown>)) {
+    expect(isPlainObject(limits), `classLimits.${className}`, 'an object { rpm?, itpm?, otpm? }', limits);
+    for (const [key, limit] of Object.entries(limits as Record<string, unknown>)) {
+      if (!LIMIT_KEYS.includes(key)) throw new TypeError(`Unknown limit \`${key}\` in \`classLimits.${className}\` (expected rpm, itpm or otpm)`);
+      if (limit !== undefined) expect(isNum(limit) && limit > 0, `classLimits.${className}.${key}`, 'a finite number > 0', limit);
+    }
+  }
+}
 
 /** Throws a TypeError naming the option and value for anything out of range. */
 export function validateOptions(patch: Partial<SimulatorOptions>): void {
@@ -96,6 +139,12 @@ export function validateOptions(patch: Partial<SimulatorOptions>): void {
       case 'seed':
         expect(isNum(value) && value >= 0, name, 'a finite number >= 0', value);
         break;
+      case 'cacheMinTokens':
+        expect(Number.isInteger(value) && (value as number) >= 0, name, 'a whole number >= 0', value);
+        break;
+      case 'cacheTtlScale':
+        expect(isNum(value) && value > 0, name, 'a finite number > 0', value);
+        break;
       case 'maxBatchRequests':
       case 'maxBatchBytes':
         expect(isNum(value) && value >= 1, name, 'a finite number >= 1', value);
@@ -106,6 +155,18 @@ export function validateOptions(patch: Partial<SimulatorOptions>): void {
       case 'slowRate':
       case 'batchExpireRate':
         expect(isNum(value) && value >= 0 && value <= 1, name, 'a fraction from 0 to 1', value);
+        break;
+      case 'classLimits':
+        validateClassLimits(value);
+        break;
+      case 'tier':
+        expect(TIER_NAMES.includes(value as Tier), name, `one of ${TIER_NAMES.join(', ')}`, value);
+        break;
+      case 'otpmRule':
+        expect(value === 'as-produced' || value === 'reserve-max-tokens', name, 'as-produced or reserve-max-tokens', value);
+        break;
+      case 'exactHeaders':
+        expect(typeof value === 'boolean', name, 'true or false', value);
         break;
       case 'host':
         expect(typeof value === 'string' && value !== '', name, 'a host name or address', value);

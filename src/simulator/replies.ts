@@ -3,6 +3,10 @@
  * custom_id must have received, and a mix-up between items shows as a wrong reply.
  */
 import { createHash } from 'node:crypto';
+import { cacheCreationTokens, uncachedPlan, type CachePlan } from './prompt-cache.js';
+import { countTokens } from './prompt-layout.js';
+
+export { countTokens } from './prompt-layout.js';
 
 /** The parts of Messages params the simulator reads. Accepts `MessageCreateParams` as is. */
 export interface PromptParams {
@@ -10,6 +14,17 @@ export interface PromptParams {
   max_tokens?: unknown;
   system?: unknown;
   messages?: unknown;
+  tools?: unknown;
+  cache_control?: unknown;
+}
+
+/** The usage block of a reply, in the Messages API shape. */
+export interface SimulatedUsage {
+  input_tokens: number;
+  output_tokens: number;
+  cache_creation_input_tokens: number;
+  cache_read_input_tokens: number;
+  cache_creation: { ephemeral_5m_input_tokens: number; ephemeral_1h_input_tokens: number };
 }
 
 /** The reply message, in the Messages API shape. */
@@ -21,7 +36,7 @@ export interface SimulatedMessage {
   content: { type: 'text'; text: string }[];
   stop_reason: 'end_turn';
   stop_sequence: null;
-  usage: { input_tokens: number; output_tokens: number; cache_creation_input_tokens: 0; cache_read_input_tokens: 0 };
+  usage: SimulatedUsage;
 }
 
 /** Text of a `system` or message `content`: a string, or blocks (text blocks by their text). */
@@ -46,16 +61,6 @@ export function promptKey(params: PromptParams): string {
   return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
 }
 
-/**
- * The simulator's input-token count: ceil(chars / 4) of the system prompt and of each message,
- * plus 4 per message for the role framing. Deterministic; roughly the real tokenizer's magnitude.
- */
-export function countTokens(params: PromptParams): number {
-  let tokens = Math.ceil(textOf(params.system).length / 4);
-  for (const m of messagesOf(params)) tokens += Math.ceil(textOf(m.content).length / 4) + 4;
-  return Math.max(1, tokens);
-}
-
 /** The reply text: a short hash of the prompt and an echo of the start of its first message. */
 export function replyText(params: PromptParams): string {
   return replyTextFor(params, promptKey(params));
@@ -73,8 +78,27 @@ export function outputTokens(params: PromptParams, text = replyText(params)): nu
   return Math.max(1, Math.min(maxTokens, Math.ceil(text.length / 4)));
 }
 
+export interface ReplyOptions {
+  /** How the input splits over the cache (see prompt-cache.ts). Default: all plain input. */
+  cache?: CachePlan;
+  /** The prompt's `promptKey`, when the caller has it already. */
+  key?: string;
+}
+
+/** The usage of a reply with `outputTokens`, its input split as `cache` says. */
+export function usageOf(cache: CachePlan, outputTokens: number): SimulatedUsage {
+  return {
+    input_tokens: cache.inputTokens,
+    cache_creation_input_tokens: cacheCreationTokens(cache),
+    cache_read_input_tokens: cache.cacheReadTokens,
+    cache_creation: { ephemeral_5m_input_tokens: cache.cacheCreation5m, ephemeral_1h_input_tokens: cache.cacheCreation1h },
+    output_tokens: outputTokens,
+  };
+}
+
 /** The full message the simulator returns for valid params (also inside succeeded batch results). */
-export function simulatedMessage(params: PromptParams, key = promptKey(params)): SimulatedMessage {
+export function simulatedMessage(params: PromptParams, options: ReplyOptions = {}): SimulatedMessage {
+  const key = options.key ?? promptKey(params);
   const text = replyTextFor(params, key);
   return {
     id: `msg_sim${key}`,
@@ -84,11 +108,6 @@ export function simulatedMessage(params: PromptParams, key = promptKey(params)):
     content: [{ type: 'text', text }],
     stop_reason: 'end_turn',
     stop_sequence: null,
-    usage: {
-      input_tokens: countTokens(params),
-      output_tokens: outputTokens(params, text),
-      cache_creation_input_tokens: 0,
-      cache_read_input_tokens: 0,
-    },
+    usage: usageOf(options.cache ?? uncachedPlan(countTokens(params)), outputTokens(params, text)),
   };
 }

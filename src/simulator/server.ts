@@ -8,11 +8,12 @@ import { ApiError, badRequest, notFound } from './api-error.js';
 import { authenticate } from './auth.js';
 import { batchResults, cancelBatch, createBatch, deleteBatch, listBatches, retrieveBatch } from './batch-routes.js';
 import { BatchStore } from './batch-store.js';
-import { countStatus, emptyCounters, type SimulatorCounters } from './counters.js';
+import { copyCounters, countStatus, emptyCounters, type SimulatorCounters } from './counters.js';
 import { nextRequestId, readJson, sendError, sendJson } from './http-io.js';
 import { handleCountTokens, handleMessage } from './message-routes.js';
 import { DEFAULTS, validateOptions, type ResolvedOptions, type SimulatorOptions } from './options.js';
 import { seededRandom, seedOrRandom } from './random.js';
+import { PromptCache } from './prompt-cache.js';
 import { RateLimits } from './rate-limits.js';
 import type { SimulatorState } from './state.js';
 
@@ -24,15 +25,15 @@ export interface Simulator {
   resetCounters(): void;
   /** Changes limits and faults while running (`port` and `host` are fixed once listening). */
   setOptions(patch: Partial<SimulatorOptions>): void;
+  /** Evicts every prompt-cache entry, as a cache that expires mid-run would. */
+  flushCache(): void;
   /** Stops listening and destroys open keep-alive sockets. */
   close(): Promise<void>;
 }
 
 const BATCH_PATH = /^\/v1\/messages\/batches\/([^/]+)(\/cancel|\/results)?$/;
 
-function copyCounters(c: SimulatorCounters): SimulatorCounters {
-  return { ...c, successesByPrompt: { ...c.successesByPrompt } };
-}
+const LIMIT_OPTIONS = ['rpm', 'itpm', 'otpm', 'classLimits', 'tier', 'burstSeconds', 'otpmRule'];
 
 /** Merges a patch; an option set to undefined (or null, over HTTP) goes back to its default. */
 function applyOptions(state: SimulatorState, rawPatch: Partial<SimulatorOptions>): void {
@@ -42,9 +43,7 @@ function applyOptions(state: SimulatorState, rawPatch: Partial<SimulatorOptions>
   const next: Record<string, unknown> = { ...state.options };
   for (const [k, v] of Object.entries(patch)) next[k] = v === undefined ? DEFAULTS[k as keyof ResolvedOptions] : v;
   state.options = next as ResolvedOptions;
-  if ('rpm' in patch || 'itpm' in patch || 'otpm' in patch || 'burstSeconds' in patch) {
-    state.limits.configure(state.options);
-  }
+  if (LIMIT_OPTIONS.some((name) => name in patch)) state.limits.configure(state.options);
   if ('seed' in patch) state.random = seededRandom(seedOrRandom(state.options.seed));
   if ('spendLimitAfter' in patch) state.spendUsed = 0;
   if ('failBatchCreates' in patch) state.createCallsSinceFailSet = 0;
@@ -57,13 +56,19 @@ async function control(state: SimulatorState, method: string, path: string, req:
     return sendJson(res, 200, { ok: true }, rid);
   }
   if (method === 'POST' && path === '/_sim/options') {
-    const patch = await readJson(req, 1024 * 1024);
-    if (!patch || typeof patch !== 'object' || Array.isArray(patch)) throw badRequest('body: must be a JSON object of options');
+    const body = await readJson(req, 1024 * 1024);
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('body: must be a JSON object of options');
+    // `flushCache` is an action, not an option: `{"flushCache": true}` evicts the prompt cache.
+    const { flushCache, ...patch } = body as Partial<SimulatorOptions> & { flushCache?: unknown };
+    if (flushCache !== undefined && typeof flushCache !== 'boolean') {
+      throw badRequest(`flushCache: expected true or false, got \`${JSON.stringify(flushCache)}\``);
+    }
     try {
-      applyOptions(state, patch as Partial<SimulatorOptions>);
+      applyOptions(state, patch);
     } catch (err) {
       throw badRequest((err as Error).message);
     }
+    if (flushCache) state.cache.flush();
     return sendJson(res, 200, { ok: true }, rid);
   }
   throw notFound(`${method} ${path}: no such simulator control endpoint`);
@@ -103,11 +108,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const resolved = { ...DEFAULTS } as Record<string, unknown>;
   for (const [k, v] of Object.entries(options)) if (v !== undefined) resolved[k] = v;
   const seed = seedOrRandom(options.seed);
+  const cache = new PromptCache();
   const state: SimulatorState = {
     options: resolved as ResolvedOptions,
     counters: emptyCounters(),
     limits: new RateLimits(),
-    batches: new BatchStore(seed),
+    batches: new BatchStore(seed, cache),
+    cache,
     random: seededRandom(seed),
     inFlight: 0,
     spendUsed: 0,
@@ -146,6 +153,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     counters: () => copyCounters(state.counters),
     resetCounters: () => resetCounters(state),
     setOptions: (patch) => applyOptions(state, patch),
+    flushCache: () => state.cache.flush(),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

@@ -4,12 +4,15 @@ import type { ResolvedOptions } from './options.js';
 import type { RateLimits } from './rate-limits.js';
 import type { BatchStore } from './batch-store.js';
 import type { Random } from './random.js';
+import type { CacheSettings, PromptCache } from './prompt-cache.js';
 
 export interface SimulatorState {
   options: ResolvedOptions;
   counters: SimulatorCounters;
   limits: RateLimits;
   batches: BatchStore;
+  /** Prompt-cache entries, shared by /v1/messages and batches. */
+  cache: PromptCache;
   /** Fault and latency draws (seeded when `seed` is given). */
   random: Random;
   inFlight: number;
@@ -18,3 +21,8 @@ export interface SimulatorState {
   /** Batch-create calls since `failBatchCreates` was last set: its indexes count these. */
   createCallsSinceFailSet: number;
 }
+
+export const cacheSettings = (state: SimulatorState): CacheSettings => ({
+  minTokens: state.options.cacheMinTokens,
+  ttlScale: state.options.cacheTtlScale,
+});

@@ -5,27 +5,27 @@
  */
 
 /** Float slack so a bucket refilled to exactly the cost is not refused by rounding. */
-const EPSILON = 1e-9;
+export const EPSILON = 1e-9;
 
 export class TokenBucket {
   /** The per-minute limit, as reported in `anthropic-ratelimit-*-limit`. */
   readonly limitPerMinute: number;
   readonly capacity: number;
   private readonly perMs: number;
-  private level: number;
+  private current: number;
   private updatedAt: number;
 
   constructor(limitPerMinute: number, burstSeconds: number, now = Date.now()) {
     this.limitPerMinute = limitPerMinute;
     this.perMs = limitPerMinute / 60_000;
     this.capacity = (limitPerMinute / 60) * burstSeconds;
-    this.level = this.capacity;
+    this.current = this.capacity;
     this.updatedAt = now;
   }
 
   private refill(now: number): void {
     if (now > this.updatedAt) {
-      this.level = Math.min(this.capacity, this.level + (now - this.updatedAt) * this.perMs);
+      this.current = Math.min(this.capacity, this.current + (now - this.updatedAt) * this.perMs);
       this.updatedAt = now;
     }
   }
@@ -37,30 +37,36 @@ export class TokenBucket {
   waitMs(cost: number, now: number): number {
     this.refill(now);
     const need = Math.min(cost, this.capacity);
-    if (this.level + EPSILON >= need) return 0;
-    return (need - this.level) / this.perMs;
+    if (this.current + EPSILON >= need) return 0;
+    return (need - this.current) / this.perMs;
   }
 
   take(cost: number, now: number): void {
     this.refill(now);
-    this.level -= cost;
+    this.current -= cost;
   }
 
   /** Gives back reserved tokens that were not used (never above capacity). */
   give(amount: number, now: number): void {
     this.refill(now);
-    this.level = Math.min(this.capacity, this.level + amount);
+    this.current = Math.min(this.capacity, this.current + amount);
+  }
+
+  /** The exact level now; negative while the bucket is in debt. */
+  level(now: number): number {
+    this.refill(now);
+    return this.current;
   }
 
   /** Whole tokens available now, as `anthropic-ratelimit-*-remaining` reports them. */
   remaining(now: number): number {
     this.refill(now);
-    return Math.max(0, Math.floor(this.level + EPSILON));
+    return Math.max(0, Math.floor(this.current + EPSILON));
   }
 
   /** Epoch ms at which the bucket would be full again. */
   fullAt(now: number): number {
     this.refill(now);
-    return now + Math.max(0, this.capacity - this.level) / this.perMs;
+    return now + Math.max(0, this.capacity - this.current) / this.perMs;
   }
 }

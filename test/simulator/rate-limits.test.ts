@@ -27,11 +27,11 @@ describe('rate limits', () => {
       expect(err.headers?.get('anthropic-ratelimit-requests-remaining')).toBe('0');
       const reset = Date.parse(err.headers.get('anthropic-ratelimit-requests-reset')!);
       expect(reset).toBeGreaterThan(Date.now() - 1000);
-      expect(reset).toBeLessThanOrEqual(Date.now() + 1000);
+      expect(reset).toBeLessThanOrEqual(Date.now() + 2000); // a second to refill, rounded up to the second
       // Limits that are not set are not reported.
       expect(err.headers?.get('anthropic-ratelimit-input-tokens-limit')).toBeNull();
     }
-    expect(sim.counters()).toMatchObject({ requests: 5, succeeded: 1, rateLimited: 4 });
+    expect(sim.counters()).toMatchObject({ requests: 5, succeeded: 1, rateLimited: 4, rateLimitedBy: { requests: 4 } });
   });
 
   it('admits requests paced at the limit without a single 429, well past the bucket size', async () => {
@@ -46,29 +46,6 @@ describe('rate limits', () => {
     }
     await Promise.all(pending);
     expect(sim.counters()).toMatchObject({ requests: 20, succeeded: 20, rateLimited: 0 });
-  });
-
-  it('refunds the unused part of max_tokens to the output-token bucket when a reply finishes', async () => {
-    sim = await startSimulator({ otpm: 60_000 }); // bucket of 1000 output tokens
-    const client = sdk(sim);
-    // Each call reserves 600; without the refund the second would already be refused.
-    for (let i = 0; i < 5; i++) {
-      const { data, response } = await client.messages.create(params(`refund ${i}`, 600)).withResponse();
-      expect(data.usage.output_tokens).toBeLessThan(50);
-      expect(Number(response.headers.get('anthropic-ratelimit-output-tokens-remaining'))).toBeGreaterThan(900);
-    }
-    expect(sim.counters().rateLimited).toBe(0);
-  });
-
-  it('holds the whole max_tokens reservation while a request is in flight', async () => {
-    sim = await startSimulator({ otpm: 60_000, latencyMs: 300 });
-    const client = sdk(sim);
-    const first = client.messages.create(params('holds 600', 600));
-    await sleep(50);
-    const err = await rejection(client.messages.create(params('wants 600 more', 600)));
-    expect(err.status).toBe(429);
-    expect(err.error).toMatchObject({ error: { message: expect.stringMatching(/output tokens per minute/) } });
-    await first;
   });
 
   it('lets a request bigger than the whole input bucket through once the bucket is full, then charges the debt', async () => {
@@ -92,5 +69,69 @@ describe('rate limits', () => {
     expect(settled.filter((s) => s.status === 'rejected')).toHaveLength(2);
     sim.setOptions({ rpm: undefined });
     await expect(client.messages.create(params('unlimited again'))).resolves.toMatchObject({ type: 'message' });
+  });
+
+  it('refuses a request for each limit with its own name, counted in rateLimitedBy', async () => {
+    sim = await startSimulator({ itpm: 600 }); // 10 input tokens
+    const client = sdk(sim);
+    await client.messages.create(params('x'.repeat(60)));
+    await rejection(client.messages.create(params('again')));
+    expect(sim.counters().rateLimitedBy).toEqual({ requests: 0, inputTokens: 1, outputTokens: 0 });
+  });
+});
+
+describe('limits per model class', () => {
+  const HAIKU = 'claude-haiku-4-5';
+  const call = (client: Anthropic, model: string, prompt: string) => client.messages.create({ ...params(prompt), model });
+
+  it('gives every model class its own buckets; Opus 4.x models share one', async () => {
+    sim = await startSimulator({ rpm: 60 }); // 1 request a second, per class
+    const client = sdk(sim);
+    await call(client, HAIKU, 'a');
+    await call(client, 'claude-sonnet-5', 'b');
+    await call(client, 'claude-opus-4-1-20250805', 'c');
+    // Opus 4.1 spent the claude-opus-4 class's request; Opus 4.7 and its -latest alias share it.
+    expect((await rejection(call(client, 'claude-opus-4-7', 'd'))).status).toBe(429);
+    expect((await rejection(call(client, 'claude-opus-4-latest', 'e'))).status).toBe(429);
+    expect((await rejection(call(client, `${HAIKU}-20251001`, 'f'))).status).toBe(429);
+    await call(client, 'claude-opus-5', 'g');
+    const counters = sim.counters();
+    expect(counters.byClass['claude-opus-4']).toMatchObject({ requests: 3, succeeded: 1, rateLimited: 2 });
+    expect(counters.byClass[HAIKU]).toMatchObject({ requests: 2, succeeded: 1, rateLimited: 1 });
+    expect(Object.keys(counters.byClass).sort()).toEqual(['claude-haiku-4-5', 'claude-opus-4', 'claude-opus-5', 'claude-sonnet-5']);
+  });
+
+  it("reports the limits of the request's own class in its headers", async () => {
+    sim = await startSimulator({ rpm: 600, classLimits: { 'claude-sonnet-4': { rpm: 120 } } });
+    const client = sdk(sim);
+    const haiku = await call(client, HAIKU, 'h').withResponse();
+    const sonnet = await call(client, 'claude-sonnet-4-6', 's').withResponse();
+    expect(haiku.response.headers.get('anthropic-ratelimit-requests-limit')).toBe('600');
+    expect(haiku.response.headers.get('anthropic-ratelimit-requests-remaining')).toBe('9');
+    expect(sonnet.response.headers.get('anthropic-ratelimit-requests-limit')).toBe('120');
+    expect(sonnet.response.headers.get('anthropic-ratelimit-requests-remaining')).toBe('1');
+  });
+
+  it('presets every class from the tier; explicit limits and classLimits win over it', async () => {
+    sim = await startSimulator({ tier: 'start', itpm: 1_000_000, classLimits: { [HAIKU]: { otpm: 90_000 } } });
+    const client = sdk(sim);
+    const { response: opus } = await call(client, 'claude-opus-4-6', 'o').withResponse();
+    expect(opus.headers.get('anthropic-ratelimit-requests-limit')).toBe('1000');
+    expect(opus.headers.get('anthropic-ratelimit-input-tokens-limit')).toBe('1000000');
+    expect(opus.headers.get('anthropic-ratelimit-output-tokens-limit')).toBe('400000');
+    const { response: haiku } = await call(client, HAIKU, 'h').withResponse();
+    expect(haiku.headers.get('anthropic-ratelimit-output-tokens-limit')).toBe('90000');
+    sim.setOptions({ tier: 'scale', itpm: undefined, classLimits: undefined });
+    const { response: scaled } = await call(client, HAIKU, 'h2').withResponse();
+    expect(scaled.headers.get('anthropic-ratelimit-requests-limit')).toBe('10000');
+    expect(scaled.headers.get('anthropic-ratelimit-input-tokens-limit')).toBe('10000000');
+    expect(scaled.headers.get('anthropic-ratelimit-output-tokens-limit')).toBe('2000000');
+  });
+
+  it('refuses bad classLimits and tiers, naming the value', async () => {
+    sim = await startSimulator();
+    expect(() => sim!.setOptions({ tier: 'gold' as never })).toThrow(/`tier`.*`gold`/);
+    expect(() => sim!.setOptions({ classLimits: { [HAIKU]: { rpm: -1 } } })).toThrow(/classLimits\.claude-haiku-4-5\.rpm.*`-1`/);
+    expect(() => sim!.setOptions({ classLimits: { [HAIKU]: { tpm: 5 } as never } })).toThrow(/Unknown limit `tpm`/);
   });
 });
