@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // `npm run demo`: runs a real job end to end on fixtures/tickets.jsonl against the built-in
-// simulator, started on a free port (a 300 requests/min limit, ~300 ms replies). No API key and
-// no network needed. To send the same 40 small requests to the real API instead, set
-// CLAW_BATCH_DEMO_REAL=1 and ANTHROPIC_API_KEY.
+// simulator, started on a free port with the API's rules at the Start tier (1,000 requests, 2M
+// input and 400k output tokens a minute per model class) and answers that take about as long as
+// real ones: ~1 s to the first token, then 60 tokens a second, 25-80 tokens each (1-3 s in all).
+// No API key and no network needed. To send the same 40 small requests to the real API instead,
+// set CLAW_BATCH_DEMO_REAL=1 and ANTHROPIC_API_KEY.
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -22,12 +24,20 @@ if (real && !env.ANTHROPIC_API_KEY) {
 let sim;
 if (!real) {
   const { startSimulator } = await import('../dist/simulator/index.js');
-  sim = await startSimulator({ rpm: 300, latencyMs: 300, jitterMs: 150 });
+  sim = await startSimulator({
+    tier: 'start',
+    latencyMs: 1000,
+    jitterMs: 400,
+    outputTokensPerSecond: 60,
+    replyTokens: { min: 25, max: 80 },
+  });
   env.ANTHROPIC_BASE_URL = sim.url;
   env.ANTHROPIC_API_KEY = 'demo-key';
   env.CLAW_BATCH_STATE_DIR = join(outDir, 'state');
   delete env.ANTHROPIC_AUTH_TOKEN;
-  process.stderr.write(`demo: using the built-in simulator at ${sim.url} (300 requests/min); CLAW_BATCH_DEMO_REAL=1 uses the real API\n`);
+  process.stderr.write(
+    `demo: using the built-in simulator at ${sim.url} (Start tier limits, 1-3 s answers); CLAW_BATCH_DEMO_REAL=1 uses the real API\n`,
+  );
 } else {
   process.stderr.write('demo: CLAW_BATCH_DEMO_REAL=1, so this runs against the real API (40 small requests)\n');
 }

@@ -10,7 +10,7 @@ import { submit } from './commands/submit.js';
 import { poll } from './commands/poll.js';
 import { cancel } from './commands/cancel.js';
 import { list } from './commands/list.js';
-import { simulate } from './commands/simulate.js';
+import { parseClassLimits, parseReplyTokens, simulate } from './commands/simulate.js';
 import { proxy } from './commands/proxy.js';
 import { UsageError } from './errors.js';
 import {
@@ -282,25 +282,43 @@ See docs/proxy.md for Claude Code, the Python and TypeScript SDKs, and curl.`,
     .description('serve a local stand-in for the Anthropic API, to rehearse a job offline')
     .option('--port <n>', 'port to listen on (default 4010; 0 picks a free one)')
     .option('--host <host>', 'address to listen on (default 127.0.0.1)')
-    .option('--rpm <n>', 'requests per minute limit (default: none)')
-    .option('--itpm <n>', 'input tokens per minute limit (default: none)')
-    .option('--otpm <n>', 'output tokens per minute limit (default: none)')
+    .addOption(new Option('--tier <tier>', "preset every model class's limits to a usage tier").choices(['start', 'build', 'scale']))
+    .option('--rpm <n>', 'requests per minute, per model class (default: the tier\'s, else none)')
+    .option('--itpm <n>', 'input tokens per minute, per model class (default: the tier\'s, else none)')
+    .option('--otpm <n>', 'output tokens per minute, per model class (default: the tier\'s, else none)')
+    .option('--class-limit <spec>', 'one class\'s limits, e.g. claude-haiku-4-5:rpm=1000,otpm=90000 (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .addOption(new Option('--otpm-rule <rule>', 'how output tokens count (default as-produced)').choices(['as-produced', 'reserve-max-tokens']))
     .option('--burst-seconds <s>', "bucket capacity, in seconds' worth of the limit (default 1)")
-    .option('--latency-ms <n>', 'mean response latency (default 0)')
+    .option('--latency-ms <n>', 'mean response latency; with --output-tokens-per-second, the time to the first token (default 0)')
     .option('--jitter-ms <n>', 'latency jitter, +/- (default 0)')
+    .option('--reply-tokens <n|min-max>', 'output tokens of each reply, e.g. 300 or 200-800 (default: a short reply)')
+    .option('--output-tokens-per-second <n>', 'output speed: long answers take longer (default: none)')
+    .option('--cache-min-tokens <n>', 'shortest prompt prefix that is cached (default 1024)')
+    .option('--cache-ttl-scale <x>', 'multiply the cache TTLs, e.g. 0.01 makes 5 minutes 3 s (default 1)')
     .option('--fault-rate <p>', 'fraction of requests that fail, split over 500, 529 and dropped connections')
     .option('--rate-500 <p>', 'fraction of requests answered 500 api_error')
     .option('--rate-529 <p>', 'fraction of requests answered 529 overloaded_error')
     .option('--drop-rate <p>', 'fraction of connections dropped without an answer')
+    .option('--hang-rate <p>', 'fraction of requests accepted and never answered')
+    .option('--stall-rate <p>', 'fraction of streams that stop mid-answer without ending')
     .option('--reject-key <key>', 'answer 401 to this API key')
     .option('--batch-ms <n>', 'how long a message batch takes to end (default 2000)')
     .option('--spend-limit-after <n>', 'after this many messages, answer 429 enforced_spend_limit_reached')
+    .option('--billing-refusal-after <n>', 'after this many messages, refuse every request for billing')
+    .addOption(
+      new Option('--billing-refusal <kind>', 'the refusal --billing-refusal-after gives (default credit-balance)').choices([
+        'credit-balance',
+        'workspace-limit',
+        'billing-error',
+      ]),
+    )
     .addHelpText(
       'after',
       `
 Example:
-  $ claw-batch simulate --port 4010 --rpm 60
-  $ ANTHROPIC_BASE_URL=http://127.0.0.1:4010 ANTHROPIC_API_KEY=sim claw-batch run items.jsonl`,
+  $ claw-batch simulate --port 4010 --tier start --latency-ms 800 --output-tokens-per-second 80 --reply-tokens 50-300
+  $ ANTHROPIC_BASE_URL=http://127.0.0.1:4010 ANTHROPIC_API_KEY=sim claw-batch run items.jsonl
+See docs/simulator.md for every option and the API rule each implements.`,
     )
     .action(async (o: Raw) => {
       onResult(
@@ -308,19 +326,30 @@ Example:
           {
             port: parsePort('--port', str(o.port)),
             host: str(o.host),
+            tier: parseChoice('--tier', str(o.tier), ['start', 'build', 'scale'] as const),
             rpm: parsePositiveNumber('--rpm', str(o.rpm)),
             itpm: parsePositiveNumber('--itpm', str(o.itpm)),
             otpm: parsePositiveNumber('--otpm', str(o.otpm)),
+            classLimits: parseClassLimits((o as Record<string, unknown>).classLimit as string[] | undefined),
+            otpmRule: parseChoice('--otpm-rule', str(o.otpmRule), ['as-produced', 'reserve-max-tokens'] as const),
             burstSeconds: parsePositiveNumber('--burst-seconds', str(o.burstSeconds)),
             latencyMs: parseNonNegativeNumber('--latency-ms', str(o.latencyMs)),
             jitterMs: parseNonNegativeNumber('--jitter-ms', str(o.jitterMs)),
+            replyTokens: parseReplyTokens(str(o.replyTokens)),
+            outputTokensPerSecond: parsePositiveNumber('--output-tokens-per-second', str(o.outputTokensPerSecond)),
+            cacheMinTokens: parseNonNegativeInt('--cache-min-tokens', str(o.cacheMinTokens)),
+            cacheTtlScale: parsePositiveNumber('--cache-ttl-scale', str(o.cacheTtlScale)),
             faultRate: parseFraction('--fault-rate', str(o.faultRate)),
             rate500: parseFraction('--rate-500', str(o.rate500)),
             rate529: parseFraction('--rate-529', str(o.rate529)),
             dropRate: parseFraction('--drop-rate', str(o.dropRate)),
+            hangRate: parseFraction('--hang-rate', str(o.hangRate)),
+            stallRate: parseFraction('--stall-rate', str(o.stallRate)),
             rejectKey: str(o.rejectKey),
             batchMs: parseNonNegativeInt('--batch-ms', str(o.batchMs)),
             spendLimitAfter: parseNonNegativeInt('--spend-limit-after', str(o.spendLimitAfter)),
+            billingRefusalAfter: parseNonNegativeInt('--billing-refusal-after', str(o.billingRefusalAfter)),
+            billingRefusal: parseChoice('--billing-refusal', str(o.billingRefusal), ['credit-balance', 'workspace-limit', 'billing-error'] as const),
           },
           ctx,
         ),

@@ -1,6 +1,8 @@
 /**
  * An error the simulator answers with, in the real API's shape:
- * `{"type":"error","error":{"type":...,"message":...},"request_id":"req_..."}`.
+ * `{"type":"error","error":{"type":...,"message":...},"request_id":"req_..."}`, and with
+ * `x-should-retry`: true for 408, 409, 429 rate limits and 5xx; false for the rest (and for the
+ * spend cap, whose 429 is not worth retrying).
  */
 export type ApiErrorType =
   | 'invalid_request_error'
@@ -8,8 +10,11 @@ export type ApiErrorType =
   | 'not_found_error'
   | 'request_too_large'
   | 'rate_limit_error'
+  | 'billing_error'
   | 'api_error'
   | 'overloaded_error';
+
+const RETRYABLE = new Set([408, 409, 429]);
 
 export class ApiError extends Error {
   readonly status: number;
@@ -18,18 +23,21 @@ export class ApiError extends Error {
   readonly details: Record<string, unknown> | undefined;
   /** Extra response headers (`retry-after`, rate-limit headers). */
   readonly headers: Record<string, string>;
+  /** What `x-should-retry` says. */
+  readonly shouldRetry: boolean;
 
   constructor(
     status: number,
     type: ApiErrorType,
     message: string,
-    extra: { details?: Record<string, unknown>; headers?: Record<string, string> } = {},
+    extra: { details?: Record<string, unknown>; headers?: Record<string, string>; shouldRetry?: boolean } = {},
   ) {
     super(message);
     this.status = status;
     this.type = type;
     this.details = extra.details;
     this.headers = extra.headers ?? {};
+    this.shouldRetry = extra.shouldRetry ?? (RETRYABLE.has(status) || status >= 500);
   }
 
   body(requestId: string): unknown {

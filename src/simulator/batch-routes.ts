@@ -43,7 +43,7 @@ export async function createBatch(state: SimulatorState, req: IncomingMessage, r
     now,
     durationMs: state.options.batchMs,
     expireRate: state.options.batchExpireRate,
-    replies: { cache: cacheSettings(state) },
+    replies: { cache: cacheSettings(state), replyTokens: state.options.replyTokens },
   });
   state.counters.batchesCreated++;
   sendJson(res, 200, state.batches.view(id, now, origin), requestId);

@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { checkMessageParams } from './params-check.js';
-import { simulatedMessage, type PromptParams, type SimulatedMessage } from './replies.js';
+import { simulatedMessage, type PromptParams, type ReplyTokens, type SimulatedMessage } from './replies.js';
 import { type CacheSettings, type CachePlan, type PromptCache } from './prompt-cache.js';
 import { promptLayout } from './prompt-layout.js';
 import { seededRandom, shuffle, type Random } from './random.js';
@@ -72,6 +72,7 @@ interface StoredBatch {
 /** How the batch's replies are made: the Messages options in force at create. */
 export interface BatchReplySettings {
   cache: CacheSettings;
+  replyTokens?: ReplyTokens;
 }
 
 export interface BatchPageQuery {
@@ -144,8 +145,7 @@ export class BatchStore {
     const params = b.requests[i]!.params;
     const problem = checkMessageParams(params);
     if (problem) return { type: 'errored', error: { type: 'error', error: { type: problem.type, message: problem.message } } };
-    const cache = b.cachePlans?.[i];
-    return { type: 'succeeded', message: simulatedMessage(params as object, cache ? { cache } : {}) };
+    return { type: 'succeeded', message: simulatedMessage(params as object, { cache: b.cachePlans?.[i], replyTokens: b.replies.replyTokens }) };
   }
 
   /** Counts the ended batch's results and runs its requests through the cache, once. */

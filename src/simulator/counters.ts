@@ -32,6 +32,14 @@ export interface SimulatorCounters {
   status529: number;
   /** Connections destroyed without an answer (the dropRate fault). */
   dropped: number;
+  /** Requests accepted and never answered (the hangRate fault). */
+  hung: number;
+  /** Streams that stopped sending mid-answer (the stallRate fault). */
+  stalled: number;
+  /** Streaming answers started (200 with an event stream). */
+  streamed: number;
+  /** Admitted answers whose client went away before the end (timeout, disconnect mid-stream); not served, the rest of their output not charged. */
+  clientAborts: number;
   status401: number;
   status400: number;
   status404: number;
@@ -66,6 +74,10 @@ export function emptyCounters(): SimulatorCounters {
     status500: 0,
     status529: 0,
     dropped: 0,
+    hung: 0,
+    stalled: 0,
+    streamed: 0,
+    clientAborts: 0,
     status401: 0,
     status400: 0,
     status404: 0,

@@ -67,5 +67,5 @@ export function sendJson(
 }
 
 export function sendError(res: ServerResponse, err: ApiError, requestId: string): void {
-  sendJson(res, err.status, err.body(requestId), requestId, err.headers);
+  sendJson(res, err.status, err.body(requestId), requestId, { 'x-should-retry': String(err.shouldRetry), ...err.headers });
 }

@@ -6,4 +6,16 @@
 export { startSimulator, type Simulator } from './server.js';
 export type { SimulatorOptions } from './options.js';
 export type { SimulatorCounters } from './counters.js';
-export { replyText, promptKey, countTokens, simulatedMessage, type PromptParams, type SimulatedMessage } from './replies.js';
+export {
+  replyText,
+  replyFor,
+  promptKey,
+  countTokens,
+  simulatedMessage,
+  type PromptParams,
+  type ReplyTokens,
+  type SimulatedMessage,
+  type SimulatedUsage,
+} from './replies.js';
+export { modelClass } from './model-classes.js';
+export { TIERS, type Tier, type ClassLimitSet } from './tiers.js';

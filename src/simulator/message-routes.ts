@@ -1,38 +1,30 @@
 /**
  * POST /v1/messages and /v1/messages/count_tokens. The order of checks follows the real API:
- * body, credentials, validation, spend cap; then the fault draws (a faulted request is never
- * charged), then the rate limiter, then latency, then the deterministic reply.
+ * body, credentials, validation, spend cap and billing; then the fault draws (a faulted request is
+ * never charged), then the prompt cache and the rate limiter of the model's class, then the
+ * answer: as JSON after its whole duration, or streamed as it is produced.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ApiError, badRequest } from './api-error.js';
+import { ApiError } from './api-error.js';
 import { authenticate } from './auth.js';
-import { readJson, sendJson } from './http-io.js';
+import { billingRefusal, spendCapError } from './billing.js';
 import { classCounters, type ClassCounters } from './counters.js';
+import { drawFaults, latencyOf, responseTiming } from './fault-draws.js';
+import { readJson, sendJson } from './http-io.js';
 import { cacheReadsCountAsInput, modelClass } from './model-classes.js';
+import { checkMessageParams } from './params-check.js';
 import { cacheCreationTokens } from './prompt-cache.js';
 import { promptLayout } from './prompt-layout.js';
-import { checkMessageParams } from './params-check.js';
 import { rateLimitHeaders } from './rate-limit-headers.js';
 import { countTokens, promptKey, simulatedMessage, type PromptParams, type SimulatedUsage } from './replies.js';
 import { cacheSettings, type SimulatorState } from './state.js';
+import { streamMessage } from './stream-reply.js';
+import { untilClosed, waitUntil } from './wait.js';
 
 /** The real API's request size limit for the Messages endpoint. */
 const MESSAGE_MAX_BYTES = 32 * 1024 * 1024;
 
-// Unref'd: an open socket keeps the process alive anyway, and after close() a pending latency
-// timer must not hold `claw-batch simulate` (or a test worker) open.
-const sleep = (ms: number) => (ms > 0 ? new Promise<void>((resolve) => setTimeout(resolve, ms).unref()) : Promise.resolve());
-
 const BY_LIMIT = { requests: 'requests', 'input-tokens': 'inputTokens', 'output-tokens': 'outputTokens' } as const;
-
-function spendCapError(headers: Record<string, string>): ApiError {
-  return new ApiError(
-    429,
-    'rate_limit_error',
-    "This request would exceed your organization's spend limit; raise the limit in the Console to continue.",
-    { details: { error_code: 'enforced_spend_limit_reached' }, headers },
-  );
-}
 
 export async function handleMessage(state: SimulatorState, req: IncomingMessage, res: ServerResponse, requestId: string) {
   const { counters } = state;
@@ -47,48 +39,45 @@ export async function handleMessage(state: SimulatorState, req: IncomingMessage,
   const body = await readJson(req, MESSAGE_MAX_BYTES);
   const opts = state.options;
   authenticate(req, opts.rejectKeys);
-  if ((body as { stream?: unknown } | null)?.stream === true) {
-    throw badRequest('stream: streaming is not supported by the simulator');
-  }
   const problem = checkMessageParams(body);
   if (problem) throw problem;
-  const params = body as PromptParams & { model: string; max_tokens: number };
+  const params = body as PromptParams & { model: string; max_tokens: number; stream?: unknown };
+  const stream = params.stream === true;
   const className = modelClass(params.model);
   const classCount = classCounters(counters, className);
   classCount.requests++;
   const budget = state.limits.budget(className, receivedAt);
-  const headersNow = () => rateLimitHeaders(budget, Date.now(), opts.exactHeaders);
 
   if (opts.spendLimitAfter !== undefined && state.spendUsed >= opts.spendLimitAfter) {
     classCount.rateLimited++;
-    throw spendCapError(headersNow());
+    throw spendCapError(rateLimitHeaders(budget, Date.now(), opts.exactHeaders));
+  }
+  if (opts.billingRefusalAfter !== undefined && state.billingUsed >= opts.billingRefusalAfter) {
+    throw billingRefusal(opts.billingRefusal);
   }
 
-  // Every request takes the same five draws whatever the rates, so a seed replays the same faults.
-  const { random } = state;
-  const drop = random() < opts.dropRate;
-  const overloaded = random() < opts.rate529;
-  const failed = random() < opts.rate500;
-  const slow = random() < opts.slowRate;
-  const jitter = (random() * 2 - 1) * opts.jitterMs;
-  const delayMs = Math.max(0, opts.latencyMs + jitter) + (slow ? opts.slowMs : 0);
-
-  if (drop || overloaded || failed) {
-    await sleep(delayMs);
-    if (drop) {
+  const draws = drawFaults(state.random, opts);
+  if (draws.drop || draws.overloaded || draws.failed) {
+    if (!(await waitUntil(res, Date.now() + latencyOf(draws, opts)))) return;
+    if (draws.drop) {
       counters.dropped++;
       req.socket.destroy();
       return;
     }
-    if (overloaded) throw new ApiError(529, 'overloaded_error', 'Overloaded');
+    if (draws.overloaded) throw new ApiError(529, 'overloaded_error', 'Overloaded');
     throw new ApiError(500, 'api_error', 'Internal server error');
+  }
+  if (draws.hang) {
+    // Accepted, then nothing at all (no headers, no bytes) until the client gives up.
+    counters.hung++;
+    await untilClosed(res);
+    return;
   }
 
   const admittedAt = Date.now();
   const cache = state.cache.plan(params.model, promptLayout(params), admittedAt, cacheSettings(state));
   // ITPM counts uncached input and cache writes; cache reads only for the class the API names.
-  const inputCost =
-    cache.inputTokens + cacheCreationTokens(cache) + (cacheReadsCountAsInput(className) ? cache.cacheReadTokens : 0);
+  const inputCost = cache.inputTokens + cacheCreationTokens(cache) + (cacheReadsCountAsInput(className) ? cache.cacheReadTokens : 0);
   const admission = budget.admit({ inputTokens: inputCost, maxTokens: params.max_tokens }, admittedAt);
   if (!admission.ok) {
     classCount.rateLimited++;
@@ -98,23 +87,49 @@ export async function handleMessage(state: SimulatorState, req: IncomingMessage,
     });
   }
   state.spendUsed++;
+  state.billingUsed++;
   state.cache.read(cache, admittedAt);
 
   const key = promptKey(params);
-  const message = simulatedMessage(params, { key, cache });
-  const output = budget.chargeOutput(message.usage.output_tokens, params.max_tokens, admittedAt, admittedAt + delayMs, admittedAt);
-  await sleep(delayMs);
-  // A client that gave up (timeout) gets nothing, is not counted as served, and its answer stops.
-  if (res.destroyed) {
-    output.stop(Date.now());
-    return;
+  const message = simulatedMessage(params, { key, cache, replyTokens: opts.replyTokens });
+  const outputTokens = message.usage.output_tokens;
+  const timing = responseTiming(draws, opts, outputTokens);
+  const outputStart = admittedAt + timing.outputStartMs;
+  const outputEnd = admittedAt + timing.outputEndMs;
+  const output = budget.chargeOutput(outputTokens, params.max_tokens, outputStart, outputEnd, admittedAt);
+
+  if (stream) {
+    counters.streamed++;
+    const headers = rateLimitHeaders(budget, Date.now(), opts.exactHeaders);
+    const outcome = await streamMessage(res, requestId, headers, message, {
+      outputStart,
+      outputEnd,
+      stall: draws.stall,
+      onStall: (at) => {
+        counters.stalled++;
+        output.stop(at);
+      },
+    });
+    if (outcome.kind === 'aborted') {
+      counters.clientAborts++;
+      output.stop(outcome.at);
+    }
+    if (outcome.kind !== 'done') return;
+  } else {
+    // A client that gives up (a timeout) gets nothing, is not counted as served, and its answer stops.
+    if (!(await waitUntil(res, outputEnd))) {
+      counters.clientAborts++;
+      output.stop(Date.now());
+      return;
+    }
   }
+  // Settled before the last bytes go out, so the headers of a JSON answer already show the refund.
   const finishedAt = Date.now();
   output.finish(finishedAt);
   state.cache.commit(cache, finishedAt);
+  if (!stream) sendJson(res, 200, message, requestId, rateLimitHeaders(budget, finishedAt, opts.exactHeaders));
   countSuccess(state, classCount, message.usage);
   counters.successesByPrompt[key] = (counters.successesByPrompt[key] ?? 0) + 1;
-  sendJson(res, 200, message, requestId, headersNow());
 }
 
 function countSuccess(state: SimulatorState, classCount: ClassCounters, usage: SimulatedUsage): void {

@@ -1,5 +1,7 @@
 /** The simulator's knobs, their defaults, and their validation. All may change while it runs. */
 import type { OtpmRule } from './class-budget.js';
+import { BILLING_REFUSALS, type BillingRefusal } from './billing.js';
+import type { ReplyTokens } from './replies.js';
 import { TIER_NAMES, type ClassLimitSet, type Tier } from './tiers.js';
 
 export interface SimulatorOptions {
@@ -36,24 +38,48 @@ export interface SimulatorOptions {
   cacheMinTokens?: number;
   /** Multiplies the cache TTLs (5 minutes, 1 hour); 0.01 makes 5 minutes 3 s, for tests. Default 1. */
   cacheTtlScale?: number;
-  /** Mean latency of each /v1/messages answer, in ms. Default 0. */
+  /**
+   * Mean latency of each /v1/messages answer, in ms: the whole answer's time, or with
+   * `outputTokensPerSecond` the time to its first token. Default 0.
+   */
   latencyMs?: number;
   /** Latency varies uniformly by +/- this many ms. Default 0. */
   jitterMs?: number;
+  /**
+   * Output tokens of each reply: a number, or `{ min, max }` (a deterministic function of the
+   * prompt in that range). The reply starts `Simulated reply <key> to: <echo>` and is padded to
+   * the length; longer than `max_tokens` stops there (`stop_reason: "max_tokens"`).
+   * Default: that header alone (about 20 tokens).
+   */
+  replyTokens?: ReplyTokens;
+  /** When set, an answer takes latency ± jitter + output_tokens / this many seconds (output streams at this rate). Default: none. */
+  outputTokensPerSecond?: number;
   /** Fraction (0..1) of /v1/messages answered 500 `api_error`. Default 0. */
   rate500?: number;
   /** Fraction (0..1) answered 529 `overloaded_error`. Default 0. */
   rate529?: number;
   /** Fraction (0..1) whose connection is destroyed without an answer. Default 0. */
   dropRate?: number;
+  /** Fraction (0..1) of /v1/messages accepted and never answered (no headers, no bytes) until the client gives up. Default 0. */
+  hangRate?: number;
+  /** Fraction (0..1) of streams that start, then stop sending mid-answer without ending. Default 0. */
+  stallRate?: number;
   /** Fraction (0..1) of answers delayed by an extra `slowMs`. Default 0. */
   slowRate?: number;
   /** Extra delay of a slow answer, in ms. Default 0. */
   slowMs?: number;
   /** API keys answered 401 `authentication_error`. Default none. */
   rejectKeys?: string[];
-  /** After this many successful messages (over the simulator's lifetime), every /v1/messages gets the spend-cap 429. */
+  /** After this many messages admitted (since the option was set), every /v1/messages gets the spend-cap 429 (`enforced_spend_limit_reached`, no retry-after). Default: never. */
   spendLimitAfter?: number;
+  /** After this many messages admitted (since the option was set), every /v1/messages gets the `billingRefusal`. Default: never. */
+  billingRefusalAfter?: number;
+  /**
+   * Which refusal `billingRefusalAfter` gives: `credit-balance` (400, credit balance too low),
+   * `workspace-limit` (400, "You have reached your specified workspace API usage limits…"),
+   * `billing-error` (402 `billing_error`). Default `credit-balance`.
+   */
+  billingRefusal?: BillingRefusal;
   /** How long a message batch takes from create to ended, in ms. Default 2000. */
   batchMs?: number;
   /** Fraction (0..1) of batch requests that come back `expired`. Default 0. */
@@ -69,7 +95,9 @@ export interface SimulatorOptions {
 }
 
 /** Options after defaults: what the routes read on every request. */
-type Unset = 'rpm' | 'itpm' | 'otpm' | 'classLimits' | 'tier' | 'spendLimitAfter' | 'seed';
+type Unset =
+  | 'rpm' | 'itpm' | 'otpm' | 'classLimits' | 'tier' | 'spendLimitAfter' | 'billingRefusalAfter' | 'seed'
+  | 'replyTokens' | 'outputTokensPerSecond';
 export type ResolvedOptions = Required<Omit<SimulatorOptions, Unset>> & Pick<SimulatorOptions, Unset>;
 
 export const DEFAULTS: ResolvedOptions = {
@@ -86,6 +114,9 @@ export const DEFAULTS: ResolvedOptions = {
   rate529: 0,
   dropRate: 0,
   slowRate: 0,
+  hangRate: 0,
+  stallRate: 0,
+  billingRefusal: 'credit-balance',
   slowMs: 0,
   rejectKeys: [],
   batchMs: 2000,
@@ -119,6 +150,17 @@ function validateClassLimits(value: unknown): void {
   }
 }
 
+function validateReplyTokens(value: unknown): void {
+  const isCount = (v: unknown) => Number.isInteger(v) && (v as number) >= 1;
+  if (typeof value === 'number') return expect(isCount(value), 'replyTokens', 'a whole number >= 1 or { min, max }', value);
+  expect(isPlainObject(value), 'replyTokens', 'a whole number >= 1 or { min, max }', value);
+  const { min, max, ...rest } = value as Record<string, unknown>;
+  const extra = Object.keys(rest)[0];
+  if (extra !== undefined) throw new TypeError(`Unknown key \`${extra}\` in \`replyTokens\` (expected min and max)`);
+  expect(isCount(min), 'replyTokens.min', 'a whole number >= 1', min);
+  expect(isCount(max) && (max as number) >= (min as number), 'replyTokens.max', `a whole number >= replyTokens.min (${String(min)})`, max);
+}
+
 /** Throws a TypeError naming the option and value for anything out of range. */
 export function validateOptions(patch: Partial<SimulatorOptions>): void {
   for (const [name, value] of Object.entries(patch)) {
@@ -128,6 +170,7 @@ export function validateOptions(patch: Partial<SimulatorOptions>): void {
       case 'itpm':
       case 'otpm':
       case 'burstSeconds':
+      case 'outputTokensPerSecond':
         expect(isNum(value) && value > 0, name, 'a finite number > 0', value);
         break;
       case 'port':
@@ -136,6 +179,7 @@ export function validateOptions(patch: Partial<SimulatorOptions>): void {
       case 'slowMs':
       case 'batchMs':
       case 'spendLimitAfter':
+      case 'billingRefusalAfter':
       case 'seed':
         expect(isNum(value) && value >= 0, name, 'a finite number >= 0', value);
         break;
@@ -153,6 +197,8 @@ export function validateOptions(patch: Partial<SimulatorOptions>): void {
       case 'rate529':
       case 'dropRate':
       case 'slowRate':
+      case 'hangRate':
+      case 'stallRate':
       case 'batchExpireRate':
         expect(isNum(value) && value >= 0 && value <= 1, name, 'a fraction from 0 to 1', value);
         break;
@@ -164,6 +210,12 @@ export function validateOptions(patch: Partial<SimulatorOptions>): void {
         break;
       case 'otpmRule':
         expect(value === 'as-produced' || value === 'reserve-max-tokens', name, 'as-produced or reserve-max-tokens', value);
+        break;
+      case 'billingRefusal':
+        expect(BILLING_REFUSALS.includes(value as BillingRefusal), name, `one of ${BILLING_REFUSALS.join(', ')}`, value);
+        break;
+      case 'replyTokens':
+        validateReplyTokens(value);
         break;
       case 'exactHeaders':
         expect(typeof value === 'boolean', name, 'true or false', value);

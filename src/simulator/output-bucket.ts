@@ -50,6 +50,11 @@ export class OutputBucket {
   private rate = 0;
   private producing = 0;
   private readonly changes = new MinHeap<Change>((c) => c.at);
+  /**
+   * When the current debt ends, as last worked out; valid until an answer is added or stopped
+   * (nothing else changes the future), so a storm of refused requests costs one walk.
+   */
+  private debtEndsAt: number | undefined;
 
   constructor(limitPerMinute: number, burstSeconds: number, now = Date.now()) {
     this.limitPerMinute = limitPerMinute;
@@ -98,6 +103,7 @@ export class OutputBucket {
   /** Starts charging an answer of `tokens` produced evenly from `start` to `end` (epoch ms, `start` >= now). */
   produce(tokens: number, start: number, end: number, now: number): Production {
     this.advance(now);
+    this.debtEndsAt = undefined;
     const from = Math.max(start, now);
     const to = Math.max(end, from);
     const production: Production = { tokens, start: from, end: to, rate: to > from ? tokens / (to - from) : 0, state: 'pending' };
@@ -118,6 +124,7 @@ export class OutputBucket {
   /** Stops an answer part-way (its client went away): what it has not produced yet is never charged. */
   stop(p: Production, now: number): void {
     this.advance(now);
+    this.debtEndsAt = undefined;
     if (p.state === 'producing') this.endProducing(p);
     if (p.state !== 'done') p.state = 'stopped';
   }
@@ -144,8 +151,14 @@ export class OutputBucket {
    */
   waitMs(now: number): number {
     this.advance(now);
+    if (this.current + EPSILON >= 0) return 0;
+    if (this.debtEndsAt === undefined || this.debtEndsAt <= now) this.debtEndsAt = now + this.debtWalk(now);
+    return this.debtEndsAt - now;
+  }
+
+  /** Ms until the level climbs back to 0, given the known starts and ends ahead. */
+  private debtWalk(now: number): number {
     let level = this.current;
-    if (level + EPSILON >= 0) return 0;
     let rate = this.rate;
     let t = now;
     const ahead = this.changes

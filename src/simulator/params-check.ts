@@ -13,9 +13,11 @@ export function checkMessageParams(params: unknown): ApiError | undefined {
   const p = params as Record<string, unknown>;
   if (typeof p.model !== 'string' || p.model === '') return badRequest('model: Field required');
   if (p.max_tokens === undefined || p.max_tokens === null) return badRequest('max_tokens: Field required');
-  if (typeof p.max_tokens !== 'number' || !Number.isInteger(p.max_tokens) || p.max_tokens < 1) {
-    return badRequest(`max_tokens: Input should be an integer greater than or equal to 1, got ${JSON.stringify(p.max_tokens)}`);
+  // 0 is allowed: the API's cache pre-warm (writes the cache, returns no content).
+  if (typeof p.max_tokens !== 'number' || !Number.isInteger(p.max_tokens) || p.max_tokens < 0) {
+    return badRequest(`max_tokens: Input should be an integer greater than or equal to 0, got ${JSON.stringify(p.max_tokens)}`);
   }
+  if (p.stream !== undefined && typeof p.stream !== 'boolean') return badRequest(`stream: Input should be a valid boolean, got ${JSON.stringify(p.stream)}`);
   if (p.messages === undefined || p.messages === null) return badRequest('messages: Field required');
   if (!Array.isArray(p.messages)) return badRequest('messages: Input should be a valid list');
   if (p.messages.length === 0) return badRequest('messages: at least one message is required');

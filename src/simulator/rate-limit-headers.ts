@@ -9,9 +9,19 @@
  */
 import type { BucketReading, ClassBudget } from './class-budget.js';
 
+/** Formatted resets by epoch second: most answers in a second share a handful (formatting dominated the headers' cost). */
+const formatted = new Map<number, string>();
+
 /** RFC 3339 at second precision, rounded up: `2026-03-01T12:00:05Z`. */
 export function resetTime(epochMs: number): string {
-  return new Date(Math.ceil(epochMs / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  const second = Math.ceil(epochMs / 1000);
+  let text = formatted.get(second);
+  if (text === undefined) {
+    if (formatted.size >= 256) formatted.clear();
+    text = new Date(second * 1000).toISOString().replace('.000Z', 'Z');
+    formatted.set(second, text);
+  }
+  return text;
 }
 
 function wholeRemaining(bucket: BucketReading, now: number): number {

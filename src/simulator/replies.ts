@@ -34,7 +34,7 @@ export interface SimulatedMessage {
   role: 'assistant';
   model: string;
   content: { type: 'text'; text: string }[];
-  stop_reason: 'end_turn';
+  stop_reason: 'end_turn' | 'max_tokens';
   stop_sequence: null;
   usage: SimulatedUsage;
 }
@@ -61,24 +61,72 @@ export function promptKey(params: PromptParams): string {
   return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
 }
 
-/** The reply text: a short hash of the prompt and an echo of the start of its first message. */
-export function replyText(params: PromptParams): string {
-  return replyTextFor(params, promptKey(params));
+/**
+ * How long replies are, in output tokens: a fixed count, or a range a prompt's reply falls in
+ * (picked from its `promptKey`, so the same prompt always gets the same length).
+ */
+export type ReplyTokens = number | { min: number; max: number };
+
+export interface ReplyShape {
+  /** Default: the header alone (`Simulated reply <key> to: <echo>`), about 20 tokens. */
+  replyTokens?: ReplyTokens;
 }
 
-function replyTextFor(params: PromptParams, key: string): string {
+/** A reply before it is wrapped in a message: its text, its output tokens and why it stopped. */
+export interface Reply {
+  text: string;
+  outputTokens: number;
+  stopReason: 'end_turn' | 'max_tokens';
+}
+
+/** ≈4 characters a token, like the input count; varied by the key so replies differ in their padding too. */
+const FILLER = Array.from({ length: 200 }, (_, i) => ['lorem', 'ipsum', 'dolor', 'sit', 'amet', 'tempor', 'magna', 'aliqua', 'veniam', 'nostrud', 'labore'][(i * 7) % 11]).join(' ');
+
+function padded(header: string, length: number, key: string): string {
+  if (header.length >= length) return header.slice(0, length);
+  let text = `${header} `;
+  let at = parseInt(key.slice(0, 4), 16) % FILLER.length;
+  while (text.length < length) {
+    text += FILLER.slice(at, at + (length - text.length));
+    at = 0;
+  }
+  return text;
+}
+
+function targetTokens(replyTokens: ReplyTokens, key: string): number {
+  if (typeof replyTokens === 'number') return replyTokens;
+  const span = replyTokens.max - replyTokens.min + 1;
+  return replyTokens.min + (parseInt(key.slice(8, 16), 16) % span);
+}
+
+function headerFor(params: PromptParams, key: string): string {
   const first = messagesOf(params)[0];
   const echo = textOf(first?.content).replace(/\s+/g, ' ').trim().slice(0, 60);
   return `Simulated reply ${key.slice(0, 8)} to: ${echo}`;
 }
 
-/** Output tokens for the reply: ceil(length / 4), at least 1, never more than `max_tokens`. */
-export function outputTokens(params: PromptParams, text = replyText(params)): number {
+/**
+ * The reply to `params`: it starts with `Simulated reply <8 hex of promptKey> to: <echo of the
+ * first message's first 60 characters>` and is padded (or, under a target shorter than that, cut)
+ * to `replyTokens` × 4 characters. A reply longer than `max_tokens` stops there with
+ * `stop_reason: "max_tokens"`; `max_tokens: 0` gives an empty reply.
+ */
+export function replyFor(params: PromptParams, shape: ReplyShape = {}, key = promptKey(params)): Reply {
+  const header = headerFor(params, key);
+  const wanted = shape.replyTokens === undefined ? Math.ceil(header.length / 4) : targetTokens(shape.replyTokens, key);
   const maxTokens = typeof params.max_tokens === 'number' ? params.max_tokens : Infinity;
-  return Math.max(1, Math.min(maxTokens, Math.ceil(text.length / 4)));
+  const outputTokens = Math.min(wanted, maxTokens);
+  const stopReason = wanted > maxTokens ? 'max_tokens' : 'end_turn';
+  const text = shape.replyTokens === undefined && stopReason === 'end_turn' ? header : padded(header, outputTokens * 4, key);
+  return { text, outputTokens, stopReason };
 }
 
-export interface ReplyOptions {
+/** The reply text alone, e.g. to check that each custom_id got its own answer. */
+export function replyText(params: PromptParams, shape: ReplyShape = {}): string {
+  return replyFor(params, shape).text;
+}
+
+export interface ReplyOptions extends ReplyShape {
   /** How the input splits over the cache (see prompt-cache.ts). Default: all plain input. */
   cache?: CachePlan;
   /** The prompt's `promptKey`, when the caller has it already. */
@@ -99,15 +147,15 @@ export function usageOf(cache: CachePlan, outputTokens: number): SimulatedUsage 
 /** The full message the simulator returns for valid params (also inside succeeded batch results). */
 export function simulatedMessage(params: PromptParams, options: ReplyOptions = {}): SimulatedMessage {
   const key = options.key ?? promptKey(params);
-  const text = replyTextFor(params, key);
+  const reply = replyFor(params, options, key);
   return {
     id: `msg_sim${key}`,
     type: 'message',
     role: 'assistant',
     model: String(params.model),
-    content: [{ type: 'text', text }],
-    stop_reason: 'end_turn',
+    content: reply.text === '' ? [] : [{ type: 'text', text: reply.text }],
+    stop_reason: reply.stopReason,
     stop_sequence: null,
-    usage: usageOf(options.cache ?? uncachedPlan(countTokens(params)), outputTokens(params, text)),
+    usage: usageOf(options.cache ?? uncachedPlan(countTokens(params)), reply.outputTokens),
   };
 }

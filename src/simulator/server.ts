@@ -46,6 +46,7 @@ function applyOptions(state: SimulatorState, rawPatch: Partial<SimulatorOptions>
   if (LIMIT_OPTIONS.some((name) => name in patch)) state.limits.configure(state.options);
   if ('seed' in patch) state.random = seededRandom(seedOrRandom(state.options.seed));
   if ('spendLimitAfter' in patch) state.spendUsed = 0;
+  if ('billingRefusalAfter' in patch) state.billingUsed = 0;
   if ('failBatchCreates' in patch) state.createCallsSinceFailSet = 0;
 }
 
@@ -118,6 +119,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     random: seededRandom(seed),
     inFlight: 0,
     spendUsed: 0,
+    billingUsed: 0,
     createCallsSinceFailSet: 0,
   };
   state.limits.configure(state.options);

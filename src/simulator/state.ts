@@ -18,6 +18,8 @@ export interface SimulatorState {
   inFlight: number;
   /** Messages admitted since `spendLimitAfter` was last set: the spend cap counts these. */
   spendUsed: number;
+  /** Messages admitted since `billingRefusalAfter` was last set: the billing refusal counts these. */
+  billingUsed: number;
   /** Batch-create calls since `failBatchCreates` was last set: its indexes count these. */
   createCallsSinceFailSet: number;
 }

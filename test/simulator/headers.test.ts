@@ -36,9 +36,9 @@ describe('rate-limit headers', () => {
     const { response } = await client.messages.create(params('y'.repeat(10_400))).withResponse();
     expect(response.headers.get('anthropic-ratelimit-tokens-limit')).toBe('600000');
     expect(response.headers.get('anthropic-ratelimit-tokens-remaining')).toBe(response.headers.get('anthropic-ratelimit-input-tokens-remaining'));
-    sim.setOptions({ itpm: 60_000_000, otpm: 120_000 }); // output: 2,000 tokens, input: 1,000,000
+    sim.setOptions({ itpm: 60_000_000, otpm: 6_000 }); // output: 100 tokens, refilled at 0.1 a millisecond; input: 1,000,000
     const { response: tight } = await client.messages.create(params('short', 100)).withResponse();
-    expect(tight.headers.get('anthropic-ratelimit-tokens-limit')).toBe('120000');
+    expect(tight.headers.get('anthropic-ratelimit-tokens-limit')).toBe('6000');
     expect(tight.headers.get('anthropic-ratelimit-tokens-reset')).toBe(tight.headers.get('anthropic-ratelimit-output-tokens-reset'));
   });
 

@@ -34,9 +34,11 @@ describe('replies', () => {
     expect(a.usage.output_tokens).toBeGreaterThanOrEqual(1);
   });
 
-  it('never reports more output tokens than max_tokens', async () => {
+  it('stops at max_tokens with stop_reason max_tokens', async () => {
     const reply = await client.messages.create(params('a prompt whose reply is longer than two tokens', 2));
     expect(reply.usage.output_tokens).toBe(2);
+    expect(reply.stop_reason).toBe('max_tokens');
+    expect(reply.content).toEqual([{ type: 'text', text: 'Simulate' }]);
   });
 
   it('counts tokens of the system prompt and every message, string or text blocks alike', async () => {
@@ -89,11 +91,11 @@ describe('validation', () => {
   const cases: [string, Record<string, unknown>, RegExp][] = [
     ['missing model', { max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }, /model/],
     ['missing max_tokens', { model: MODEL, messages: [{ role: 'user', content: 'x' }] }, /max_tokens/],
-    ['max_tokens below 1', { model: MODEL, max_tokens: 0, messages: [{ role: 'user', content: 'x' }] }, /max_tokens/],
+    ['max_tokens below 0', { model: MODEL, max_tokens: -1, messages: [{ role: 'user', content: 'x' }] }, /max_tokens/],
     ['no messages', { model: MODEL, max_tokens: 10 }, /messages/],
     ['empty messages', { model: MODEL, max_tokens: 10, messages: [] }, /messages/],
     ['first message from the assistant', { model: MODEL, max_tokens: 10, messages: [{ role: 'assistant', content: 'x' }] }, /user/],
-    ['stream: true', { ...params('x'), stream: true }, /streaming is not supported/],
+    ['stream that is not a boolean', { ...params('x'), stream: 'yes' }, /stream/],
   ];
   it.each(cases)('answers 400 invalid_request_error for %s', async (_name, body, message) => {
     const err = await rejection(client.messages.create(body as never));

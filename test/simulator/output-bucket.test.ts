@@ -47,6 +47,16 @@ describe('OutputBucket', () => {
     expect(b.level(3000)).toBeCloseTo(0);
     expect(b.waitMs(3000)).toBe(0);
   });
+
+  it('keeps the wait right as time passes and when an answer stops', () => {
+    const b = new OutputBucket(60_000, 1, 0);
+    b.produce(2000, 0, 0, 0);
+    const p = b.produce(2000, 0, 1000, 0);
+    expect(b.waitMs(0)).toBeCloseTo(3000);
+    expect(b.waitMs(500)).toBeCloseTo(2500);
+    b.stop(p, 500); // at -1,500 with nothing producing: 1.5 s of refill
+    expect(b.waitMs(500)).toBeCloseTo(1500);
+  });
 });
 
 describe('admission under as-produced', () => {

@@ -8,8 +8,8 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import Anthropic from '@anthropic-ai/sdk';
 import { PassThrough } from 'node:stream';
-import { simulate } from '../../src/commands/simulate.js';
-import { UsageError } from '../../src/errors.js';
+import { parseClassLimits, parseReplyTokens, simulate } from '../../src/commands/simulate.js';
+import { InvalidOptionError, UsageError } from '../../src/errors.js';
 import { params } from './sim-client.js';
 
 const BIN = fileURLToPath(new URL('../../bin/claw-batch.js', import.meta.url));
@@ -22,6 +22,20 @@ function spawnCli(args: string[]) {
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   return { child, exited, stderr: () => stderr, stdout: () => stdout };
+}
+
+async function listeningUrl(cli: ReturnType<typeof spawnCli>): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no "listening" line; stderr: ${cli.stderr()}`)), 10_000);
+    cli.child.stderr.on('data', () => {
+      const m = /listening on (http:\/\/\S+)/.exec(cli.stderr());
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    cli.exited.then((code) => reject(new Error(`exited ${code} before listening; stderr: ${cli.stderr()}`)));
+  });
 }
 
 describe('claw-batch simulate', () => {
@@ -65,6 +79,63 @@ describe('claw-batch simulate', () => {
       expect(err.message).toBe(`port ${port} is in use; pick another with --port`);
     } finally {
       blocker.close();
+    }
+  });
+
+  it('takes the tier, per-class limits and reply lengths from its flags', async () => {
+    const cli = spawnCli(['simulate', '--port', '0', '--tier', 'start', '--class-limit', 'claude-haiku-4-5:rpm=120,otpm=90000', '--reply-tokens', '30-40']);
+    try {
+      const url = await listeningUrl(cli);
+      expect(cli.stderr()).toMatch(/tier start per model class/);
+      expect(cli.stderr()).toMatch(/claude-haiku-4-5: 120 requests\/min, 90000 output tokens\/min/);
+      const client = new Anthropic({ apiKey: 'sim', baseURL: url, maxRetries: 0 });
+      const { data, response } = await client.messages.create(params('flags', 100)).withResponse();
+      expect(data.usage.output_tokens).toBeGreaterThanOrEqual(30);
+      expect(data.usage.output_tokens).toBeLessThanOrEqual(40);
+      expect(response.headers.get('anthropic-ratelimit-requests-limit')).toBe('120');
+      expect(response.headers.get('anthropic-ratelimit-input-tokens-limit')).toBe('2000000');
+    } finally {
+      cli.child.kill('SIGINT');
+    }
+    expect(await cli.exited).toBe(0);
+  });
+
+  it('exits 2 naming the flag and the value for a bad --class-limit', async () => {
+    const cli = spawnCli(['simulate', '--port', '0', '--class-limit', 'claude-haiku-4-5:rpm=fast']);
+    expect(await cli.exited).toBe(2);
+    expect(cli.stderr()).toMatch(/--class-limit.*claude-haiku-4-5:rpm=fast/);
+  });
+});
+
+describe('simulate flag parsing', () => {
+  it('reads repeated --class-limit values, the later winning per limit', () => {
+    expect(parseClassLimits(['claude-haiku-4-5:rpm=1000,otpm=90000', 'claude-opus-4:itpm=2000000', 'claude-haiku-4-5:rpm=50'])).toEqual({
+      'claude-haiku-4-5': { rpm: 50, otpm: 90_000 },
+      'claude-opus-4': { itpm: 2_000_000 },
+    });
+    expect(parseClassLimits(undefined)).toBeUndefined();
+  });
+
+  it.each(['claude-haiku-4-5', 'claude-haiku-4-5:', 'claude-haiku-4-5:tpm=5', 'claude-haiku-4-5:rpm=0', 'claude-haiku-4-5:rpm=1e3', ':rpm=5'])(
+    'refuses --class-limit %s, naming the flag and value',
+    (spec) => {
+      let caught: unknown;
+      try {
+        parseClassLimits([spec]);
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toBeInstanceOf(InvalidOptionError);
+      expect((caught as Error).message).toContain('--class-limit');
+      expect((caught as Error).message).toContain(`\`${spec}\``);
+    },
+  );
+
+  it('reads --reply-tokens N and MIN-MAX, refusing anything else', () => {
+    expect(parseReplyTokens('300')).toBe(300);
+    expect(parseReplyTokens('200-800')).toEqual({ min: 200, max: 800 });
+    for (const bad of ['0', '800-200', 'many', '1.5', '-5']) {
+      expect(() => parseReplyTokens(bad)).toThrow(new RegExp(`--reply-tokens.*\`${bad}\``));
     }
   });
 });
