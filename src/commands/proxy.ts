@@ -145,7 +145,8 @@ function startBanner(
   const maxWait = options.maxWaitSeconds ?? DEFAULT_MAX_WAIT_MS / 1000;
   return [
     `claw-batch proxy listening on ${server.url} -> ${upstream}`,
-    `  limits:   ${given.length ? `at most ${given.join(', ')} per model class, lower if the API says so` : "learned per model class from the API's headers"}; shared with ${store.where}`,
+    `  limits:   ${given.length ? `at most ${given.join(', ')} per model class, lower if the API says so` : "learned per model class from the API's headers"}`,
+    `  shared:   ${store.kind === 'off' ? 'by this process alone (--shared-limits off)' : `with every claw-batch using ${store.where} and the same key`}`,
     `  holding:  each request up to ${maxWait}s for its turn (--max-wait); clients are served in turn`,
     `  keys:     ${server.lendsKey ? "clients that send no key of their own use this process's ANTHROPIC_API_KEY" : 'each client sends its own key'}`,
     ...(tokened ? [`  token:    every client must send ${TOKEN_HEADER}: <the token> (or Proxy-Authorization: Bearer <the token>)`] : []),

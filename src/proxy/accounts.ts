@@ -23,6 +23,12 @@ export interface Account {
   readonly lanes: Map<string, MessageLane>;
 }
 
+/**
+ * Accounts kept at most. Each is a heartbeat and a few buckets; a client cycling through made-up
+ * keys (each answered 401) must not grow them without end, so the longest unused idle one goes.
+ */
+const MAX_ACCOUNTS = 64;
+
 export class Accounts {
   private readonly options: AccountsOptions;
   private readonly byId = new Map<string, Account>();
@@ -60,7 +66,12 @@ export class Accounts {
   private async account(credential: string): Promise<Account> {
     const id = accountFingerprint(credential, this.options.upstream);
     let account = this.byId.get(id);
-    if (!account) {
+    // Map order doubles as recency of use.
+    if (account) {
+      this.byId.delete(id);
+      this.byId.set(id, account);
+    } else {
+      if (this.byId.size >= MAX_ACCOUNTS) this.forgetIdle();
       const budget = new AccountBudget({ store: this.options.store, account: id, given: this.options.given, command: 'proxy' });
       account = { id, budget, lanes: new Map() };
       this.byId.set(id, account);
@@ -68,5 +79,15 @@ export class Accounts {
       await budget.prepare([]);
     }
     return account;
+  }
+
+  private forgetIdle(): void {
+    for (const [id, account] of this.byId) {
+      if ([...account.lanes.values()].every((l) => l.queued === 0 && l.inFlight === 0)) {
+        this.byId.delete(id);
+        void account.budget.close();
+        return;
+      }
+    }
   }
 }

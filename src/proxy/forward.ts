@@ -81,15 +81,14 @@ async function forward(
       return;
     }
     const status = upstream.statusCode ?? 502;
-    if (status === 429) {
-      client.rateLimited += 1;
-      ctx.stats.totals.clientRateLimited += 1;
-    }
     const whole = await relay(upstream, res);
-    if (!whole) ctx.stats.totals.clientGone += 1;
+    if (!whole) ctx.stats.totals[gone.signal.aborted ? 'clientGone' : 'upstreamCut'] += 1;
     else if (status < 400) {
       client.succeeded += 1;
       ctx.stats.totals.succeeded += 1;
+    } else if (status === 429) {
+      client.rateLimited += 1;
+      ctx.stats.totals.clientRateLimited += 1;
     } else {
       client.errors += 1;
       ctx.stats.totals.errors += 1;

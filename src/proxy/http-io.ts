@@ -4,6 +4,14 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 /** The API's own limit on a Messages request body. */
 export const MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
 
+/** The client went away (or was cut off by a timeout) before its whole request arrived: nobody to answer. */
+export class ClientGoneError extends Error {
+  constructor() {
+    super('the client went away while sending its request');
+    this.name = 'ClientGoneError';
+  }
+}
+
 export class BodyTooLargeError extends Error {
   constructor(readonly maxBytes: number) {
     super(`Request exceeds the maximum allowed number of bytes (${maxBytes}).`);
@@ -32,8 +40,8 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
     };
     req.on('data', onData);
     req.once('end', () => resolve(Buffer.concat(chunks, size)));
-    req.once('error', reject);
-    req.once('aborted', () => reject(new Error('the client went away while sending the request')));
+    req.once('error', () => reject(new ClientGoneError()));
+    req.once('aborted', () => reject(new ClientGoneError()));
   });
 }
 

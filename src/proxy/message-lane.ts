@@ -92,11 +92,13 @@ export class MessageLane {
   }
 
   /**
-   * The upstream answered (any status): the limits are as known as they will get from headers.
-   * `ok`: a success; `rateLimited`: a 429.
+   * The upstream answered: `limitsReported` when its headers carried rate limits, `ok` for a
+   * success, `rateLimited` for a 429. The cold start ends with the first answer that reports the
+   * limits, or with a success that does not (the headers are stripped on the way: pace by the
+   * window instead). A 529 or 5xx without headers says nothing yet.
    */
-  answer(outcome: { ok: boolean; rateLimited: boolean }): void {
-    this.answered = true;
+  answer(outcome: { limitsReported: boolean; ok: boolean; rateLimited: boolean }): void {
+    if (outcome.limitsReported || outcome.ok) this.answered = true;
     if (outcome.ok) this.window += 1;
     if (outcome.rateLimited) this.window = Math.max(1, Math.floor(this.window / 2));
   }

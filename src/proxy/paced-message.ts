@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { cachePlan, type CachePlan } from '../limits/prompt-cache.js';
-import { parseRateLimitHeaders } from '../limits/rate-limit-headers.js';
+import { hasReadings, parseRateLimitHeaders } from '../limits/rate-limit-headers.js';
 import type { ProxyContext, RequestIdentity } from './context.js';
 import { sendApiError } from './http-io.js';
 import type { MessageLane, Turn } from './message-lane.js';
@@ -181,13 +181,15 @@ async function sendOnce(
   }
   const status = upstream.statusCode ?? 502;
   const limits = parseRateLimitHeaders(headerSource(upstream.headers));
-  lane.answer({ ok: status < 400, rateLimited: status === 429 });
+  lane.answer({ limitsReported: hasReadings(limits), ok: status < 400, rateLimited: status === 429 });
 
   if (status < 400) {
-    await budget.observe(limits);
+    // The head goes to the client at once; the budget learns from it meanwhile.
+    const observed = budget.observe(limits);
     const streamed = String(upstream.headers['content-type'] ?? '').startsWith('text/event-stream');
     const reader = streamed ? sseUsageReader() : jsonUsageReader();
     const whole = await relay(upstream, res, reader);
+    await observed;
     const usage = reader.usage();
     if (whole && usage) {
       lane.learn(turn, usage);
@@ -205,7 +207,11 @@ async function sendOnce(
       ctx.stats.totals.succeeded += 1;
       const streamError = reader.streamError();
       if (streamError) ctx.log.notice(`stream-error:${streamError}`, `a streamed ${lane.modelClass} answer ended with ${streamError} (passed on to ${who.client})`);
-    } else ctx.stats.totals.clientGone += 1;
+    } else if (gone.aborted) ctx.stats.totals.clientGone += 1;
+    else {
+      ctx.stats.totals.upstreamCut += 1;
+      ctx.log.notice('upstream-cut', `the upstream cut off a ${lane.modelClass} answer mid-way (passed on to ${who.client} the same way)`);
+    }
     return { kind: 'over' };
   }
 
@@ -236,11 +242,12 @@ async function sendOnce(
   // Refused before it used any tokens; a transient failure after the API started may have counted.
   const maybeCounted = action.kind === 'transient' && action.maybeProcessed;
   if (!maybeCounted) await budget.refund(turn.cost, { request: false });
-  client.errors += 1;
-  ctx.stats.totals.errors += 1;
   if (status === 429) {
     client.rateLimited += 1;
     ctx.stats.totals.clientRateLimited += 1;
+  } else {
+    client.errors += 1;
+    ctx.stats.totals.errors += 1;
   }
   if (action.kind === 'transient' || action.kind === 'stop') {
     const what = [answer.type, answer.message].filter(Boolean).join(': ');

@@ -12,7 +12,7 @@ import { hostHeaderIsLoopback, isLoopback, urlFor } from './address.js';
 import { clientIdOf, credentialOf } from './client-identity.js';
 import type { ProxyContext, RequestIdentity } from './context.js';
 import { forwardStreamed } from './forward.js';
-import { BodyTooLargeError, MAX_MESSAGE_BYTES, readBody, sendApiError, sendJson } from './http-io.js';
+import { BodyTooLargeError, ClientGoneError, MAX_MESSAGE_BYTES, readBody, sendApiError, sendJson } from './http-io.js';
 import { ProxyLog } from './log.js';
 import { DEFAULTS, DEFAULT_PROXY_PORT, type ProxyOptions } from './options.js';
 import { handleMessage } from './paced-message.js';
@@ -119,6 +119,7 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
           res.setHeader('connection', 'close');
           return sendApiError(res, 413, 'request_too_large', err.message);
         }
+        if (err instanceof ClientGoneError) return res.destroy();
         log.notice('internal', `internal error: ${(err as Error)?.message ?? err}`);
         sendApiError(res, 500, 'api_error', 'internal error in the proxy');
       });

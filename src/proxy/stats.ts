@@ -25,7 +25,9 @@ export interface ProxyTotals {
   messages: number;
   /** Other paths, forwarded without being charged. */
   forwarded: number;
+  /** Answered 2xx. */
   succeeded: number;
+  /** Answered with an error status other than 429 (passed back as the upstream sent it, or a 502 when it could not be reached). */
   errors: number;
   /** 429s the upstream answered. */
   upstreamRateLimited: number;
@@ -33,6 +35,8 @@ export interface ProxyTotals {
   clientRateLimited: number;
   /** Requests whose client went away before the answer was complete (the upstream request was aborted). */
   clientGone: number;
+  /** Answers the upstream cut off mid-way (the client's answer is cut off the same way). */
+  upstreamCut: number;
   /** Upstream could not be reached (answered 502 by the proxy). */
   unreachable: number;
   inputTokens: number;
@@ -53,6 +57,7 @@ export class ProxyStats {
     upstreamRateLimited: 0,
     clientRateLimited: 0,
     clientGone: 0,
+    upstreamCut: 0,
     unreachable: 0,
     inputTokens: 0,
     outputTokens: 0,

@@ -86,31 +86,36 @@ const DIMENSION_WORDS: Record<Dimension | 'pause', string> = {
   pause: 'a 429 pause',
 };
 
+/** Answers the clients received: successes, errors, and 429s. */
+const answered = (t: ProxyTotals) => t.succeeded + t.errors + t.clientRateLimited;
+
 /**
- * One plain line, e.g. `42 requests in the last 10s (1,230 total), 8 queued, 12 in flight; 429s:
- * 0 upstream, 0 to clients; claude-haiku-4-5 at 50 rpm, waiting for output tokens`.
+ * One plain line, e.g. `last 10s: 42 received, 40 answered; now 8 held, 12 in flight; 429s so far:
+ * 0 upstream, 0 to clients; claude-haiku-4-5 at 1k rpm/2M itpm/400k otpm, waiting for output tokens`.
  */
 export function statusLine(status: ProxyStatus, since: ProxyTotals | undefined, windowS: number): string {
   const t = status.totals;
-  const recent = t.requests - (since?.requests ?? 0);
+  const received = t.requests - (since?.requests ?? 0);
+  const done = answered(t) - (since ? answered(since) : 0);
   const parts = [
-    `${formatCount(recent)} requests in the last ${windowS}s (${formatCount(t.requests)} total), ${formatCount(status.queued)} queued, ${formatCount(status.inFlight)} in flight`,
-    `429s: ${formatCount(t.upstreamRateLimited)} upstream, ${formatCount(t.clientRateLimited)} to clients`,
+    `last ${windowS}s: ${formatCount(received)} received, ${formatCount(done)} answered`,
+    `now ${formatCount(status.queued)} held, ${formatCount(status.inFlight)} in flight`,
+    `429s so far: ${formatCount(t.upstreamRateLimited)} upstream, ${formatCount(t.clientRateLimited)} to clients`,
   ];
-  const classes = status.classes.map((c) => {
+  for (const c of status.classes) {
     const limits = [
       c.limits.rpm ? `${formatCompact(c.limits.rpm)} rpm` : undefined,
       c.limits.itpm ? `${formatCompact(c.limits.itpm)} itpm` : undefined,
       c.limits.otpm ? `${formatCompact(c.limits.otpm)} otpm` : undefined,
     ].filter(Boolean);
     const held = c.waitingFor ? `, waiting for ${DIMENSION_WORDS[c.waitingFor]}` : '';
-    return `${c.modelClass} ${limits.length ? `at ${limits.join('/')}` : '(limits not known yet)'}${held}`;
-  });
-  if (classes.length) parts.push(classes.join('; '));
+    parts.push(`${c.modelClass} ${limits.length ? `at ${limits.join('/')}` : '(limits not known yet)'}${held}`);
+  }
   return parts.join('; ');
 }
 
 /** Whether anything happened since the last line (new requests, or requests still held or in flight). */
 export function somethingHappened(status: ProxyStatus, since: ProxyTotals | undefined): boolean {
-  return status.totals.requests !== (since?.requests ?? 0) || status.queued > 0 || status.inFlight > 0;
+  const t = status.totals;
+  return t.requests !== (since?.requests ?? 0) || answered(t) !== (since ? answered(since) : 0) || status.queued > 0 || status.inFlight > 0;
 }
