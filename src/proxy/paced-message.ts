@@ -108,20 +108,18 @@ async function waitForTurn(
 ): Promise<Turn | undefined> {
   const left = ctx.maxWaitMs - (Date.now() - arrivedAt);
   if (left <= 0 || gone.aborted) return undefined;
-  const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(), left);
+  // The wait ends when the client goes or --max-wait runs out, whichever is first.
+  const hold = new AbortController();
+  const stop = () => hold.abort();
+  const timer = setTimeout(stop, left);
+  gone.addEventListener('abort', stop, { once: true });
   client.queued += 1;
   try {
-    return await lane.turn({
-      client: who.client,
-      plan: params.plan,
-      maxTokens: params.maxTokens,
-      signal: AbortSignal.any([gone, timeout.signal]),
-      again,
-    });
+    return await lane.turn({ client: who.client, plan: params.plan, maxTokens: params.maxTokens, signal: hold.signal, again });
   } finally {
     client.queued -= 1;
     clearTimeout(timer);
+    gone.removeEventListener('abort', stop);
   }
 }
 
