@@ -10,6 +10,7 @@ import { submit } from './commands/submit.js';
 import { poll } from './commands/poll.js';
 import { cancel } from './commands/cancel.js';
 import { list } from './commands/list.js';
+import { limits } from './commands/limits.js';
 import { parseClassLimits, parseReplyTokens, simulate } from './commands/simulate.js';
 import { proxy } from './commands/proxy.js';
 import { UsageError } from './errors.js';
@@ -21,6 +22,7 @@ import {
   parsePositiveInt,
   parsePositiveNumber,
   parsePort,
+  parseSharedLimits,
 } from './options.js';
 
 type Raw = Record<string, string | boolean | undefined>;
@@ -274,6 +276,19 @@ See docs/proxy.md for Claude Code, the Python and TypeScript SDKs, and curl.`,
           },
           ctx,
         ),
+      );
+    });
+
+  program
+    .command('limits')
+    .description("show, for the current key, each model class's limits, levels now, any pause, and the processes sharing them")
+    .option('--shared-limits <where>', 'local (this machine), off, or redis://… (default: local)')
+    .option('--config <file>', 'config file (default: ./claw-batch.config.yaml if present)')
+    .option('--json', 'print as JSON on stdout')
+    .addHelpText('after', '\nExamples:\n  $ claw-batch limits\n  $ claw-batch limits --shared-limits redis://:secret@redis.internal:6379/0 --json')
+    .action(async (o: Raw) => {
+      onResult(
+        await limits({ sharedLimits: parseSharedLimits('--shared-limits', str(o.sharedLimits)), config: str(o.config), json: Boolean(o.json) }, ctx),
       );
     });
 

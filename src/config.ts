@@ -9,12 +9,15 @@ import { parseDocument } from 'yaml';
 import { ConfigError } from './errors.js';
 import { modelClass } from './limits/model-class.js';
 import {
+  isSharedLimitsValue,
   parseChoice,
   parseNonNegativeInt,
   parseNonNegativeNumber,
   parsePositiveInt,
   parsePositiveNumber,
+  parseSharedLimits,
 } from './options.js';
+import { maskUrlPassword } from './secrets.js';
 
 export interface Settings {
   model?: string;
@@ -56,6 +59,13 @@ export interface Settings {
   smallJobItems: number;
   /** Price overrides from the config, merged over data/prices.json by the plan layer. */
   prices: Record<string, { inputPerMTok: number; outputPerMTok: number }>;
+  /**
+   * Where the account's budget lives (docs/shared-limits.md): `local` (default) shared by every
+   * claw-batch process on this machine; `off` this process alone; `redis://…` / `rediss://…` every
+   * process on every machine using that Redis. Flag `--shared-limits`, env
+   * `CLAW_BATCH_SHARED_LIMITS`, config `providers.anthropic.rate_limit.shared`.
+   */
+  sharedLimits: string;
   /** The config file that was read (absolute path), if any. */
   configFile?: string;
 }
@@ -80,6 +90,7 @@ export const DEFAULT_SETTINGS = {
   mode: 'auto',
   realtimeThresholdMinutes: 10,
   smallJobItems: 100,
+  sharedLimits: 'local',
 } as const satisfies Partial<Settings>;
 
 const CONFIG_NAMES = ['claw-batch.config.yaml', 'claw-batch.config.yml', 'claw-batch.config.json'];
@@ -150,6 +161,7 @@ function readEnv(env: NodeJS.ProcessEnv): SettingsFlags {
     idleTimeoutMs: parsePositiveInt(...v('IDLE_TIMEOUT_MS')),
     stopGraceMs: parseNonNegativeInt(...v('STOP_GRACE_MS')),
     transport: parseChoice(...v('TRANSPORT'), TRANSPORTS),
+    sharedLimits: parseSharedLimits(...v('SHARED_LIMITS')),
   };
 }
 
@@ -200,6 +212,7 @@ export function parseConfig(file: string, text: string): FileConfig {
     'queue_overflow',
     'queue_timeout_ms',
     'models',
+    'shared',
   ]);
 
   const settings: SettingsFlags = {
@@ -227,6 +240,7 @@ export function parseConfig(file: string, text: string): FileConfig {
     idleTimeoutMs: v.optional(anthropic.idle_timeout_ms, `${p}.idle_timeout_ms`, (x, k) => v.number(x, k, 'a whole number >= 1', isPositiveInt)),
     stopGraceMs: v.optional(anthropic.stop_grace_ms, `${p}.stop_grace_ms`, (x, k) => v.number(x, k, 'a whole number >= 0', isNonNegativeInt)),
     transport: v.optional(anthropic.transport, `${p}.transport`, (x, k) => v.choice(x, k, TRANSPORTS)),
+    sharedLimits: v.optional(rate.shared, `${r}.shared`, (x, k) => v.sharedLimits(x, k)),
   };
   return {
     settings,
@@ -348,6 +362,13 @@ class Validator {
   text(x: unknown, key: string): string {
     if (typeof x === 'string' && x.trim() !== '') return x;
     throw this.error(key, `expected a non-empty string, got ${got(x)}`);
+  }
+
+  /** `local`, `off` or a Redis URL; a bad one is named with its password masked. */
+  sharedLimits(x: unknown, key: string): string {
+    if (typeof x === 'string' && isSharedLimitsValue(x.trim())) return x.trim();
+    const shown = typeof x === 'string' ? JSON.stringify(maskUrlPassword(x)) : got(x);
+    throw this.error(key, `expected local, off, or a redis:// or rediss:// URL, got ${shown}`);
   }
 
   choice<T extends string>(x: unknown, key: string, choices: readonly T[]): T {

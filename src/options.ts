@@ -3,6 +3,7 @@
  * "Invalid value for --rpm: expected a positive number, got `abc`".
  */
 import { InvalidOptionError } from './errors.js';
+import { maskUrlPassword } from './secrets.js';
 
 /** Plain decimal numbers only: `Number()` alone would take `0x10`, `1e3` and `Infinity`. */
 const DECIMAL = /^[+]?(\d+(\.\d*)?|\.\d+)$/;
@@ -72,4 +73,25 @@ export function parsePort(flag: string, raw: string | undefined): number | undef
   const n = parseNonNegativeInt(flag, raw);
   if (n !== undefined && n > 65_535) throw new InvalidOptionError(flag, raw, 'a port from 0 to 65535');
   return n;
+}
+
+/** `local`, `off`, or a `redis://` / `rediss://` URL: where the account's budget lives. */
+export function isSharedLimitsValue(raw: string): boolean {
+  if (raw === 'local' || raw === 'off') return true;
+  if (!/^rediss?:\/\//.test(raw)) return false;
+  try {
+    return new URL(raw).hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** `--shared-limits` and `CLAW_BATCH_SHARED_LIMITS`; a bad value is named with any password masked. */
+export function parseSharedLimits(flag: string, raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const value = raw.trim();
+  if (!isSharedLimitsValue(value)) {
+    throw new InvalidOptionError(flag, maskUrlPassword(value), 'local, off, or a redis:// or rediss:// URL');
+  }
+  return value;
 }

@@ -15,3 +15,16 @@ export function redact(text: string): string {
   for (const s of secrets) out = out.split(s).join('[redacted]');
   return out.replace(/sk-ant-[A-Za-z0-9_-]{8,}/g, 'sk-ant-[redacted]');
 }
+
+/** A URL with its password replaced by `***` (`redis://:***@host:6379/0`), for messages. */
+export function maskUrlPassword(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.password) return url;
+    u.password = '***';
+    return u.toString();
+  } catch {
+    // Not a URL: mask whatever sits between "//user:" and "@".
+    return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+  }
+}

@@ -72,6 +72,7 @@ describe('settings', () => {
       realtimeThresholdMinutes: 10,
       smallJobItems: 100,
       classLimits: {},
+      sharedLimits: 'local',
       prices: {},
       configFile: undefined,
     });
@@ -99,6 +100,7 @@ describe('settings', () => {
       stopGraceMs: 10_000,
       transport: 'json',
       classLimits: { 'claude-sonnet-4': { rpm: 300 }, 'claude-haiku-4-5': { otpm: 90000 } },
+      sharedLimits: 'local',
       prices: { 'claude-haiku-4-5': { inputPerMTok: 1, outputPerMTok: 5 } },
       configFile: join(cwd, 'claw-batch.config.yaml'),
     });

@@ -1,0 +1,293 @@
+/**
+ * The `local` store (the default): one SQLite database in the state dir, `limits.sqlite`, shared
+ * by every claw-batch process on this machine. Each operation is one `BEGIN IMMEDIATE`
+ * transaction that reads the state, computes with bucket-math.ts and writes it back, so two
+ * processes never both spend the same tokens. WAL lets readers go on beside a writer; a writer
+ * waits up to `busyTimeoutMs` for another one (each holds the lock for microseconds).
+ *
+ * Time is the machine's wall clock (every process on it reads the same one). The last time seen
+ * is persisted, and a clock that steps back counts as no time passed: max(last, now).
+ *
+ * A file that stays locked past the timeout, or that is not (or no longer) a SQLite database,
+ * throws `LimitStoreError` naming the file; fallback-store.ts then paces alone until it answers.
+ * After a corruption error the connection is dropped and reopened on the next call, so a file that
+ * was deleted or replaced is picked up again.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { adjustAll, clampAll, levelsAt, takeAll, type BudgetState } from './bucket-math.js';
+import { LimitStoreError, type BudgetSnapshot, type LimitStore, type PauseResult, type PeerInfo, type PeerSeen, type TakeResult } from './limit-store.js';
+import type { BudgetKey, BudgetSpec, Cost, Dimension, RateLimits } from './types.js';
+
+/** The database's file name inside the state dir. */
+export const SQLITE_FILE = 'limits.sqlite';
+
+/** Peers not seen for this long are deleted (an hour, or the window asked for if longer). */
+const PEER_RETENTION_MS = 3_600_000;
+
+export interface SqliteStoreOptions {
+  /** The database file, created with its folder when missing. Usually `sqliteFileIn(stateDir())`. */
+  file: string;
+  /** How long one call waits for another process's transaction before failing. Default 1000 ms. */
+  busyTimeoutMs?: number;
+  /** The clock, in ms. Default `Date.now` (shared by every process on the machine). */
+  now?: () => number;
+}
+
+export function sqliteFileIn(stateDir: string): string {
+  return join(stateDir, SQLITE_FILE);
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS budget (
+  account TEXT NOT NULL,
+  model_class TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT '{}',
+  spec TEXT NOT NULL DEFAULT '{}',
+  paused_until REAL NOT NULL DEFAULT 0,
+  learned TEXT NOT NULL DEFAULT '{}',
+  PRIMARY KEY (account, model_class)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS peer (
+  account TEXT NOT NULL,
+  id TEXT NOT NULL,
+  info TEXT NOT NULL,
+  seen_at REAL NOT NULL,
+  PRIMARY KEY (account, id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS clock (id INTEGER PRIMARY KEY CHECK (id = 1), last REAL NOT NULL);
+`;
+
+interface BudgetRow {
+  state: string;
+  spec: string;
+  paused_until: number;
+  learned: string;
+}
+
+interface Budget {
+  state: BudgetState;
+  spec: BudgetSpec;
+  pausedUntil: number;
+  learned: RateLimits;
+}
+
+/** The prepared statements of one open connection. */
+class Connection {
+  readonly db: Database.Database;
+  /** Runs a function as one BEGIN IMMEDIATE transaction (COMMIT, or ROLLBACK when it throws). */
+  readonly immediate: <T>(fn: () => T) => T;
+  readonly getClock;
+  readonly setClock;
+  readonly getBudget;
+  readonly putBudget;
+  readonly accountBudgets;
+  readonly putPeer;
+  readonly prunePeers;
+  readonly deletePeer;
+  readonly accountPeers;
+
+  constructor(file: string, busyTimeoutMs: number) {
+    mkdirSync(dirname(file), { recursive: true });
+    const db = new Database(file, { timeout: busyTimeoutMs });
+    try {
+      db.pragma('journal_mode = WAL');
+      // In WAL mode NORMAL is safe against corruption; a power cut may forget the last takes,
+      // which only means a little less pacing history.
+      db.pragma('synchronous = NORMAL');
+      db.transaction(() => db.exec(SCHEMA)).immediate();
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    this.db = db;
+    const inTx = db.transaction((fn: () => unknown) => fn());
+    this.immediate = <T>(fn: () => T) => inTx.immediate(fn) as T;
+    this.getClock = db.prepare<[], { last: number }>('SELECT last FROM clock WHERE id = 1');
+    this.setClock = db.prepare<[number]>('INSERT INTO clock (id, last) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET last = excluded.last');
+    this.getBudget = db.prepare<[string, string], BudgetRow>('SELECT state, spec, paused_until, learned FROM budget WHERE account = ? AND model_class = ?');
+    this.putBudget = db.prepare<[string, string, string, string, number, string]>(
+      `INSERT INTO budget (account, model_class, state, spec, paused_until, learned) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (account, model_class) DO UPDATE SET
+         state = excluded.state, spec = excluded.spec, paused_until = excluded.paused_until, learned = excluded.learned`,
+    );
+    this.accountBudgets = db.prepare<[string], BudgetRow & { model_class: string }>(
+      'SELECT model_class, state, spec, paused_until, learned FROM budget WHERE account = ? ORDER BY model_class',
+    );
+    this.putPeer = db.prepare<[string, string, string, number]>(
+      'INSERT INTO peer (account, id, info, seen_at) VALUES (?, ?, ?, ?) ON CONFLICT (account, id) DO UPDATE SET info = excluded.info, seen_at = excluded.seen_at',
+    );
+    this.prunePeers = db.prepare<[string, number]>('DELETE FROM peer WHERE account = ? AND seen_at < ?');
+    this.deletePeer = db.prepare<[string, string]>('DELETE FROM peer WHERE account = ? AND id = ?');
+    this.accountPeers = db.prepare<[string], { info: string; seen_at: number }>('SELECT info, seen_at FROM peer WHERE account = ? ORDER BY id');
+  }
+}
+
+export class SqliteStore implements LimitStore {
+  readonly kind = 'local' as const;
+  readonly where: string;
+  private readonly file: string;
+  private readonly busyTimeoutMs: number;
+  private readonly clock: () => number;
+  private conn: Connection | undefined;
+
+  /** Opens (creating when missing) the database; throws `LimitStoreError` when it cannot be used. */
+  constructor(options: SqliteStoreOptions) {
+    this.file = options.file;
+    this.where = options.file;
+    this.busyTimeoutMs = options.busyTimeoutMs ?? 1000;
+    this.clock = options.now ?? Date.now;
+    this.connection();
+  }
+
+  private connection(): Connection {
+    if (this.conn) return this.conn;
+    try {
+      this.conn = new Connection(this.file, this.busyTimeoutMs);
+      return this.conn;
+    } catch (err) {
+      throw this.failure(err);
+    }
+  }
+
+  private failure(err: unknown): LimitStoreError {
+    const code = (err as { code?: string }).code ?? '';
+    if (/^SQLITE_(CORRUPT|NOTADB|IOERR|CANTOPEN|READONLY)/.test(code) && this.conn) {
+      // Drop the connection: the file may have been replaced; the next call opens it afresh.
+      try {
+        this.conn.db.close();
+      } catch {
+        // already unusable
+      }
+      this.conn = undefined;
+    }
+    const why = code === 'SQLITE_BUSY' ? `locked by another process for over ${this.busyTimeoutMs} ms` : (err as Error).message;
+    return new LimitStoreError(this.where, `${this.file}: ${why}`, { cause: err });
+  }
+
+  /** Runs `fn` as one BEGIN IMMEDIATE transaction on the store's never-backwards clock. */
+  private tx<T>(fn: (c: Connection, now: number) => T): T {
+    const c = this.connection();
+    try {
+      return c.immediate(() => {
+        const now = Math.max(c.getClock.get()?.last ?? 0, this.clock());
+        c.setClock.run(now);
+        return fn(c, now);
+      });
+    } catch (err) {
+      throw this.failure(err);
+    }
+  }
+
+  /** Reads, changes and writes back one budget inside a transaction. */
+  private withBudget<T>(key: BudgetKey, fn: (b: Budget, now: number) => T): Promise<T> {
+    return Promise.resolve().then(() =>
+      this.tx((c, now) => {
+        const row = c.getBudget.get(key.account, key.modelClass);
+        const b: Budget = row ? parseRow(row) : { state: {}, spec: {}, pausedUntil: 0, learned: {} };
+        const out = fn(b, now);
+        c.putBudget.run(key.account, key.modelClass, JSON.stringify(b.state), JSON.stringify(b.spec), b.pausedUntil, JSON.stringify(b.learned));
+        return out;
+      }),
+    );
+  }
+
+  take(key: BudgetKey, cost: Cost, spec: BudgetSpec): Promise<TakeResult> {
+    return this.withBudget(key, (b, now): TakeResult => {
+      b.spec = spec;
+      if (b.pausedUntil > now) return { ok: false, waitMs: b.pausedUntil - now, heldBy: 'pause' };
+      const out = takeAll(b.state, spec, cost, now);
+      b.state = out.state;
+      return out.waitMs > 0 ? { ok: false, waitMs: out.waitMs, heldBy: out.heldBy } : { ok: true, waitMs: 0 };
+    });
+  }
+
+  async adjust(key: BudgetKey, delta: Partial<Cost>, spec: BudgetSpec): Promise<void> {
+    await this.withBudget(key, (b, now) => {
+      b.spec = spec;
+      b.state = adjustAll(b.state, spec, delta, now);
+    });
+  }
+
+  async clamp(key: BudgetKey, levels: Partial<Record<Dimension, number>>, spec: BudgetSpec): Promise<void> {
+    await this.withBudget(key, (b, now) => {
+      b.spec = spec;
+      b.state = clampAll(b.state, spec, levels, now);
+    });
+  }
+
+  pause(key: BudgetKey, ms: number): Promise<PauseResult> {
+    return this.withBudget(key, (b, now) => {
+      const newPause = b.pausedUntil <= now;
+      b.pausedUntil = Math.max(b.pausedUntil, now + Math.max(0, ms));
+      return { newPause, remainingMs: b.pausedUntil - now };
+    });
+  }
+
+  async setLearned(key: BudgetKey, limits: RateLimits): Promise<void> {
+    await this.withBudget(key, (b) => {
+      for (const k of ['rpm', 'itpm', 'otpm'] as const) if (limits[k] !== undefined) b.learned[k] = limits[k];
+    });
+  }
+
+  async getLearned(key: BudgetKey): Promise<RateLimits> {
+    return this.tx((c) => {
+      const row = c.getBudget.get(key.account, key.modelClass);
+      return row ? parseRow(row).learned : {};
+    });
+  }
+
+  async heartbeat(account: string, peer: PeerInfo, activeWithinMs: number): Promise<number> {
+    return this.tx((c, now) => {
+      c.putPeer.run(account, peer.id, JSON.stringify(peer), now);
+      c.prunePeers.run(account, now - Math.max(activeWithinMs, PEER_RETENTION_MS));
+      return activePeers(c, account, now, activeWithinMs).length;
+    });
+  }
+
+  async leave(account: string, peerId: string): Promise<void> {
+    this.tx((c) => c.deletePeer.run(account, peerId));
+  }
+
+  async peers(account: string, activeWithinMs: number): Promise<PeerSeen[]> {
+    return this.tx((c, now) => activePeers(c, account, now, activeWithinMs));
+  }
+
+  async snapshot(account: string): Promise<BudgetSnapshot[]> {
+    return this.tx((c, now) =>
+      c.accountBudgets.all(account).map((row) => {
+        const b = parseRow(row);
+        return {
+          modelClass: row.model_class,
+          levels: levelsAt(b.state, b.spec, now),
+          spec: b.spec,
+          pausedForMs: Math.max(0, b.pausedUntil - now),
+          learned: b.learned,
+        };
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    this.conn?.db.close();
+    this.conn = undefined;
+  }
+}
+
+function parseRow(row: BudgetRow): Budget {
+  return {
+    state: JSON.parse(row.state) as BudgetState,
+    spec: JSON.parse(row.spec) as BudgetSpec,
+    pausedUntil: row.paused_until,
+    learned: JSON.parse(row.learned) as RateLimits,
+  };
+}
+
+function activePeers(c: Connection, account: string, now: number, activeWithinMs: number): PeerSeen[] {
+  const out: PeerSeen[] = [];
+  for (const { info, seen_at } of c.accountPeers.all(account)) {
+    if (now - seen_at <= activeWithinMs) out.push({ ...(JSON.parse(info) as PeerInfo), lastSeenMsAgo: now - seen_at });
+  }
+  return out;
+}
