@@ -9,16 +9,18 @@ import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
-import { root, table } from './lib.js';
+import { root, table, tempDir } from './lib.js';
 
 const N = Number(process.argv[2] ?? 3000);
 const CONCURRENCY = Number(process.argv[3] ?? 32);
 const LATENCY_SAMPLES = 400;
+// The proxy keeps its budgets where it would by default (`--shared-limits local`: SQLite in the state dir).
+const state = tempDir();
 
 /** Starts `claw-batch <args>` and resolves once it prints the URL `pattern` captures. */
 function serve(args, pattern, env = {}) {
   const child = spawn(process.execPath, [join(root, 'bin/claw-batch.js'), ...args], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', CLAW_BATCH_STOP_GRACE_MS: '1000', ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', CLAW_BATCH_STOP_GRACE_MS: '1000', CLAW_BATCH_STATE_DIR: state, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let err = '';

@@ -7,8 +7,9 @@
 import type { CommandContext } from './context.js';
 import { loadSettings } from '../config.js';
 import { ExitCode, InvalidOptionError, UsageError } from '../errors.js';
-import { MemoryStore } from '../limits/memory-store.js';
+import { stateDir } from '../state-dir.js';
 import type { LimitStore } from '../limits/limit-store.js';
+import { openLimitStore, sharedLimitsSource } from '../limits/open-store.js';
 import { DEFAULT_MAX_WAIT_MS, DEFAULT_PROXY_PORT, DEFAULT_UPSTREAM, isLoopback, startProxy, STATUS_PATH, TOKEN_HEADER, type Proxy } from '../proxy/index.js';
 import { redact, registerSecret } from '../secrets.js';
 import { formatDuration } from '../ui/format.js';
@@ -24,7 +25,7 @@ export interface ProxyCommandOptions {
   rpm?: number;
   itpm?: number;
   otpm?: number;
-  /** `local`, `off` or `redis://…`. */
+  /** `local`, `off` or `redis://…`. Default: env `CLAW_BATCH_SHARED_LIMITS`, config `rate_limit.shared`, else `local`. */
   sharedLimits?: string;
   /** Seconds a request may be held before it goes upstream. Default 300. */
   maxWaitSeconds?: number;
@@ -46,15 +47,11 @@ function upstreamFrom(flag: string | undefined, env: NodeJS.ProcessEnv): string 
   return value;
 }
 
-async function openStore(sharedLimits: string | undefined): Promise<LimitStore> {
-  if (sharedLimits !== undefined && sharedLimits !== 'off') {
-    throw new UsageError(`--shared-limits ${sharedLimits}: only "off" is available in this build; the shared stores are not merged yet`);
-  }
-  return new MemoryStore();
-}
-
 export async function proxy(options: ProxyCommandOptions, ctx: CommandContext): Promise<number> {
-  const settings = await loadSettings({ rpm: options.rpm, itpm: options.itpm, otpm: options.otpm }, { env: ctx.env, cwd: ctx.cwd, configPath: options.config });
+  const settings = await loadSettings(
+    { rpm: options.rpm, itpm: options.itpm, otpm: options.otpm, sharedLimits: options.sharedLimits },
+    { env: ctx.env, cwd: ctx.cwd, configPath: options.config },
+  );
   const upstream = upstreamFrom(options.upstream, ctx.env);
   const host = options.host ?? '127.0.0.1';
   const token = options.token ?? (ctx.env.CLAW_BATCH_PROXY_TOKEN || undefined);
@@ -67,7 +64,12 @@ export async function proxy(options: ProxyCommandOptions, ctx: CommandContext): 
   registerSecret(token);
   const apiKey = ctx.env.ANTHROPIC_API_KEY || undefined;
   registerSecret(apiKey);
-  const store = await openStore(options.sharedLimits);
+  const store = await openLimitStore({
+    sharedLimits: settings.sharedLimits,
+    source: sharedLimitsSource({ flag: options.sharedLimits, env: ctx.env, value: settings.sharedLimits, configFile: settings.configFile }),
+    stateDir: stateDir(ctx.env),
+    onNotice: (message) => ctx.stderr.write(`claw-batch proxy: ${redact(message)}\n`),
+  });
 
   let server: Proxy;
   try {

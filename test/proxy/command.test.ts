@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import Anthropic from '@anthropic-ai/sdk';
-import { BIN, cliEnv, runCli } from '../helpers/cli.js';
+import { BIN, cliEnv, removeDir, runCli, tempDir } from '../helpers/cli.js';
 import { replyText } from '../../src/simulator/index.js';
 import { ask, textOf, useProxyFixture } from './helpers.js';
 
@@ -23,7 +23,12 @@ interface Running {
 }
 
 async function startProxyProcess(args: string[], env: Record<string, string>): Promise<Running> {
-  const child = spawn(process.execPath, [BIN, 'proxy', '--port', '0', ...args], { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const state = tempDir();
+  const child = spawn(process.execPath, [BIN, 'proxy', '--port', '0', ...args], {
+    env: cliEnv({ CLAW_BATCH_STATE_DIR: state, ...env }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.on('close', () => removeDir(state));
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -45,7 +50,7 @@ async function startProxyProcess(args: string[], env: Record<string, string>): P
 
 describe('claw-batch proxy', () => {
   it('refuses a non-loopback --host without --token (exit 2), naming the fix', async () => {
-    const r = await runCli(['proxy', '--host', '0.0.0.0', '--port', '0']);
+    const r = await runCli(['proxy', '--host', '0.0.0.0', '--port', '0', '--shared-limits', 'off']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--host 0\.0\.0\.0 is not a loopback address.*--token/);
   });
