@@ -12,7 +12,7 @@ import type { LimitStore } from '../limits/limit-store.js';
 import { openLimitStore, sharedLimitsSource } from '../limits/open-store.js';
 import { DEFAULT_MAX_WAIT_MS, DEFAULT_PROXY_PORT, DEFAULT_UPSTREAM, isLoopback, startProxy, STATUS_PATH, TOKEN_HEADER, type Proxy } from '../proxy/index.js';
 import { redact, registerSecret } from '../secrets.js';
-import { formatDuration } from '../ui/format.js';
+import { formatDuration, plural } from '../ui/format.js';
 
 export interface ProxyCommandOptions {
   /** Default 8787; 0 picks a free port. */
@@ -119,7 +119,7 @@ export async function proxy(options: ProxyCommandOptions, ctx: CommandContext): 
     const { cutOff } = await server.close(settings.stopGraceMs);
     const t = (await server.status()).totals;
     ctx.stderr.write(
-      `claw-batch proxy stopped: ${t.requests} requests (${t.messages} messages), ${t.succeeded} succeeded, ${t.errors} errors passed back; 429s: ${t.upstreamRateLimited} upstream, ${t.clientRateLimited} to clients${cutOff ? `; ${cutOff} cut off when the grace ran out` : ''}\n`,
+      `claw-batch proxy stopped: ${plural(t.requests, 'request')} (${t.messages} to /v1/messages), ${t.succeeded} succeeded, ${plural(t.errors, 'error')} passed back; 429s: ${t.upstreamRateLimited} upstream, ${t.clientRateLimited} to clients${cutOff ? `; ${cutOff} cut off when the grace ran out` : ''}\n`,
     );
     return cutOff > 0 ? ExitCode.stopped : ExitCode.ok;
   } finally {

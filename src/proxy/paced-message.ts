@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { cachePlan, type CachePlan } from '../limits/prompt-cache.js';
-import { hasReadings, parseRateLimitHeaders } from '../limits/rate-limit-headers.js';
+import { hasReadings, parseRateLimitHeaders, type RateLimitHeaders } from '../limits/rate-limit-headers.js';
 import type { ProxyContext, RequestIdentity } from './context.js';
 import { sendApiError } from './http-io.js';
 import type { MessageLane, Turn } from './message-lane.js';
@@ -63,194 +63,213 @@ export async function handleMessage(
     return;
   }
   const lane = await ctx.accounts.lane(who.credential, params.model);
-  const gone = new AbortController();
-  const onClose = () => {
-    if (!res.writableFinished) gone.abort();
-  };
-  res.once('close', onClose);
-  if (res.destroyed) gone.abort();
+  await new PacedRequest(ctx, lane, req, res, body, params, who, client).run();
+}
 
-  const arrivedAt = Date.now();
-  let refused: ErrorAnswer | undefined;
-  try {
-    for (;;) {
-      const turn = await waitForTurn(ctx, lane, params, who, client, gone.signal, arrivedAt, refused !== undefined);
-      if (!turn) {
-        if (gone.signal.aborted) ctx.stats.totals.clientGone += 1;
-        else heldTooLong(ctx, res, lane, client, refused);
-        return;
+/** One Messages request's way through its lane, from arrival to its last byte. */
+class PacedRequest {
+  /** Aborts when the client goes away before its answer is complete. */
+  private readonly gone = new AbortController();
+  private readonly arrivedAt = Date.now();
+
+  constructor(
+    private readonly ctx: ProxyContext,
+    private readonly lane: MessageLane,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly body: Buffer,
+    private readonly params: PacedParams,
+    private readonly who: RequestIdentity,
+    private readonly client: ClientStats,
+  ) {}
+
+  async run(): Promise<void> {
+    const { res, lane, client } = this;
+    const onClose = () => {
+      if (!res.writableFinished) this.gone.abort();
+    };
+    res.once('close', onClose);
+    if (res.destroyed) this.gone.abort();
+    let refused: ErrorAnswer | undefined;
+    try {
+      for (;;) {
+        const turn = await this.waitForTurn(refused !== undefined);
+        if (!turn) {
+          if (this.gone.signal.aborted) this.ctx.stats.totals.clientGone += 1;
+          else this.heldTooLong(refused);
+          return;
+        }
+        client.inFlight += 1;
+        let outcome: SendOutcome;
+        try {
+          outcome = await this.send(turn);
+        } finally {
+          client.inFlight -= 1;
+          lane.done(turn);
+        }
+        if (outcome.kind === 'over') return;
+        refused = outcome.refused;
       }
-      client.inFlight += 1;
-      let outcome: SendOutcome;
-      try {
-        outcome = await sendOnce(ctx, req, res, body, who, client, lane, turn, gone.signal, arrivedAt);
-      } finally {
-        client.inFlight -= 1;
-        lane.done(turn);
-      }
-      if (outcome.kind === 'over') return;
-      refused = outcome.refused;
+    } finally {
+      res.off('close', onClose);
     }
-  } finally {
-    res.off('close', onClose);
   }
-}
 
-async function waitForTurn(
-  ctx: ProxyContext,
-  lane: MessageLane,
-  params: PacedParams,
-  who: RequestIdentity,
-  client: ClientStats,
-  gone: AbortSignal,
-  arrivedAt: number,
-  again: boolean,
-): Promise<Turn | undefined> {
-  const left = ctx.maxWaitMs - (Date.now() - arrivedAt);
-  if (left <= 0 || gone.aborted) return undefined;
-  // The wait ends when the client goes or --max-wait runs out, whichever is first.
-  const hold = new AbortController();
-  const stop = () => hold.abort();
-  const timer = setTimeout(stop, left);
-  gone.addEventListener('abort', stop, { once: true });
-  client.queued += 1;
-  try {
-    return await lane.turn({ client: who.client, plan: params.plan, maxTokens: params.maxTokens, signal: hold.signal, again });
-  } finally {
-    client.queued -= 1;
-    clearTimeout(timer);
-    gone.removeEventListener('abort', stop);
+  /** Waits for the request's turn until the client goes or --max-wait runs out, whichever is first. */
+  private async waitForTurn(again: boolean): Promise<Turn | undefined> {
+    const gone = this.gone.signal;
+    const left = this.ctx.maxWaitMs - (Date.now() - this.arrivedAt);
+    if (left <= 0 || gone.aborted) return undefined;
+    const hold = new AbortController();
+    const stop = () => hold.abort();
+    const timer = setTimeout(stop, left);
+    gone.addEventListener('abort', stop, { once: true });
+    this.client.queued += 1;
+    try {
+      const { plan, maxTokens } = this.params;
+      return await this.lane.turn({ client: this.who.client, plan, maxTokens, signal: hold.signal, again });
+    } finally {
+      this.client.queued -= 1;
+      clearTimeout(timer);
+      gone.removeEventListener('abort', stop);
+    }
   }
-}
 
-/**
- * Held for --max-wait without going out: the client gets the last 429 the upstream sent for it,
- * or, if the budget alone held it (a backlog far beyond the limit), a 429 of the proxy's own with
- * `retry-after` as long as the line ahead would take at the limit.
- */
-function heldTooLong(ctx: ProxyContext, res: ServerResponse, lane: MessageLane, client: ClientStats, refused: ErrorAnswer | undefined): void {
-  client.rateLimited += 1;
-  ctx.stats.totals.clientRateLimited += 1;
-  const waitedS = Math.round(ctx.maxWaitMs / 1000);
-  ctx.log.notice(`held-too-long:${lane.modelClass}`, `a ${lane.modelClass} request waited ${waitedS}s (--max-wait) without a turn; its client gets a 429`);
-  if (refused) return sendErrorAnswer(res, refused);
-  const rpm = lane.budget.limits().rpm;
-  const retryAfter = rpm ? Math.max(1, Math.ceil((lane.queued * 60) / rpm)) : 1;
-  sendApiError(
-    res,
-    429,
-    'rate_limit_error',
-    `held this request ${waitedS}s (--max-wait) waiting for the rate limit of ${lane.modelClass}; ${lane.queued} more are waiting`,
-    { 'retry-after': String(retryAfter) },
-  );
-}
+  /**
+   * Held for --max-wait without going out: the client gets the last 429 the upstream sent for it,
+   * or, if the budget alone held it (a backlog far beyond the limit), a 429 of the proxy's own with
+   * `retry-after` as long as the line ahead would take at the limit.
+   */
+  private heldTooLong(refused: ErrorAnswer | undefined): void {
+    const { ctx, lane, res } = this;
+    this.countRateLimited();
+    const waitedS = Math.round(ctx.maxWaitMs / 1000);
+    ctx.log.notice(`held-too-long:${lane.modelClass}`, `a ${lane.modelClass} request waited ${waitedS}s (--max-wait) without a turn; its client gets a 429`);
+    if (refused) return sendErrorAnswer(res, refused);
+    const rpm = lane.budget.limits().rpm;
+    const retryAfter = rpm ? Math.max(1, Math.ceil((lane.queued * 60) / rpm)) : 1;
+    sendApiError(
+      res,
+      429,
+      'rate_limit_error',
+      `held this request ${waitedS}s (--max-wait) waiting for the rate limit of ${lane.modelClass}; ${lane.queued} more are waiting`,
+      { 'retry-after': String(retryAfter) },
+    );
+  }
 
-async function sendOnce(
-  ctx: ProxyContext,
-  req: IncomingMessage,
-  res: ServerResponse,
-  body: Buffer,
-  who: RequestIdentity,
-  client: ClientStats,
-  lane: MessageLane,
-  turn: Turn,
-  gone: AbortSignal,
-  arrivedAt: number,
-): Promise<SendOutcome> {
-  const { budget } = lane;
-  let upstream: IncomingMessage;
-  try {
-    upstream = await ctx.upstream.send({
-      method: 'POST',
-      path: req.url ?? '/v1/messages',
-      // The proxy reads the answer's usage, so it asks for it uncompressed.
-      headers: { ...upstreamHeaders(req, who, body.length), 'accept-encoding': 'identity' },
-      body,
-      signal: gone,
-    });
-  } catch (err) {
-    if (gone.aborted) {
-      // It may have reached the API (and counted): the reservation stands.
-      ctx.stats.totals.clientGone += 1;
+  private async send(turn: Turn): Promise<SendOutcome> {
+    const { ctx, lane, res } = this;
+    const gone = this.gone.signal;
+    let upstream: IncomingMessage;
+    try {
+      upstream = await ctx.upstream.send({
+        method: 'POST',
+        path: this.req.url ?? '/v1/messages',
+        // The proxy reads the answer's usage, so it asks for it uncompressed.
+        headers: { ...upstreamHeaders(this.req, this.who, this.body.length), 'accept-encoding': 'identity' },
+        body: this.body,
+        signal: gone,
+      });
+    } catch (err) {
+      if (gone.aborted) {
+        // It may have reached the API (and counted): the reservation stands.
+        ctx.stats.totals.clientGone += 1;
+        return { kind: 'over' };
+      }
+      await unreachable(ctx, res, err, () => lane.budget.refund(turn.cost, { request: true }));
       return { kind: 'over' };
     }
-    await unreachable(ctx, res, err, () => budget.refund(turn.cost, { request: true }));
-    return { kind: 'over' };
+    const status = upstream.statusCode ?? 502;
+    const limits = parseRateLimitHeaders(headerSource(upstream.headers));
+    lane.answer({ limitsReported: hasReadings(limits), ok: status < 400, rateLimited: status === 429 });
+    if (status < 400) {
+      await this.passOn(upstream, turn, limits);
+      return { kind: 'over' };
+    }
+    return this.refusal(await readErrorAnswer(upstream), turn, limits);
   }
-  const status = upstream.statusCode ?? 502;
-  const limits = parseRateLimitHeaders(headerSource(upstream.headers));
-  lane.answer({ limitsReported: hasReadings(limits), ok: status < 400, rateLimited: status === 429 });
 
-  if (status < 400) {
+  /** A success: its bytes go to the client as they come, and its usage settles the budget. */
+  private async passOn(upstream: IncomingMessage, turn: Turn, limits: RateLimitHeaders): Promise<void> {
+    const { ctx, lane, client } = this;
+    const { budget } = lane;
     // The head goes to the client at once; the budget learns from it meanwhile.
     const observed = budget.observe(limits);
     const streamed = String(upstream.headers['content-type'] ?? '').startsWith('text/event-stream');
     const reader = streamed ? sseUsageReader() : jsonUsageReader();
-    const whole = await relay(upstream, res, reader);
+    const whole = await relay(upstream, this.res, reader);
     await observed;
     const usage = reader.usage();
-    if (whole && usage) {
+    const streamError = reader.streamError();
+    if (whole && usage && !streamError) {
       lane.learn(turn, usage);
       await budget.settle(turn.cost, { inputTokens: countedInput(usage), outputTokens: usage.output_tokens });
       ctx.stats.totals.inputTokens += countedInput(usage);
       ctx.stats.totals.outputTokens += usage.output_tokens ?? 0;
     } else if (usage?.input_tokens !== undefined) {
-      // Cut off: the input is known from message_start; the output produced before the cut is
-      // not, so its estimate stands.
+      // Cut off, or ended by an error event: the input is known from message_start; the output
+      // produced before the end is not, so its estimate stands.
       await budget.settle(turn.cost, { inputTokens: countedInput(usage) });
     }
     await ctx.accounts.shareReported(lane);
-    if (whole) {
+    if (whole && !streamError) {
       client.succeeded += 1;
       ctx.stats.totals.succeeded += 1;
-      const streamError = reader.streamError();
-      if (streamError) ctx.log.notice(`stream-error:${streamError}`, `a streamed ${lane.modelClass} answer ended with ${streamError} (passed on to ${who.client})`);
-    } else if (gone.aborted) ctx.stats.totals.clientGone += 1;
-    else {
+    } else if (whole) {
+      client.errors += 1;
+      ctx.stats.totals.errors += 1;
+      ctx.log.notice(`stream-error:${streamError}`, `a streamed ${lane.modelClass} answer ended with ${streamError} (passed on to ${this.who.client} as it came)`);
+    } else if (this.gone.signal.aborted) {
+      ctx.stats.totals.clientGone += 1;
+    } else {
       ctx.stats.totals.upstreamCut += 1;
-      ctx.log.notice('upstream-cut', `the upstream cut off a ${lane.modelClass} answer mid-way (passed on to ${who.client} the same way)`);
+      ctx.log.notice('upstream-cut', `the upstream cut off a ${lane.modelClass} answer mid-way (passed on to ${this.who.client} the same way)`);
     }
-    return { kind: 'over' };
   }
 
-  const answer = await readErrorAnswer(upstream);
-  const { action } = answer;
-  if (action.kind === 'rate-limited') {
-    ctx.stats.totals.upstreamRateLimited += 1;
-    await budget.refund(turn.cost, { request: true });
-    const waitMs = action.retryAfterMs ?? 1000;
-    const fresh = await budget.onRateLimited(action.retryAfterMs, limits);
-    const fits = Date.now() - arrivedAt + waitMs <= ctx.maxWaitMs;
-    if (fresh) {
-      ctx.log.notice(
-        `429:${lane.modelClass}`,
-        `upstream 429 (${lane.modelClass}): every request for this class waits ${Math.ceil(waitMs / 1000)}s, then goes again`,
-      );
+  /**
+   * An error answer. A rate-limit 429 pauses the class for everyone and, while holding the
+   * request still fits --max-wait, sends it again; anything else goes back as it came.
+   */
+  private async refusal(answer: ErrorAnswer, turn: Turn, limits: RateLimitHeaders): Promise<SendOutcome> {
+    const { ctx, lane, res, client } = this;
+    const { budget } = lane;
+    const { action, status } = answer;
+    if (action.kind === 'rate-limited') {
+      ctx.stats.totals.upstreamRateLimited += 1;
+      await budget.refund(turn.cost, { request: true });
+      const waitMs = action.retryAfterMs ?? 1000;
+      const fresh = await budget.onRateLimited(action.retryAfterMs, limits);
+      if (fresh) {
+        ctx.log.notice(`429:${lane.modelClass}`, `upstream 429 (${lane.modelClass}): every request for this class waits ${Math.ceil(waitMs / 1000)}s, then goes again`);
+      }
+      if (this.gone.signal.aborted) return { kind: 'over' };
+      if (Date.now() - this.arrivedAt + waitMs <= ctx.maxWaitMs) {
+        client.retried += 1;
+        return { kind: 'again', refused: answer };
+      }
+      this.countRateLimited();
+      sendErrorAnswer(res, answer);
+      return { kind: 'over' };
     }
-    if (fits && !gone.aborted) {
-      client.retried += 1;
-      return { kind: 'again', refused: answer };
+
+    // Refused before it used any tokens; a transient failure after the API started may have counted.
+    if (!(action.kind === 'transient' && action.maybeProcessed)) await budget.refund(turn.cost, { request: false });
+    if (status === 429) this.countRateLimited();
+    else {
+      client.errors += 1;
+      ctx.stats.totals.errors += 1;
     }
-    client.rateLimited += 1;
-    ctx.stats.totals.clientRateLimited += 1;
+    if (action.kind === 'transient' || action.kind === 'stop') {
+      const what = [answer.type, answer.message].filter(Boolean).join(': ');
+      ctx.log.notice(`status:${status}:${answer.type ?? ''}`, `upstream ${status}${what ? ` ${what}` : ''} (${lane.modelClass}, client ${this.who.client}): passed back as it came`);
+    }
     sendErrorAnswer(res, answer);
     return { kind: 'over' };
   }
 
-  // Refused before it used any tokens; a transient failure after the API started may have counted.
-  const maybeCounted = action.kind === 'transient' && action.maybeProcessed;
-  if (!maybeCounted) await budget.refund(turn.cost, { request: false });
-  if (status === 429) {
-    client.rateLimited += 1;
-    ctx.stats.totals.clientRateLimited += 1;
-  } else {
-    client.errors += 1;
-    ctx.stats.totals.errors += 1;
+  private countRateLimited(): void {
+    this.client.rateLimited += 1;
+    this.ctx.stats.totals.clientRateLimited += 1;
   }
-  if (action.kind === 'transient' || action.kind === 'stop') {
-    const what = [answer.type, answer.message].filter(Boolean).join(': ');
-    ctx.log.notice(`status:${status}:${answer.type ?? ''}`, `upstream ${status}${what ? ` ${what}` : ''} (${lane.modelClass}, client ${who.client}): passed back as it came`);
-  }
-  sendErrorAnswer(res, answer);
-  return { kind: 'over' };
 }

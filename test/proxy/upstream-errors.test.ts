@@ -4,8 +4,8 @@
  * spend and billing refusals — goes back to the client as it came, and into the log.
  */
 import { describe, expect, it } from 'vitest';
-import { APIError } from '@anthropic-ai/sdk';
-import { ask, naiveClient, stubUpstream, textOf, useProxyFixture } from './helpers.js';
+import Anthropic, { APIError } from '@anthropic-ai/sdk';
+import { ask, naiveClient, sleep, stubUpstream, textOf, useProxyFixture } from './helpers.js';
 import { replyText, simulatedMessage } from '../../src/simulator/index.js';
 import { startProxy } from '../../src/proxy/index.js';
 
@@ -52,6 +52,23 @@ describe('a 429 from upstream', () => {
       await proxy.close(0);
       await stub.close();
     }
+  });
+
+  it('a competing client outside the proxy causes 429s: the proxy absorbs them, its clients see none', async () => {
+    fx.sim.setOptions({ rpm: 600, burstSeconds: 1, latencyMs: 20 });
+    const proxy = await fx.proxy();
+    const behind = naiveClient(proxy);
+    const outside = new Anthropic({ apiKey: 'test-key', baseURL: fx.sim.url, maxRetries: 0 });
+    const paced = Array.from({ length: 30 }, (_, i) => behind.messages.create(ask(`behind ${i}`)));
+    await sleep(500);
+    // Another program on the same account fires a burst straight at the API.
+    const burst = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => outside.messages.create(ask(`outside ${i}`))));
+    const answers = await Promise.all(paced);
+    answers.forEach((m, i) => expect(textOf(m)).toBe(replyText(ask(`behind ${i}`))));
+    const status = await proxy.status();
+    console.log(`outside burst: ${burst.filter((r) => r.status === 'rejected').length} of 20 refused; proxy absorbed ${status.totals.upstreamRateLimited} upstream 429s`);
+    expect(status.totals.upstreamRateLimited).toBeGreaterThan(0);
+    expect(status.totals.clientRateLimited).toBe(0);
   });
 
   it('past --max-wait goes back to the client with its retry-after', async () => {
