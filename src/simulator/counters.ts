@@ -42,6 +42,8 @@ export interface SimulatorCounters {
   clientAborts: number;
   status401: number;
   status400: number;
+  /** 402 `billing_error` (the billing-error refusal). */
+  status402: number;
   status404: number;
   /** Most /v1/messages requests being handled at once. */
   peakInFlight: number;
@@ -80,6 +82,7 @@ export function emptyCounters(): SimulatorCounters {
     clientAborts: 0,
     status401: 0,
     status400: 0,
+    status402: 0,
     status404: 0,
     peakInFlight: 0,
     inputTokens: 0,
@@ -99,6 +102,7 @@ export function emptyCounters(): SimulatorCounters {
 export function countStatus(counters: SimulatorCounters, status: number): void {
   if (status === 400) counters.status400++;
   else if (status === 401) counters.status401++;
+  else if (status === 402) counters.status402++;
   else if (status === 404) counters.status404++;
   else if (status === 429) counters.rateLimited++;
   else if (status === 500) counters.status500++;

@@ -47,6 +47,7 @@ describe('billing refusals', () => {
     expect(err.status).toBe(402);
     expect(err.error).toMatchObject({ error: { type: 'billing_error', message: expect.stringMatching(/billing/) } });
     expect(err.headers?.get('x-should-retry')).toBe('false');
+    expect(sim.counters().status402).toBe(1);
   });
 
   it('starts counting again when billingRefusalAfter is set anew', async () => {
