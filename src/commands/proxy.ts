@@ -82,6 +82,8 @@ export async function proxy(options: ProxyCommandOptions, ctx: CommandContext): 
       maxWaitMs: options.maxWaitSeconds !== undefined ? options.maxWaitSeconds * 1000 : DEFAULT_MAX_WAIT_MS,
       token,
       apiKey,
+      firstByteTimeoutMs: settings.firstByteTimeoutMs,
+      idleTimeoutMs: settings.idleTimeoutMs,
       log: (line) => ctx.stderr.write(`${line}\n`),
     });
   } catch (err) {

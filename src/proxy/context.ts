@@ -11,6 +11,15 @@ export interface ProxyContext {
   log: ProxyLog;
   /** The longest a request is held before it is sent (its turn, 429 pauses, retries). */
   maxWaitMs: number;
+  timeouts: UpstreamTimeouts;
+}
+
+/** How long the upstream may stay silent on a Messages request before the proxy gives up on it. */
+export interface UpstreamTimeouts {
+  /** ms from sending to the answer's head (a plain answer gets 50 ms per max_tokens more). */
+  firstByteMs: number;
+  /** ms allowed between two chunks of an answer. */
+  idleMs: number;
 }
 
 /** Who sent a request and with what credential (resolved once, in server.ts). */

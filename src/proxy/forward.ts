@@ -81,8 +81,9 @@ async function forward(
       return;
     }
     const status = upstream.statusCode ?? 502;
-    const whole = await relay(upstream, res);
-    if (!whole) ctx.stats.totals[gone.signal.aborted ? 'clientGone' : 'upstreamCut'] += 1;
+    const end = await relay(upstream, res);
+    if (end === 'client-gone') ctx.stats.totals.clientGone += 1;
+    else if (end !== 'whole') ctx.stats.totals.upstreamCut += 1;
     else if (status < 400) {
       client.succeeded += 1;
       ctx.stats.totals.succeeded += 1;

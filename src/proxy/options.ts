@@ -19,6 +19,13 @@ export interface ProxyOptions {
   token?: string;
   /** Lent to clients that send no credential of their own, on a loopback address only. Default: none. */
   apiKey?: string;
+  /**
+   * ms the upstream may take to send an answer's head (a plain answer: plus 50 ms per max_tokens)
+   * before the client gets a 504. Default 60,000 (the config's `first_byte_timeout_ms`).
+   */
+  firstByteTimeoutMs?: number;
+  /** ms the upstream may stay silent mid-answer before the answer is cut off. Default 60,000 (`idle_timeout_ms`). */
+  idleTimeoutMs?: number;
   /** ms to receive a request's headers. Default 30,000. */
   headersTimeoutMs?: number;
   /** ms to receive a whole request, body included (a slow or stalled sender is cut off). Default 120,000. */
@@ -42,4 +49,6 @@ export const DEFAULTS = {
   requestTimeoutMs: 120_000,
   keepAliveTimeoutMs: 5_000,
   statusEveryMs: 10_000,
+  firstByteTimeoutMs: 60_000,
+  idleTimeoutMs: 60_000,
 } as const;

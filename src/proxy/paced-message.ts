@@ -23,8 +23,12 @@ import { jsonUsageReader, sseUsageReader, type Usage } from './usage.js';
 interface PacedParams {
   model: string;
   maxTokens: number;
+  stream: boolean;
   plan: CachePlan;
 }
+
+/** A plain (non-streamed) answer's head is its whole answer: time allowed per max_tokens on top of the first-byte timeout (~20 tokens/s). */
+const PLAIN_MS_PER_TOKEN = 50;
 
 /** For a request without a usable max_tokens (the API will refuse it anyway): the estimate's prior. */
 const DEFAULT_MAX_TOKENS = 4096;
@@ -39,7 +43,7 @@ function pacedParams(body: Buffer): PacedParams | undefined {
   if (!params || typeof params !== 'object' || typeof params.model !== 'string' || params.model.trim() === '') return undefined;
   const maxTokens = typeof params.max_tokens === 'number' && params.max_tokens > 0 ? params.max_tokens : DEFAULT_MAX_TOKENS;
   const model = params.model;
-  return { model, maxTokens, plan: cachePlan({ ...params, model }) };
+  return { model, maxTokens, stream: params.stream === true, plan: cachePlan({ ...params, model }) };
 }
 
 /** Counted against input-token limits: uncached input and cache writes (reads are free). */
@@ -160,6 +164,17 @@ class PacedRequest {
   private async send(turn: Turn): Promise<SendOutcome> {
     const { ctx, lane, res } = this;
     const gone = this.gone.signal;
+    // The attempt ends if the client goes, or if the upstream sends no answer head in time (a
+    // stream starts within seconds; a plain answer is allowed time to write its max_tokens).
+    const attempt = new AbortController();
+    const abort = () => attempt.abort();
+    gone.addEventListener('abort', abort, { once: true });
+    const firstByteMs = ctx.timeouts.firstByteMs + (this.params.stream ? 0 : this.params.maxTokens * PLAIN_MS_PER_TOKEN);
+    let silent = false;
+    const timer = setTimeout(() => {
+      silent = true;
+      attempt.abort();
+    }, firstByteMs);
     let upstream: IncomingMessage;
     try {
       upstream = await ctx.upstream.send({
@@ -168,16 +183,17 @@ class PacedRequest {
         // The proxy reads the answer's usage, so it asks for it uncompressed.
         headers: { ...upstreamHeaders(this.req, this.who, this.body.length), 'accept-encoding': 'identity' },
         body: this.body,
-        signal: gone,
+        signal: attempt.signal,
       });
     } catch (err) {
-      if (gone.aborted) {
-        // It may have reached the API (and counted): the reservation stands.
-        ctx.stats.totals.clientGone += 1;
-        return { kind: 'over' };
-      }
-      await unreachable(ctx, res, err, () => lane.budget.refund(turn.cost, { request: true }));
+      // Either way it may have reached the API (and counted): the reservation stands.
+      if (gone.aborted) ctx.stats.totals.clientGone += 1;
+      else if (silent) this.noAnswer(firstByteMs);
+      else await unreachable(ctx, res, err, () => lane.budget.refund(turn.cost, { request: true }));
       return { kind: 'over' };
+    } finally {
+      clearTimeout(timer);
+      gone.removeEventListener('abort', abort);
     }
     const status = upstream.statusCode ?? 502;
     const limits = parseRateLimitHeaders(headerSource(upstream.headers));
@@ -197,7 +213,8 @@ class PacedRequest {
     const observed = budget.observe(limits);
     const streamed = String(upstream.headers['content-type'] ?? '').startsWith('text/event-stream');
     const reader = streamed ? sseUsageReader() : jsonUsageReader();
-    const whole = await relay(upstream, this.res, reader);
+    const end = await relay(upstream, this.res, { reader, idleMs: ctx.timeouts.idleMs });
+    const whole = end === 'whole';
     await observed;
     const usage = reader.usage();
     const streamError = reader.streamError();
@@ -219,11 +236,12 @@ class PacedRequest {
       client.errors += 1;
       ctx.stats.totals.errors += 1;
       ctx.log.notice(`stream-error:${streamError}`, `a streamed ${lane.modelClass} answer ended with ${streamError} (passed on to ${this.who.client} as it came)`);
-    } else if (this.gone.signal.aborted) {
+    } else if (end === 'client-gone') {
       ctx.stats.totals.clientGone += 1;
     } else {
       ctx.stats.totals.upstreamCut += 1;
-      ctx.log.notice('upstream-cut', `the upstream cut off a ${lane.modelClass} answer mid-way (passed on to ${this.who.client} the same way)`);
+      const how = end === 'stalled' ? `went silent for ${Math.round(ctx.timeouts.idleMs / 1000)}s in` : 'cut off';
+      ctx.log.notice(`upstream-${end}`, `the upstream ${how} a ${lane.modelClass} answer mid-way; cut off for ${this.who.client} the same way`);
     }
   }
 
@@ -266,6 +284,17 @@ class PacedRequest {
     }
     sendErrorAnswer(res, answer);
     return { kind: 'over' };
+  }
+
+  /** The upstream accepted the request and said nothing: a 504 the client's retries can take. */
+  private noAnswer(afterMs: number): void {
+    const { ctx, lane } = this;
+    ctx.stats.totals.upstreamCut += 1;
+    ctx.stats.totals.errors += 1;
+    this.client.errors += 1;
+    const s = Math.round(afterMs / 1000);
+    ctx.log.notice(`no-answer:${lane.modelClass}`, `the upstream sent no answer to a ${lane.modelClass} request within ${s}s; its client gets a 504`);
+    sendApiError(this.res, 504, 'api_error', `the upstream sent no answer within ${s}s`, { 'x-should-retry': 'true' });
   }
 
   private countRateLimited(): void {

@@ -50,7 +50,17 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   const accounts = new Accounts({ store, upstream: upstream.base, given: options.given ?? { all: {} } });
   const stats = new ProxyStats();
   const log = new ProxyLog(options.log ?? (() => {}));
-  const ctx: ProxyContext = { upstream, accounts, stats, log, maxWaitMs: options.maxWaitMs ?? DEFAULTS.maxWaitMs };
+  const ctx: ProxyContext = {
+    upstream,
+    accounts,
+    stats,
+    log,
+    maxWaitMs: options.maxWaitMs ?? DEFAULTS.maxWaitMs,
+    timeouts: {
+      firstByteMs: options.firstByteTimeoutMs ?? DEFAULTS.firstByteTimeoutMs,
+      idleMs: options.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs,
+    },
+  };
   const lentKey = loopback ? options.apiKey : undefined;
   const status = () => proxyStatus(accounts, stats, upstream.base, store.where);
 

@@ -35,7 +35,7 @@ export interface ProxyTotals {
   clientRateLimited: number;
   /** Requests whose client went away before the answer was complete (the upstream request was aborted). */
   clientGone: number;
-  /** Answers the upstream cut off mid-way (the client's answer is cut off the same way). */
+  /** Answers the upstream cut off, or left silent (no head, or a stalled stream), past the timeouts. */
   upstreamCut: number;
   /** Upstream could not be reached (answered 502 by the proxy). */
   unreachable: number;
