@@ -34,8 +34,11 @@ export interface ProxyCommandOptions {
   config?: string;
 }
 
-function upstreamFrom(flag: string | undefined, env: NodeJS.ProcessEnv): string {
-  const [source, value] = flag !== undefined ? ['--upstream', flag] : env.CLAW_BATCH_UPSTREAM ? ['CLAW_BATCH_UPSTREAM', env.CLAW_BATCH_UPSTREAM] : ['--upstream', DEFAULT_UPSTREAM];
+/** `--upstream`, else `CLAW_BATCH_UPSTREAM`, else the API; an http(s) URL without credentials. */
+function upstreamFrom(flag: string | undefined, env: NodeJS.ProcessEnv): URL {
+  const fromEnv = env.CLAW_BATCH_UPSTREAM || undefined;
+  const source = flag === undefined && fromEnv !== undefined ? 'CLAW_BATCH_UPSTREAM' : '--upstream';
+  const value = flag ?? fromEnv ?? DEFAULT_UPSTREAM;
   let url: URL;
   try {
     url = new URL(value);
@@ -44,7 +47,13 @@ function upstreamFrom(flag: string | undefined, env: NodeJS.ProcessEnv): string 
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidOptionError(source, value, 'an http:// or https:// URL');
   if (url.username || url.password) throw new InvalidOptionError(source, '(a URL with credentials)', 'a URL without user:password');
-  return value;
+  return url;
+}
+
+/** An upstream on this proxy's own address would send every request back to itself. */
+function isItself(upstream: URL, host: string, port: number): boolean {
+  const upstreamPort = Number(upstream.port || (upstream.protocol === 'https:' ? 443 : 80));
+  return isLoopback(upstream.hostname) && isLoopback(host) && upstreamPort === port;
 }
 
 export async function proxy(options: ProxyCommandOptions, ctx: CommandContext): Promise<number> {
@@ -61,6 +70,10 @@ export async function proxy(options: ProxyCommandOptions, ctx: CommandContext): 
       `--host ${host} is not a loopback address: anyone who can reach it could spend the account's limit, so it needs --token T (or CLAW_BATCH_PROXY_TOKEN), which every client then sends as ${TOKEN_HEADER}`,
     );
   }
+  const port = options.port ?? DEFAULT_PROXY_PORT;
+  if (isItself(upstream, host, port)) {
+    throw new UsageError(`--upstream ${upstream.href} is this proxy's own address; point it at the API (or a simulator on another port)`);
+  }
   registerSecret(token);
   const apiKey = ctx.env.ANTHROPIC_API_KEY || undefined;
   registerSecret(apiKey);
@@ -74,9 +87,9 @@ export async function proxy(options: ProxyCommandOptions, ctx: CommandContext): 
   let server: Proxy;
   try {
     server = await startProxy({
-      port: options.port ?? DEFAULT_PROXY_PORT,
+      port,
       host,
-      upstream,
+      upstream: upstream.href,
       given: { all: { rpm: settings.rpm, itpm: settings.itpm, otpm: settings.otpm }, byClass: settings.classLimits },
       store,
       maxWaitMs: options.maxWaitSeconds !== undefined ? options.maxWaitSeconds * 1000 : DEFAULT_MAX_WAIT_MS,
@@ -89,14 +102,13 @@ export async function proxy(options: ProxyCommandOptions, ctx: CommandContext): 
   } catch (err) {
     await store.close().catch(() => undefined);
     const code = (err as NodeJS.ErrnoException).code;
-    const port = options.port ?? DEFAULT_PROXY_PORT;
     if (code === 'EADDRINUSE') throw new UsageError(`port ${port} is in use (another proxy?); pick another with --port`);
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new UsageError(`cannot listen on --host ${host}: no such local address`);
     if (code === 'EACCES') throw new UsageError(`port ${port} needs privileges; pick another with --port`);
     throw err;
   }
 
-  ctx.stderr.write(`${redact(startBanner(server, upstream, store, settings, options, token !== undefined))}\n`);
+  ctx.stderr.write(`${redact(startBanner(server, server.upstream, store, settings, options, token !== undefined))}\n`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     const stop = (s: NodeJS.Signals) => {
       process.off('SIGINT', stop);

@@ -22,7 +22,11 @@ const PROXY_HEADERS = new Set([CLIENT_HEADER, TOKEN_HEADER]);
 /** The client's headers for upstream; `bodyLength` set when the body was read whole. */
 export function upstreamHeaders(req: IncomingMessage, who: RequestIdentity, bodyLength?: number): OutgoingHttpHeaders {
   const drop = new Set(PROXY_HEADERS);
-  if (bodyLength !== undefined) drop.add('content-length');
+  // A body read whole goes with its own length, at once (no 100-continue round trip upstream).
+  if (bodyLength !== undefined) {
+    drop.add('content-length');
+    drop.add('expect');
+  }
   const headers = endToEndHeaders(req.headers, drop);
   if (bodyLength !== undefined) headers['content-length'] = bodyLength;
   if (who.lentKey !== undefined) headers['x-api-key'] = who.lentKey;

@@ -26,6 +26,8 @@ export interface Proxy {
   readonly url: string;
   readonly host: string;
   readonly port: number;
+  /** The upstream's base URL, without a trailing slash. */
+  readonly upstream: string;
   /** Whether clients with no key of their own are lent the proxy's (a key was given, and the address is loopback). */
   readonly lendsKey: boolean;
   status(): Promise<ProxyStatus>;
@@ -159,6 +161,7 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
     url: urlFor(host, port),
     host,
     port,
+    upstream: upstream.base,
     lendsKey: lentKey !== undefined,
     status,
     async close(graceMs = 10_000) {

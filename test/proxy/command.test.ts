@@ -55,6 +55,19 @@ describe('claw-batch proxy', () => {
     expect(r.stderr).toMatch(/--host 0\.0\.0\.0 is not a loopback address.*--token/);
   });
 
+  it('refuses a short token, an upstream that is not http(s), and an upstream that is itself (exit 2)', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--token', 'short'], /Invalid value for --token: expected at least 8 characters/],
+      [['--upstream', 'ftp://example.com'], /Invalid value for --upstream: expected an http:\/\/ or https:\/\/ URL/],
+      [['--port', '8799', '--upstream', 'http://localhost:8799'], /is this proxy's own address/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runCli(['proxy', '--shared-limits', 'off', ...args]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+    }
+  });
+
   it('lends ANTHROPIC_API_KEY to keyless clients, and the key appears in no output: banner, log, status, answers', async () => {
     const proxy = await startProxyProcess(['--upstream', fx.sim.url], { ANTHROPIC_API_KEY: KEY, CLAW_BATCH_STOP_GRACE_MS: '5000' });
     expect(proxy.output()).toMatch(/claw-batch proxy listening on http:\/\/127\.0\.0\.1:\d+ -> http:\/\/127\.0\.0\.1:\d+/);
