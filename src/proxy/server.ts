@@ -151,7 +151,7 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   let since: ProxyTotals | undefined;
   const ticker = setInterval(() => {
     void status().then((s) => {
-      if (somethingHappened(s, since)) log.line(statusLine(s, since, Math.round(everyMs / 1000)));
+      if (somethingHappened(s, since)) log.line(statusLine(s, since, everyMs));
       since = s.totals;
     });
   }, everyMs);

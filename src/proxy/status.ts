@@ -5,7 +5,7 @@
  */
 import type { BudgetSnapshot } from '../limits/limit-store.js';
 import type { Dimension, RateLimits } from '../limits/types.js';
-import { formatCompact, formatCount } from '../ui/format.js';
+import { formatCompact, formatCount, formatDuration } from '../ui/format.js';
 import type { Accounts } from './accounts.js';
 import type { ClientStats, ProxyStats, ProxyTotals } from './stats.js';
 
@@ -93,12 +93,12 @@ const answered = (t: ProxyTotals) => t.succeeded + t.errors + t.clientRateLimite
  * One plain line, e.g. `last 10s: 42 received, 40 answered; now 8 held, 12 in flight; 429s so far:
  * 0 upstream, 0 to clients; claude-haiku-4-5 at 1k rpm/2M itpm/400k otpm, waiting for output tokens`.
  */
-export function statusLine(status: ProxyStatus, since: ProxyTotals | undefined, windowS: number): string {
+export function statusLine(status: ProxyStatus, since: ProxyTotals | undefined, windowMs: number): string {
   const t = status.totals;
   const received = t.requests - (since?.requests ?? 0);
   const done = answered(t) - (since ? answered(since) : 0);
   const parts = [
-    `last ${windowS}s: ${formatCount(received)} received, ${formatCount(done)} answered`,
+    `last ${formatDuration(windowMs)}: ${formatCount(received)} received, ${formatCount(done)} answered`,
     `now ${formatCount(status.queued)} held, ${formatCount(status.inFlight)} in flight`,
     `429s so far: ${formatCount(t.upstreamRateLimited)} upstream, ${formatCount(t.clientRateLimited)} to clients`,
   ];
