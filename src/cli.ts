@@ -13,6 +13,7 @@ import { list } from './commands/list.js';
 import { limits } from './commands/limits.js';
 import { parseClassLimits, parseReplyTokens, simulate } from './commands/simulate.js';
 import { parseConcurrency } from './config.js';
+import { proxy } from './commands/proxy.js';
 import { UsageError } from './errors.js';
 import {
   parseChoice,
@@ -241,6 +242,50 @@ Examples:
     .addHelpText('after', '\nExample:\n  $ claw-batch list --limit 50')
     .action(async (o: Raw) => {
       onResult(await list({ limit: parsePositiveInt('--limit', str(o.limit)), json: Boolean(o.json) }, ctx));
+    });
+
+  program
+    .command('proxy')
+    .description("a local gateway for any Anthropic client: holds each request until the account's rate limit admits it")
+    .option('--port <n>', 'port to listen on (default 8787; 0 picks a free one)')
+    .option('--host <host>', 'address to listen on (default 127.0.0.1; any other needs --token)')
+    .option('--upstream <url>', 'the API to forward to (default: CLAW_BATCH_UPSTREAM, else https://api.anthropic.com)')
+    .option('--rpm <n>', 'requests per minute ceiling per model class (default: learned from the API)')
+    .option('--itpm <n>', 'input tokens per minute ceiling per model class')
+    .option('--otpm <n>', 'output tokens per minute ceiling per model class')
+    .option('--shared-limits <where>', 'where the budgets live: local, off or redis://… (default local)')
+    .option('--max-wait <s>', 'hold a request at most this long before the client gets the 429 (default 300)')
+    .option('--token <t>', 'a secret every client must send as x-claw-token (default: CLAW_BATCH_PROXY_TOKEN)')
+    .option('--config <file>', 'config file (default: ./claw-batch.config.yaml if present)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ claw-batch proxy
+  $ export ANTHROPIC_BASE_URL=http://127.0.0.1:8787     # in each agent's shell
+  $ curl -s http://127.0.0.1:8787/_claw/status
+  $ CLAW_BATCH_PROXY_TOKEN=$(openssl rand -hex 16) claw-batch proxy --host 0.0.0.0
+
+See docs/proxy.md for Claude Code, the Python and TypeScript SDKs, and curl.`,
+    )
+    .action(async (o: Raw) => {
+      onResult(
+        await proxy(
+          {
+            port: parsePort('--port', str(o.port)),
+            host: str(o.host),
+            upstream: str(o.upstream),
+            rpm: parsePositiveNumber('--rpm', str(o.rpm)),
+            itpm: parsePositiveNumber('--itpm', str(o.itpm)),
+            otpm: parsePositiveNumber('--otpm', str(o.otpm)),
+            sharedLimits: parseSharedLimits('--shared-limits', str(o.sharedLimits)),
+            maxWaitSeconds: parsePositiveNumber('--max-wait', str(o.maxWait)),
+            token: str(o.token),
+            config: str(o.config),
+          },
+          ctx,
+        ),
+      );
     });
 
   program

@@ -1,0 +1,12 @@
+/**
+ * `claw-batch proxy`: a local gateway any Anthropic client points ANTHROPIC_BASE_URL at. It holds
+ * each request until the account's budget admits it (per model class, on the shared limit store),
+ * serves clients in turn, turns an upstream 429 into one pause for every caller, and passes
+ * answers through as they arrive. What other modules may use:
+ */
+export { startProxy, STATUS_PATH, type Proxy } from './server.js';
+export { DEFAULT_PROXY_PORT, DEFAULT_UPSTREAM, DEFAULT_MAX_WAIT_MS, type ProxyOptions } from './options.js';
+export { isLoopback, urlFor } from './address.js';
+export { CLIENT_HEADER } from './client-identity.js';
+export { TOKEN_HEADER } from './token.js';
+export type { ProxyStatus, ClassStatus } from './status.js';
