@@ -6,7 +6,7 @@ import { defineConfig } from 'vitest/config';
  * skew what they measure. The rest — most of the suite, mostly waiting on child processes and
  * sockets — run two files at a time.
  */
-const PACED = ['test/run/pacing.test.ts', 'test/run/api-rules.test.ts', 'test/run/faults.test.ts', 'test/run/shared-limits.test.ts', 'test/proxy/**/*.test.ts'];
+const PACED = ['test/run/pacing.test.ts', 'test/run/shared-limits.test.ts', 'test/proxy/must-show.test.ts', 'test/proxy/shared-limits.test.ts'];
 
 export default defineConfig({
   test: {

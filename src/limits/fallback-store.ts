@@ -42,6 +42,12 @@ export class FallbackStore implements LimitStore {
   private alone = false;
   private retryAt = 0;
   private probing = false;
+  /**
+   * After rejoining, until this time, the shared store is used at the fair share still: the other
+   * processes rejoin only when their own retry falls due, and until then they pace alone at their
+   * share — one process at the full limit beside them would be over it.
+   */
+  private shareUntil = 0;
 
   constructor(
     private readonly shared: LimitStore,
@@ -82,6 +88,7 @@ export class FallbackStore implements LimitStore {
   private async rejoin(): Promise<void> {
     if (!this.alone) return;
     this.alone = false;
+    this.shareUntil = this.clock() + 2 * this.retryEveryMs;
     this.onNotice(`the shared limit store at ${this.where} answers again; sharing the limit with the other processes again`);
     // A store that came back empty (Redis keeps nothing) would hand every process a full bucket at
     // once, a burst on an API bucket they have been draining all along: bring the shared levels down
@@ -113,6 +120,11 @@ export class FallbackStore implements LimitStore {
     }
   }
 
+  /** The spec for the shared store: the fair share for a while after rejoining, else the spec as given. */
+  private sharedSpec(spec: BudgetSpec): BudgetSpec {
+    return this.clock() < this.shareUntil ? this.fair(spec) : spec;
+  }
+
   /** The spec scaled to this process's fair share. */
   private fair(spec: BudgetSpec): BudgetSpec {
     if (this.share === 1) return spec;
@@ -126,14 +138,14 @@ export class FallbackStore implements LimitStore {
 
   take(key: BudgetKey, cost: Cost, spec: BudgetSpec): Promise<TakeResult> {
     return this.use(
-      () => this.shared.take(key, cost, spec),
+      () => this.shared.take(key, cost, this.sharedSpec(spec)),
       () => this.local.take(key, cost, this.fair(spec)),
     );
   }
 
   adjust(key: BudgetKey, delta: Partial<Cost>, spec: BudgetSpec): Promise<void> {
     return this.use(
-      () => this.shared.adjust(key, delta, spec),
+      () => this.shared.adjust(key, delta, this.sharedSpec(spec)),
       () => this.local.adjust(key, delta, this.fair(spec)),
     );
   }
@@ -141,7 +153,7 @@ export class FallbackStore implements LimitStore {
   clamp(key: BudgetKey, levels: Partial<Record<Dimension, number>>, spec: BudgetSpec): Promise<void> {
     // The API's remaining count is for the whole account; alone, this process may use its share of it.
     return this.use(
-      () => this.shared.clamp(key, levels, spec),
+      () => this.shared.clamp(key, levels, this.sharedSpec(spec)),
       () => this.local.clamp(key, scaleLevels(levels, this.share), this.fair(spec)),
     );
   }

@@ -3,7 +3,7 @@
  * as a child process, the way a user or a cron job would.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, readlinkSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -113,23 +113,27 @@ export function textOf(line: OutputLine): string | undefined {
   return line.result.message?.content.find((b) => b.type === 'text')?.text;
 }
 
-const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 2, SIGTERM: 15 };
-
 /**
- * Resolves once process `pid` has a handler for `signal` (Linux: the SigCgt mask in
- * /proc/<pid>/status), so a test sends the signal to the CLI's handler rather than racing the
- * process's start-up on a loaded machine. Gives up after `timeoutMs` (the test then sees why).
+ * Resolves once process `pid` has a file open whose path contains `fragment` (Linux: the links in
+ * /proc/<pid>/fd), e.g. the FIFO it reads or the temp file it spools stdin to: by then the CLI's
+ * own code runs and its Ctrl-C handler is in place, so a test's signal does not race the process's
+ * start-up on a loaded machine. (Node's own start-up handler would let the signal kill it.)
  */
-export async function waitForSignalHandler(pid: number, signal: NodeJS.Signals, timeoutMs = 10_000): Promise<void> {
-  const bit = BigInt(1) << BigInt(SIGNAL_NUMBERS[signal]! - 1);
+export async function waitForOpenFile(pid: number, fragment: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    let fds: string[];
     try {
-      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-      const caught = /^SigCgt:\s*([0-9a-f]+)$/m.exec(status)?.[1];
-      if (caught && (BigInt(`0x${caught}`) & bit) !== BigInt(0)) return;
+      fds = readdirSync(`/proc/${pid}/fd`);
     } catch {
       return; // not Linux, or the process is gone: nothing more to wait for
+    }
+    for (const fd of fds) {
+      try {
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`).includes(fragment)) return;
+      } catch {
+        // closed meanwhile
+      }
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

@@ -7,7 +7,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, cliEnv, countById, readResults, runShell, waitForSignalHandler, writeItems } from '../helpers/cli.js';
+import { BIN, cliEnv, countById, readResults, runShell, waitForOpenFile, writeItems } from '../helpers/cli.js';
 import { useSimulator } from '../helpers/simulator.js';
 
 const fx = useSimulator();
@@ -86,8 +86,7 @@ describe('an input that can be read only once', () => {
     });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    await waitForSignalHandler(child.pid!, 'SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitForOpenFile(child.pid!, 'items.fifo');
     const sentAt = Date.now();
     child.kill('SIGTERM');
     const code = await new Promise<number | null>((resolve) => {
@@ -116,8 +115,8 @@ describe('an input that can be read only once', () => {
     // The writer holds the FIFO open, having written two lines and no end.
     const fifoWriter = spawn('bash', ['-c', `cat > ${JSON.stringify(fifo)}`], { stdio: [writer.stdout, 'ignore', 'ignore'] });
     try {
-      await waitForSignalHandler(child.pid!, 'SIGTERM');
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await waitForOpenFile(child.pid!, 'items.fifo');
+      await new Promise((resolve) => setTimeout(resolve, 200));
       child.kill('SIGTERM');
       const code = await new Promise<number | null>((resolve) => {
         const killer = setTimeout(() => child.kill('SIGKILL'), 5000);

@@ -36,39 +36,39 @@ function arrivalRate(c: SimulatorCounters, bucket: number): number {
 }
 
 describe('run at a known limit', () => {
-  it('sends 180 items at 1,200 RPM with a one-second bucket: all succeed, zero 429s, at the limit and not over it', async () => {
+  it('sends 240 items at 2,400 RPM with a one-second bucket: all succeed, zero 429s, at the limit and not over it', async () => {
     const dir = fx.newDir();
-    fx.sim.setOptions({ rpm: 1200, itpm: undefined, otpm: undefined, burstSeconds: 1 });
+    fx.sim.setOptions({ rpm: 2400, itpm: undefined, otpm: undefined, burstSeconds: 1 });
     fx.sim.resetCounters();
     const prompt = (i: number) => `Classify ticket ${i}: my order has not arrived`;
-    const input = writeItems(dir, 180, prompt);
+    const input = writeItems(dir, 240, prompt);
     const out = join(dir, 'out.jsonl');
-    const r = await runCli(['run', input, '-o', out, '--rpm', '1200', '--model', 'claude-haiku-4-5', '--max-tokens', '64', '--realtime', '--json'], {
+    const r = await runCli(['run', input, '-o', out, '--rpm', '2400', '--model', 'claude-haiku-4-5', '--max-tokens', '64', '--realtime', '--json'], {
       env: fx.env(),
     });
     expect(r.stderr).not.toMatch(/internal error/);
     expect(r.code).toBe(0);
     const c = fx.sim.counters();
     expect(c.rateLimited).toBe(0);
-    expectEveryItemOnceWithItsOwnAnswer(out, 180, prompt);
-    const rate = arrivalRate(c, 20);
-    expect(rate).toBeLessThanOrEqual(1200 * 1.02);
-    expect(rate).toBeGreaterThanOrEqual(1200 * 0.85);
+    expectEveryItemOnceWithItsOwnAnswer(out, 240, prompt);
+    const rate = arrivalRate(c, 40);
+    expect(rate).toBeLessThanOrEqual(2400 * 1.02);
+    expect(rate).toBeGreaterThanOrEqual(2400 * 0.85);
   });
 });
 
 describe('run with limits it has to learn', () => {
-  const N = 150;
+  const N = 200;
   const prompt = (i: number) => `Label document ${i}`;
 
   const cases: Array<[string, string[]]> = [
-    ['with no limit given, learns 1200 RPM from the headers', []],
-    ['with a claimed --rpm four times the real one, keeps to the real 1200 RPM', ['--rpm', '4800']],
+    ['with no limit given, learns 2400 RPM from the headers', []],
+    ['with a claimed --rpm four times the real one, keeps to the real 2400 RPM', ['--rpm', '9600']],
   ];
   for (const [what, flags] of cases) {
     it(`${what}: every item succeeds, <=1% 429s, at the limit and not over it`, async () => {
       const dir = fx.newDir();
-      fx.sim.setOptions({ rpm: 1200, itpm: undefined, otpm: undefined, burstSeconds: 1 });
+      fx.sim.setOptions({ rpm: 2400, itpm: undefined, otpm: undefined, burstSeconds: 1 });
       fx.sim.resetCounters();
       const input = writeItems(dir, N, prompt);
       const out = join(dir, 'out.jsonl');
@@ -77,9 +77,9 @@ describe('run with limits it has to learn', () => {
       expectEveryItemOnceWithItsOwnAnswer(out, N, prompt);
       const c = fx.sim.counters();
       expect(c.rateLimited / c.requests).toBeLessThanOrEqual(0.01);
-      const rate = arrivalRate(c, 20);
-      expect(rate).toBeLessThanOrEqual(1200 * 1.05);
-      expect(rate).toBeGreaterThanOrEqual(1200 * 0.8);
+      const rate = arrivalRate(c, 40);
+      expect(rate).toBeLessThanOrEqual(2400 * 1.05);
+      expect(rate).toBeGreaterThanOrEqual(2400 * 0.8);
     });
   }
 

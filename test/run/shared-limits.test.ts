@@ -14,7 +14,7 @@ import { useSimulator } from '../helpers/simulator.js';
 
 const fx = useSimulator({ latencyMs: 150, jitterMs: 50 }, {});
 const redis = useRedisServer();
-const RPM = 1200;
+const RPM = 2400;
 
 interface Proc {
   child: ChildProcess;
@@ -98,9 +98,11 @@ describe('processes sharing one key', () => {
     }
     procs.forEach(expectEachOnce);
     const c = fx.sim.counters();
-    // Alone, each paces at half the limit (two processes were sharing): no storm. (Two buckets at
-    // half the limit are not quite one: a 429 or two is the price of going on without the store.)
-    expect(c.rateLimited / c.requests).toBeLessThanOrEqual(0.05);
+    // Alone, each paces at half the limit (two processes were sharing), and for a while after
+    // rejoining too, until the other has rejoined: no storm. Two buckets at half the limit are not
+    // quite one, and a store that comes back empty is not quite the one that went: a few 429s are
+    // the price of going on without it.
+    expect(c.rateLimited / c.requests).toBeLessThanOrEqual(0.08);
   });
 
   it('says once that the store is gone and once that it is back', async () => {

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { useSimulator } from '../helpers/simulator.js';
-import { BIN, cliEnv, readResults, runCli, waitForSignalHandler, writeItems } from '../helpers/cli.js';
+import { BIN, cliEnv, readResults, runCli, waitForOpenFile, writeItems } from '../helpers/cli.js';
 
 const fx = useSimulator({}, { rpm: undefined });
 const MODEL = ['--model', 'claude-haiku-4-5', '--max-tokens', '32', '--realtime'];
@@ -58,7 +58,7 @@ describe('stopping early', () => {
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
-    await waitForSignalHandler(child.pid!, 'SIGINT');
+    await waitForOpenFile(child.pid!, 'claw-batch-stdin-');
     child.kill('SIGINT');
     const code = await closed;
     expect(code).toBe(3);
