@@ -4,9 +4,9 @@ import { defineConfig } from 'vitest/config';
  * Tests that measure a pace against a limit (requests or tokens per minute, at the simulator) run
  * one file at a time, after everything else: on a shared two-core machine, a neighbour's load would
  * skew what they measure. The rest — most of the suite, mostly waiting on child processes and
- * sockets — run two files at a time.
+ * sockets — run four files at a time.
  */
-const PACED = ['test/run/pacing.test.ts', 'test/run/shared-limits.test.ts', 'test/proxy/must-show.test.ts', 'test/proxy/shared-limits.test.ts'];
+const PACED = ['test/run/pacing.test.ts', 'test/run/shared-limits.test.ts', 'test/run/prompt-cache.test.ts', 'test/proxy/must-show.test.ts', 'test/proxy/shared-limits.test.ts'];
 
 export default defineConfig({
   test: {
@@ -15,7 +15,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unpaced', include: ['test/**/*.test.ts'], exclude: PACED, fileParallelism: true, maxWorkers: 2, sequence: { groupOrder: 0 } },
+        test: { name: 'unpaced', include: ['test/**/*.test.ts'], exclude: PACED, fileParallelism: true, maxWorkers: 4, sequence: { groupOrder: 0 } },
       },
       {
         extends: true,

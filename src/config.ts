@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename, extname, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { createRequire } from 'node:module';
 import { ConfigError } from './errors.js';
 import { modelClass } from './limits/model-class.js';
 import { quoted, shortened } from './quote.js';
@@ -359,8 +359,15 @@ function parseJson(file: string, text: string): unknown {
   }
 }
 
+/** yaml, loaded the first time a config file is read: most runs have none, and it is 70 ms to load. */
+let yamlModule: typeof import('yaml') | undefined;
+function yaml(): typeof import('yaml') {
+  yamlModule ??= createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return yamlModule;
+}
+
 function parseYaml(file: string, text: string): unknown {
-  const doc = parseDocument(text);
+  const doc = yaml().parseDocument(text);
   const first = doc.errors[0];
   if (first) {
     // yaml's message is "<problem> at line L, column C:" followed by an excerpt; keep the problem.

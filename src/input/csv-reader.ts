@@ -13,7 +13,7 @@
  *   before it), because csv-parse's own `lines` counter counts a CRLF inside quotes as two lines.
  */
 import { createReadStream } from 'node:fs';
-import { parse, type CsvError } from 'csv-parse';
+import type { CsvError } from 'csv-parse';
 import { Utf8StreamCheck, utf8Problem } from './utf8.js';
 
 /** The code of a CsvSyntaxError for bytes that are not UTF-8 (checked here: csv-parse would decode them into U+FFFD). */
@@ -54,6 +54,8 @@ export async function* readCsvRows(
   };
   const sleep = () => new Promise<void>((resolve) => (wake = resolve));
 
+  // Loaded only for CSV input: JSONL runs do not pay for it.
+  const { parse } = await import('csv-parse');
   const parser = parse({ bom: true, delimiter: opts.delimiter, skip_empty_lines: true, raw: true });
   const endOfRows = parser.push.bind(parser);
   parser.push = (chunk: { record: string[]; raw: string } | null) => {

@@ -15,7 +15,7 @@ const fx = useProxyFixture({}, { rpm: undefined, itpm: undefined, otpm: undefine
 
 describe('many naive clients behind the proxy', () => {
   it('10 clients x 30 requests at once, proxy told nothing: all succeed with their own answers, <=1% 429s upstream, none to clients, within 10% of N/limit', async () => {
-    const rpm = 1800;
+    const rpm = 3000;
     fx.sim.setOptions({ rpm, burstSeconds: 1, latencyMs: 50 });
     const proxy = await fx.proxy();
     const clients = Array.from({ length: 10 }, () => naiveClient(proxy));

@@ -36,12 +36,12 @@ function arrivalRate(c: SimulatorCounters, bucket: number): number {
 }
 
 describe('run at a known limit', () => {
-  it('sends 240 items at 2,400 RPM with a one-second bucket: all succeed, zero 429s, at the limit and not over it', async () => {
+  it('sends 180 items at 2,400 RPM with a one-second bucket: all succeed, zero 429s, at the limit and not over it', async () => {
     const dir = fx.newDir();
     fx.sim.setOptions({ rpm: 2400, itpm: undefined, otpm: undefined, burstSeconds: 1 });
     fx.sim.resetCounters();
     const prompt = (i: number) => `Classify ticket ${i}: my order has not arrived`;
-    const input = writeItems(dir, 240, prompt);
+    const input = writeItems(dir, 180, prompt);
     const out = join(dir, 'out.jsonl');
     const r = await runCli(['run', input, '-o', out, '--rpm', '2400', '--model', 'claude-haiku-4-5', '--max-tokens', '64', '--realtime', '--json'], {
       env: fx.env(),
@@ -50,7 +50,7 @@ describe('run at a known limit', () => {
     expect(r.code).toBe(0);
     const c = fx.sim.counters();
     expect(c.rateLimited).toBe(0);
-    expectEveryItemOnceWithItsOwnAnswer(out, 240, prompt);
+    expectEveryItemOnceWithItsOwnAnswer(out, 180, prompt);
     const rate = arrivalRate(c, 40);
     expect(rate).toBeLessThanOrEqual(2400 * 1.02);
     expect(rate).toBeGreaterThanOrEqual(2400 * 0.85);
@@ -58,7 +58,7 @@ describe('run at a known limit', () => {
 });
 
 describe('run with limits it has to learn', () => {
-  const N = 200;
+  const N = 150;
   const prompt = (i: number) => `Label document ${i}`;
 
   const cases: Array<[string, string[]]> = [

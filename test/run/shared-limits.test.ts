@@ -105,21 +105,6 @@ describe('processes sharing one key', () => {
     expect(c.rateLimited / c.requests).toBeLessThanOrEqual(0.08);
   });
 
-  it('says once that the store is gone and once that it is back', async () => {
-    const dir = fx.newDir();
-    fx.sim.setOptions({ rpm: RPM });
-    const p = start(dir, 'a', 150, { ...fx.env(), CLAW_BATCH_SHARED_LIMITS: redis.server.url, CLAW_BATCH_PROGRESS_INTERVAL_MS: '60000' }, []);
-    await waitFor(() => readResults(p.out).length >= 20);
-    await redis.server.kill();
-    await waitFor(() => readResults(p.out).length >= 40);
-    await redis.server.restart();
-    const r = await p.done;
-    expect(r.code).toBe(0);
-    expectEachOnce(p);
-    expect(r.stderr.match(/is unreachable \(.*\); pacing alone at the full limit/g)).toHaveLength(1);
-    expect(r.stderr.match(/answers again/g)).toHaveLength(1);
-  });
-
   it('SIGKILL of one process mid-run: the others go on at the limit, nothing stuck', async () => {
     const dir = fx.newDir();
     fx.sim.setOptions({ rpm: RPM });
@@ -167,23 +152,6 @@ describe('whose budget', () => {
     }
   });
 
-  it('a second run on the same -o while the first is alive is refused with exit 2 naming its PID', async () => {
-    const dir = fx.newDir();
-    fx.sim.setOptions({ rpm: 120 });
-    const first = start(dir, 'a', 40, fx.env());
-    await waitFor(() => readResults(first.out).length >= 1);
-    const input = join(dir, 'a.jsonl');
-    const second = await runCli(['run', input, '-o', first.out, '--model', 'claude-haiku-4-5', '--realtime'], { env: fx.env() });
-    expect(second.code).toBe(2);
-    expect(second.stderr).toContain(`PID ${first.child.pid}`);
-    first.child.kill('SIGKILL');
-    await first.done;
-    // A lock left by a dead process is taken over: the rerun resumes.
-    fx.sim.setOptions({ rpm: RPM });
-    const third = await runCli(['run', input, '-o', first.out, '--model', 'claude-haiku-4-5', '--max-tokens', '64', '--realtime', '--quiet'], { env: fx.env() });
-    expect(third.code).toBe(0);
-    expectEachOnce({ ...first, n: 40 });
-  });
 });
 
 async function waitFor(condition: () => boolean, timeoutMs = 30_000, alt?: () => boolean): Promise<void> {
