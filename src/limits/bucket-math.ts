@@ -1,7 +1,7 @@
 /**
  * The arithmetic of one budget's buckets, as pure functions over plain state, so that every limit
  * store computes exactly the same thing: the in-process and SQLite stores call these, and the
- * Redis store's Lua script is a line-by-line port (redis-store.lua; the contract tests hold both
+ * Redis store's Lua script is a line-by-line port (redis-scripts.ts; the contract tests hold both
  * to the same results).
  *
  * A dimension's state is `{ level, t }`: tokens available at time `t` (ms). It refills at
@@ -9,8 +9,9 @@
  * capacity (`capacitySeconds` worth, a little below the API's) may be taken when the level, capped
  * at our capacity, covers it. A cost larger than our capacity (one request under a 50 RPM limit is
  * more than a second's worth) waits until the level is as full as the API's bucket and then leaves
- * it in debt, as the API lets such a request through only then. Time that runs backwards (a clock
- * stepped back) counts as no time passed.
+ * it in debt, as the API lets such a request through only then. A `debtOnly` dimension (output
+ * tokens) admits whenever its level is not in debt and then takes the cost whatever it is. Time
+ * that runs backwards (a clock stepped back) counts as no time passed.
  */
 import { DIMENSIONS, type BudgetSpec, type Cost, type Dimension, type DimensionSpec } from './types.js';
 
@@ -40,7 +41,7 @@ export function refill(state: DimensionState | undefined, spec: DimensionSpec, n
 
 /** ms until `amount` can be taken from a refilled state (0: now). */
 export function waitFor(state: DimensionState, spec: DimensionSpec, amount: number): number {
-  if (amount <= 0) return state.level >= 0 ? 0 : Math.ceil((-state.level * 60_000) / spec.perMinute);
+  if (amount <= 0 || spec.debtOnly) return state.level >= 0 ? 0 : Math.ceil((-state.level * 60_000) / spec.perMinute);
   const cap = capacity(spec);
   const need = amount <= cap ? amount : fullLevel(spec);
   const have = amount <= cap ? Math.min(cap, state.level) : state.level;
@@ -53,7 +54,7 @@ export function waitFor(state: DimensionState, spec: DimensionSpec, amount: numb
 export function takeFrom(state: DimensionState, spec: DimensionSpec, amount: number): DimensionState {
   if (amount <= 0) return state;
   const cap = capacity(spec);
-  const base = amount <= cap ? Math.min(cap, state.level) : state.level;
+  const base = amount <= cap || spec.debtOnly ? Math.min(cap, state.level) : state.level;
   return { level: base - amount, t: state.t };
 }
 

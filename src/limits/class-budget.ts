@@ -124,7 +124,9 @@ export class ClassBudget {
     const capacitySeconds = this.options.capacitySeconds ?? DEFAULT_CAPACITY_SECONDS;
     for (const d of DIMENSIONS) {
       const limit = this.base[d];
-      if (limit) spec[d] = { perMinute: limit * this.pace, capacitySeconds, fullSeconds: API_BUCKET_SECONDS };
+      // Output tokens count as they are produced: the API lets a request in while its output bucket
+      // is not in debt, whatever the request will write.
+      if (limit) spec[d] = { perMinute: limit * this.pace, capacitySeconds, fullSeconds: API_BUCKET_SECONDS, debtOnly: d === 'outputTokens' };
     }
     return spec;
   }

@@ -56,7 +56,7 @@ local function refill(state, spec, now)
 end
 
 local function waitFor(state, spec, amount)
-  if amount <= 0 then
+  if amount <= 0 or spec.debtOnly then
     if state.level >= 0 then return 0 end
     return math.ceil((-state.level * 60000) / spec.perMinute)
   end
@@ -71,7 +71,7 @@ local function takeFrom(state, spec, amount)
   if amount <= 0 then return state end
   local cap = capacity(spec)
   local base
-  if amount <= cap then base = math.min(cap, state.level) else base = state.level end
+  if amount <= cap or spec.debtOnly then base = math.min(cap, state.level) else base = state.level end
   return { level = base - amount, t = state.t }
 end
 

@@ -32,6 +32,13 @@ export interface DimensionSpec {
   capacitySeconds: number;
   /** The API's bucket size in seconds of the limit (about 1). Must be >= capacitySeconds. */
   fullSeconds: number;
+  /**
+   * Admit whenever the level is not in debt, and then take the cost whatever it is: the API's rule
+   * for output tokens, which count as they are produced (a request is let in while the bucket is
+   * not in debt; max_tokens does not factor in). Default false: a cost must fit, as for requests
+   * and input tokens.
+   */
+  debtOnly?: boolean;
 }
 
 /** One spec per dimension whose limit is known; a dimension without one is not limited. */

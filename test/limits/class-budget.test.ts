@@ -19,15 +19,28 @@ async function fitsNow(b: ClassBudget, c = cost()): Promise<boolean> {
 }
 
 describe('ClassBudget: output tokens as the API counts them', () => {
-  it('takes the estimate before the call and settles to the real output after it', async () => {
+  it('lets a request in while the output bucket is not in debt, takes its estimate, and settles to the real output', async () => {
     const now = 0;
     const b = budget({ given: { otpm: 600 }, capacitySeconds: 1, now: () => now });
-    // capacity 10 output tokens: an estimate of 6 fits, a second one does not
+    // 10 output tokens in the bucket: an estimate of 6 goes (4 left), and so does another (-2),
+    // as the API admits whatever a request will write while its bucket is not in debt.
     expect(await fitsNow(b, cost(0, 6))).toBe(true);
-    expect(await fitsNow(b, cost(0, 6))).toBe(false);
-    // the answer had 2 tokens: 4 come back, so a 6 fits again (4 left + 4 back = 8)
+    expect(await fitsNow(b, cost(0, 6))).toBe(true);
+    expect(await fitsNow(b, cost(0, 1))).toBe(false);
+    // the first answer had 2 tokens: 4 come back, out of debt again
     await b.settle(cost(0, 6), { outputTokens: 2 });
     expect(await fitsNow(b, cost(0, 6))).toBe(true);
+  });
+
+  it('with max_tokens 4096 reserved against a 90k OTPM bucket, still lets requests through one after another', async () => {
+    let now = 0;
+    const b = budget({ given: { otpm: 90_000 }, now: () => now }); // 1,500 a second
+    expect(await fitsNow(b, cost(0, 4096))).toBe(true);
+    // In debt by 4096 - 1125: the next waits until it is paid off, about 2 s, not for ever.
+    now = 1900;
+    expect(await fitsNow(b, cost(0, 4096))).toBe(false);
+    now = 2000;
+    expect(await fitsNow(b, cost(0, 4096))).toBe(true);
   });
 
   it('holds every new request while the output bucket is in debt, even one estimated at a single token', async () => {
@@ -37,9 +50,9 @@ describe('ClassBudget: output tokens as the API counts them', () => {
     // the answer was far longer than estimated: 30 tokens, 20 past what the bucket holds
     await b.settle(cost(0, 1), { outputTokens: 30 });
     expect(await fitsNow(b, cost(0, 1))).toBe(false);
-    now = 2000; // 20 tokens of refill: out of debt
+    now = 1900; // 19 tokens of refill: still in debt
     expect(await fitsNow(b, cost(0, 1))).toBe(false);
-    now = 2200;
+    now = 2000; // 20: out of debt, and the next request goes
     expect(await fitsNow(b, cost(0, 1))).toBe(true);
   });
 });

@@ -105,6 +105,16 @@ export function storeContract(name: string, fixture: ContractFixture): void {
         expectWait(held.waitMs, 2500);
       });
 
+      it('a debtOnly dimension (output tokens) admits while not in debt, then takes the whole cost', async () => {
+        const spec: BudgetSpec = { ...SPEC, outputTokens: { ...SPEC.outputTokens!, debtOnly: true } };
+        // A fresh bucket (50 of our capacity): 80 goes at once, leaving -30; then nothing until
+        // the debt is paid off, whatever the next request costs.
+        expect((await store.take(key, cost(0, 0, 80), spec)).ok).toBe(true);
+        const held = await store.take(key, cost(0, 0, 1), spec);
+        expect(held).toMatchObject({ ok: false, heldBy: 'outputTokens' });
+        expectWait(held.waitMs, 300); // -30 back up to 0 at 100/s
+      });
+
       it('does not limit a dimension that has no spec', async () => {
         const spec: BudgetSpec = { requests: SPEC.requests };
         expect((await store.take(key, cost(1, 1_000_000, 1_000_000), spec)).ok).toBe(true);
