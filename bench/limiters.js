@@ -49,7 +49,7 @@ const scenarios = {
   'otpm-bound': {
     title: 'OTPM binds: 90k OTPM, ~1,000-token answers at 100 tokens/s (~10 s each), max_tokens 4096',
     sim: { rpm: 1000, itpm: 2_000_000, otpm: 90_000, latencyMs: 500, jitterMs: 200, outputTokensPerSecond: 100, replyTokens: { min: 800, max: 1200 } },
-    items: 240,
+    items: 400,
     maxTokens: 4096,
     limit: { kind: 'otpm', value: 90_000 },
   },

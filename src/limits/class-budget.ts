@@ -169,17 +169,36 @@ export class ClassBudget {
     }
   }
 
-  /** After an answer: corrects the estimates to what `usage` says was spent (charged or given back). */
-  async settle(reserved: Cost, used: { inputTokens?: number; outputTokens?: number }): Promise<void> {
+  /**
+   * After an answer: corrects the estimates to what `usage` says was spent (charged or given back).
+   * `chargedOutput`: what `chargeOutput` took for this request while it streamed.
+   */
+  async settle(reserved: Cost, used: { inputTokens?: number; outputTokens?: number }, chargedOutput = 0): Promise<void> {
     this.forgetUntracked(reserved);
+    const out = reserved.outputTokens + chargedOutput;
     await this.store.adjust(
       this.key,
       {
         inputTokens: reserved.inputTokens - (used.inputTokens ?? reserved.inputTokens),
-        outputTokens: reserved.outputTokens - (used.outputTokens ?? reserved.outputTokens),
+        outputTokens: out - (used.outputTokens ?? out),
       },
       this.spec(),
     );
+  }
+
+  /** One second of this class's output limit, when known: the most an estimate starts from. */
+  get outputPerSecond(): number | undefined {
+    const otpm = this.base.outputTokens;
+    return otpm ? otpm / 60 : undefined;
+  }
+
+  /**
+   * A streamed answer has produced `tokens` more output than its reservation: charged now, as the
+   * API charges output while it is produced, so the bucket goes into debt (and holds new requests)
+   * while an answer runs long, not only once it has ended. `settle` then counts `charged` as taken.
+   */
+  async chargeOutput(tokens: number): Promise<void> {
+    if (tokens > 0) await this.store.adjust(this.key, { outputTokens: -tokens }, this.spec());
   }
 
   /** The request was refused before it counted (429: `request` true) or failed without using tokens (5xx). */

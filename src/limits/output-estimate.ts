@@ -37,9 +37,13 @@ export class OutputEstimate {
     return this.samples.length;
   }
 
-  /** Output tokens to reserve for a request with this `max_tokens`. */
-  estimate(maxTokens: number): number {
-    if (this.samples.length === 0) return maxTokens;
+  /**
+   * Output tokens to reserve for a request with this `max_tokens`. Before any answer: max_tokens,
+   * capped at `priorCap` when given (one second of the output limit: a streamed answer that runs
+   * longer is charged as it goes, so the cap cannot let a long answer through uncounted).
+   */
+  estimate(maxTokens: number, priorCap?: number): number {
+    if (this.samples.length === 0) return Math.max(1, Math.min(maxTokens, priorCap ?? maxTokens));
     const sorted = this.ordered();
     const value =
       this.samples.length < FEW ? sorted[sorted.length - 1]! : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * PERCENTILE))]!;
@@ -54,5 +58,26 @@ export class OutputEstimate {
   private ordered(): number[] {
     this.sorted ??= [...this.samples].sort((a, b) => a - b);
     return this.sorted;
+  }
+}
+
+/**
+ * Output tokens from the characters a stream has delivered so far, calibrated by the answers that
+ * ended (their `output_tokens` against their characters); about 4 characters a token before that.
+ * Kept a little high, since charging too little while an answer runs lets in too much.
+ */
+export class OutputChars {
+  private chars = 4_000;
+  private tokens = 1_000;
+
+  observe(chars: number, outputTokens: number): void {
+    if (chars > 0 && outputTokens > 0) {
+      this.chars += chars;
+      this.tokens += outputTokens;
+    }
+  }
+
+  tokensFor(chars: number): number {
+    return Math.ceil((chars * this.tokens) / this.chars);
   }
 }

@@ -32,6 +32,9 @@ export interface Work {
   rateLimited: number;
 }
 
+/** Output is charged as it streams in steps of at least this many tokens (or 5% of the estimate). */
+const CHARGE_STEP_TOKENS = 50;
+
 export type AttemptOutcome =
   /** A result line was written (succeeded or errored). */
   | { kind: 'finished' }
@@ -81,7 +84,7 @@ export async function attemptItem(ctx: AttemptContext, lane: ClassLane, work: Wo
   const cost: Cost = {
     requests: 1,
     inputTokens: lane.input.estimate(admission.uncachedChars),
-    outputTokens: lane.output.estimate(params.max_tokens),
+    outputTokens: lane.output.estimate(params.max_tokens, lane.budget.outputPerSecond),
   };
   let reserved: boolean;
   try {
@@ -116,6 +119,17 @@ export async function attemptItem(ctx: AttemptContext, lane: ClassLane, work: Wo
   const watch = ctx.stalls.start(control.abandon);
   let message: Anthropic.Message;
   let observed: Promise<void> | undefined;
+  // Output past the estimate is charged while it streams, as the API charges it as it is produced.
+  let chars = 0;
+  let charged = 0;
+  const onOutput = (soFar: number) => {
+    chars = soFar;
+    const over = lane.outputChars.tokensFor(chars) - cost.outputTokens - charged;
+    if (over >= Math.max(CHARGE_STEP_TOKENS, cost.outputTokens / 20)) {
+      charged += over;
+      void lane.budget.chargeOutput(over).catch(() => undefined);
+    }
+  };
   // The answer's headers carry the limits and what remains; a stream has them before its first
   // token, so the budget learns and the ramp starts without waiting for the whole answer.
   const onFirstByte = (headers: Headers | undefined) => {
@@ -133,6 +147,7 @@ export async function attemptItem(ctx: AttemptContext, lane: ClassLane, work: Wo
       idleMs: ctx.timeouts.idleMs,
       transport: ctx.timeouts.transport,
       onFirstByte,
+      onOutput,
     }));
   } catch (err) {
     stats.inFlight -= 1;
@@ -166,10 +181,11 @@ export async function attemptItem(ctx: AttemptContext, lane: ClassLane, work: Wo
   if (usage) {
     lane.input.observe(work.plan.totalChars, usage);
     lane.output.observe(usage.output_tokens);
+    lane.outputChars.observe(chars, usage.output_tokens);
     lane.observeInput(counted);
   }
   await observed;
-  await lane.budget.settle(cost, { inputTokens: counted, outputTokens: usage?.output_tokens });
+  await lane.budget.settle(cost, { inputTokens: counted, outputTokens: usage?.output_tokens }, charged);
   await ctx.account.shareReported(lane.budget);
   lane.resize();
   return { kind: 'finished' };

@@ -7,7 +7,7 @@
 import PQueue from 'p-queue';
 import type { ClassBudget } from '../limits/class-budget.js';
 import { InputEstimate } from '../limits/input-estimate.js';
-import { OutputEstimate } from '../limits/output-estimate.js';
+import { OutputChars, OutputEstimate } from '../limits/output-estimate.js';
 import { InFlightSizer } from './in-flight.js';
 
 export interface ClassLaneOptions {
@@ -27,6 +27,8 @@ export class ClassLane {
   readonly sizer: InFlightSizer;
   readonly input = new InputEstimate();
   readonly output = new OutputEstimate();
+  /** Output tokens per character of a streamed answer, for charging output as it arrives. */
+  readonly outputChars = new OutputChars();
   /** Items this lane holds that are not in flight: queued, parked for a cache write, or backing off. */
   private waitingItems = 0;
   /** Their prompt characters: a bound on the memory a read-ahead takes. */

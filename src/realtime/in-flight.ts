@@ -6,7 +6,7 @@
  * latency observed, with headroom for slower answers, under the `--concurrency` ceiling.
  *
  * A cold start ramps: one request alone until the API has answered (its headers confirm the
- * limits), then a few, growing with each success (about threefold per round trip), so a job does
+ * limits), then a few, growing with each answer that starts (about threefold per round trip), so a job does
  * not open hundreds of connections at once or jump from nothing to the full rate (the API punishes
  * sharp ramps). With no limit known at all (a gateway that strips the headers), the count grows by
  * one per success and halves on each 429.
@@ -43,11 +43,17 @@ export class InFlightSizer {
     return this.latencyMs;
   }
 
-  /** An answer started: the API has confirmed the limits, so the ramp may begin. */
+  /**
+   * An answer started (its headers, or a stream's first event): the first one confirms the limits
+   * and starts the ramp; each later one grows it. Growing on starts rather than on ends keeps a
+   * job of long answers (tens of seconds each) from ramping at the pace of its slowest answers.
+   */
   onStarted(): void {
     if (!this.answered) {
       this.answered = true;
       this.ramp = RAMP_START;
+    } else {
+      this.ramp += RAMP_STEP;
     }
   }
 
@@ -56,7 +62,6 @@ export class InFlightSizer {
     if (!this.answered) {
       this.onStarted();
     } else if (ok) {
-      this.ramp += RAMP_STEP;
       this.window += 1;
     }
     if (ok && latencyMs !== undefined && latencyMs >= 0) {

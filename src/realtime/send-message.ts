@@ -26,6 +26,11 @@ export interface SendOptions {
    * arrive before the first token; for `json`: with the whole answer).
    */
   onFirstByte?: (headers: Headers | undefined) => void;
+  /**
+   * A stream's output as it arrives: the characters of text, tool input and thinking so far. The
+   * API counts output tokens as they are produced; this lets the budget count them as they come.
+   */
+  onOutput?: (charsSoFar: number) => void;
 }
 
 export interface SentMessage {
@@ -86,7 +91,14 @@ export async function sendMessage(client: Anthropic, params: MessageParams, opti
     const stream = client.messages.stream(params, { signal: controller.signal });
     const heard = () => progressed(stream.response?.headers);
     stream.on('connect', heard);
-    stream.on('streamEvent', heard);
+    let chars = 0;
+    stream.on('streamEvent', (event) => {
+      heard();
+      if (event.type !== 'content_block_delta' || !options.onOutput) return;
+      const d = event.delta as { type: string; text?: string; partial_json?: string; thinking?: string };
+      chars += (d.text ?? d.partial_json ?? d.thinking ?? '').length;
+      options.onOutput(chars);
+    });
     const message = await stream.finalMessage();
     return { message: message as Anthropic.Message, headers: stream.response?.headers };
   } catch (err) {
