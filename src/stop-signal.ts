@@ -32,3 +32,16 @@ export function onStopSignals(stderr: NodeJS.WritableStream, onFirst: (signal: N
     },
   };
 }
+
+/** Resolves with the first SIGINT or SIGTERM (for servers that run until stopped: proxy, simulate). */
+export function nextStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (s: NodeJS.Signals) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(s);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

@@ -4,6 +4,7 @@
  * second exits at once. Exit 0 when everything accepted was answered, 3 when the grace ran out
  * and some requests were cut off.
  */
+import { nextStopSignal } from '../stop-signal.js';
 import type { CommandContext } from './context.js';
 import { loadSettings } from '../config.js';
 import { ExitCode, InvalidOptionError, UsageError } from '../errors.js';
@@ -109,15 +110,7 @@ export async function proxy(options: ProxyCommandOptions, ctx: CommandContext): 
   }
 
   ctx.stderr.write(`${redact(startBanner(server, server.upstream, store, settings, options, token !== undefined))}\n`);
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    const stop = (s: NodeJS.Signals) => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(s);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  const signal = await nextStopSignal();
   const again = () => {
     ctx.stderr.write(`claw-batch proxy: ${signal} again: exiting now\n`);
     process.exit(ExitCode.stopped);

@@ -3,6 +3,7 @@
  * rehearse a job offline by pointing ANTHROPIC_BASE_URL at it. Every option is documented in
  * src/simulator/options.ts and docs/simulator.md.
  */
+import { nextStopSignal } from '../stop-signal.js';
 import type { CommandContext } from './context.js';
 import { InvalidOptionError, UsageError } from '../errors.js';
 import { startSimulator, type ClassLimitSet, type ReplyTokens, type SimulatorOptions } from '../simulator/index.js';
@@ -145,15 +146,7 @@ export async function simulate(options: SimulateOptions, ctx: CommandContext): P
     ].join('\n'),
   );
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    const stop = (s: NodeJS.Signals) => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(s);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  const signal = await nextStopSignal();
   const c = sim.counters();
   await sim.close();
   ctx.stderr.write(

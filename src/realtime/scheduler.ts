@@ -80,10 +80,10 @@ const MIN_READ_AHEAD = 256;
  */
 const MULTI_CLASS_READ_AHEAD = 10_000;
 const MAX_READ_AHEAD_CHARS = 8_000_000;
-/** Say something when requests have been silent this long. */
+/** Say something when requests have been silent this long (or a third of the first-byte timeout, if shorter). */
 const QUIET_NOTICE_MS = 20_000;
 /** On Ctrl-C, requests silent this long are given up at once instead of waiting out the grace. */
-const STUCK_ON_STOP_MS = 5_000;
+const STUCK_ON_STOP_MS = 2_000;
 
 export async function runRealtime(run: RealtimeRun): Promise<RealtimeOutcome> {
   const scheduler = new Scheduler(run);
@@ -242,9 +242,14 @@ class Scheduler {
     } else this.enqueue(lane, work, true);
   }
 
+  /** When silence is worth a notice: 20 s, or sooner under a short first-byte timeout. */
+  private get quietNoticeMs(): number {
+    return Math.min(QUIET_NOTICE_MS, Math.max(1000, Math.floor(this.job.settings.timeouts.firstByteMs / 3)));
+  }
+
   private tick(): void {
     const timeouts = this.job.settings.timeouts;
-    const notice = this.stalls.notice(QUIET_NOTICE_MS, timeouts.transport === 'json' ? timeouts.firstByteMs : timeouts.idleMs);
+    const notice = this.stalls.notice(this.quietNoticeMs, timeouts.firstByteMs);
     if (notice) this.job.onNotice?.(notice);
     this.progress();
   }
@@ -283,7 +288,7 @@ class Scheduler {
       return `${what} ${left}`;
     }
     const quiet = this.stalls.longestQuietMs();
-    if (quiet >= QUIET_NOTICE_MS) return `no answer for ${formatDuration(quiet)}`;
+    if (quiet >= this.quietNoticeMs) return `no answer for ${formatDuration(quiet)}`;
     return undefined;
   }
 }

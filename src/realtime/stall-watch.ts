@@ -87,6 +87,6 @@ export class StallWatch {
     this.noticed = true;
     const s = Math.round(afterMs / 1000);
     const t = Math.round(timeoutMs / 1000);
-    return `${quiet} request${quiet === 1 ? ' has' : 's have'} had no answer from the API for ${s}s; each is given up and retried after ${t}s of silence`;
+    return `${quiet} request${quiet === 1 ? ' has' : 's have'} had no answer from the API for ${s}s; each is given up and retried after ${t}s without one (Ctrl-C stops now; those items stay pending)`;
   }
 }

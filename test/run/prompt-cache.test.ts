@@ -5,29 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
 import { useSimulator } from '../helpers/simulator.js';
-import { countById, readResults, runCli } from '../helpers/cli.js';
+import { readResults, runCli } from '../helpers/cli.js';
+import { expectEachOnce, ticket, writeJsonl, type Rec } from '../helpers/jsonl.js';
 
 const fx = useSimulator({ latencyMs: 200, jitterMs: 50 }, {});
 
-type Rec = Record<string, unknown>;
-
-function writeJsonl(dir: string, records: Rec[], name = 'items.jsonl'): string {
-  const path = join(dir, name);
-  writeFileSync(path, `${records.map((r) => JSON.stringify(r)).join('\n')}\n`);
-  return path;
-}
-
-function expectEachOnce(out: string, n: number, type = 'succeeded'): void {
-  const lines = readResults(out);
-  const counts = countById(lines);
-  expect(counts.size).toBe(n);
-  expect([...counts.values()].every((c) => c === 1)).toBe(true);
-  expect(lines.every((l) => l.result.type === type)).toBe(true);
-}
-
-const ticket = (i: number) => `Classify support ticket ${i}: my parcel has not arrived.`;
 
 describe('input tokens, cache-aware', () => {
   const shared = `You are a triage assistant. ${'Apply the triage policy to the ticket. '.repeat(500)}`;

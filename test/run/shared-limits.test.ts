@@ -4,11 +4,11 @@
  * together they keep to the limit. The store failing mid-run, or a process dying, loses nothing
  * and leaves nothing stuck; two keys never share; a second run on the same -o is refused.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startSimulator, type SimulatorCounters } from '../../src/simulator/index.js';
-import { BIN, cliEnv, countById, readResults, runCli, writeItems } from '../helpers/cli.js';
+import { readResults, runCli } from '../helpers/cli.js';
+import { expectEachOnce, startRun, waitFor } from '../helpers/run-process.js';
 import { useRedisServer } from '../helpers/redis-server.js';
 import { useSimulator } from '../helpers/simulator.js';
 
@@ -16,30 +16,6 @@ const fx = useSimulator({ latencyMs: 150, jitterMs: 50 }, {});
 const redis = useRedisServer();
 const RPM = 2400;
 
-interface Proc {
-  child: ChildProcess;
-  out: string;
-  n: number;
-  done: Promise<{ code: number | null; stderr: string }>;
-}
-
-/** Starts `run` on `n` items of its own, told the full limit. */
-function start(dir: string, name: string, n: number, env: Record<string, string>, extra: string[] = ['--quiet']): Proc {
-  const input = writeItems(dir, n, (i) => `${name}: label document ${i}`, `${name}.jsonl`);
-  const out = join(dir, `${name}.out.jsonl`);
-  const args = [BIN, 'run', input, '-o', out, '--rpm', String(RPM), '--model', 'claude-haiku-4-5', '--max-tokens', '64', '--realtime', ...extra];
-  const child = spawn(process.execPath, args, { env: cliEnv(env), stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const done = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stderr })));
-  return { child, out, n, done };
-}
-
-function expectEachOnce(p: Proc): void {
-  const counts = countById(readResults(p.out));
-  expect(counts.size).toBe(p.n);
-  expect([...counts.values()].every((c) => c === 1)).toBe(true);
-}
 
 /** Requests per minute at the simulator, after the opening burst its full bucket lets through. */
 function arrivalRate(c: SimulatorCounters, bucket = RPM / 60): number {
@@ -52,7 +28,7 @@ describe('processes sharing one key', () => {
     fx.sim.setOptions({ rpm: RPM });
     fx.sim.resetCounters();
     const env = fx.env(); // one state dir: one limits.sqlite
-    const procs = ['a', 'b', 'c', 'd'].map((name) => start(dir, name, 50, env));
+    const procs = ['a', 'b', 'c', 'd'].map((name) => startRun(dir, name, 50, RPM, env));
     const results = await Promise.all(procs.map((p) => p.done));
     for (const r of results) expect(r.code).toBe(0);
     procs.forEach(expectEachOnce);
@@ -68,7 +44,7 @@ describe('processes sharing one key', () => {
     fx.sim.setOptions({ rpm: RPM });
     fx.sim.resetCounters();
     const procs = ['a', 'b', 'c'].map((name) =>
-      start(dir, name, 60, { ...fx.env(), CLAW_BATCH_STATE_DIR: join(dir, `state-${name}`), CLAW_BATCH_SHARED_LIMITS: redis.server.url }),
+      startRun(dir, name, 60, RPM, { ...fx.env(), CLAW_BATCH_STATE_DIR: join(dir, `state-${name}`), CLAW_BATCH_SHARED_LIMITS: redis.server.url }),
     );
     const results = await Promise.all(procs.map((p) => p.done));
     for (const r of results) expect(r.code).toBe(0);
@@ -85,7 +61,7 @@ describe('processes sharing one key', () => {
     fx.sim.setOptions({ rpm: RPM });
     fx.sim.resetCounters();
     const procs = ['a', 'b'].map((name) =>
-      start(dir, name, 90, { ...fx.env(), CLAW_BATCH_STATE_DIR: join(dir, `state-${name}`), CLAW_BATCH_SHARED_LIMITS: redis.server.url }, ['--quiet', '--json']),
+      startRun(dir, name, 90, RPM, { ...fx.env(), CLAW_BATCH_STATE_DIR: join(dir, `state-${name}`), CLAW_BATCH_SHARED_LIMITS: redis.server.url }, ['--quiet', '--json']),
     );
     await waitFor(() => fx.sim.counters().succeeded >= 30);
     await redis.server.kill();
@@ -110,8 +86,8 @@ describe('processes sharing one key', () => {
     fx.sim.setOptions({ rpm: RPM });
     fx.sim.resetCounters();
     const env = fx.env();
-    const victim = start(dir, 'victim', 400, env);
-    const others = ['a', 'b'].map((name) => start(dir, name, 80, env));
+    const victim = startRun(dir, 'victim', 400, RPM, env);
+    const others = ['a', 'b'].map((name) => startRun(dir, name, 80, RPM, env));
     await waitFor(() => fx.sim.counters().succeeded >= 40);
     victim.child.kill('SIGKILL');
     await victim.done;
@@ -138,8 +114,8 @@ describe('whose budget', () => {
       fx.sim.setOptions({ rpm: RPM });
       fx.sim.resetCounters();
       const state = join(dir, 'state');
-      const a = start(dir, 'a', 120, { ...fx.env('key-one'), CLAW_BATCH_STATE_DIR: state });
-      const b = start(dir, 'b', 120, { ...fx.env('key-two'), CLAW_BATCH_STATE_DIR: state, ANTHROPIC_BASE_URL: other.url });
+      const a = startRun(dir, 'a', 120, RPM, { ...fx.env('key-one'), CLAW_BATCH_STATE_DIR: state });
+      const b = startRun(dir, 'b', 120, RPM, { ...fx.env('key-two'), CLAW_BATCH_STATE_DIR: state, ANTHROPIC_BASE_URL: other.url });
       const results = await Promise.all([a.done, b.done]);
       for (const r of results) expect(r.code).toBe(0);
       // Had they shared one budget, each would have run at half its limit.
@@ -153,11 +129,3 @@ describe('whose budget', () => {
   });
 
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 30_000, alt?: () => boolean): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(condition() || alt?.())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
