@@ -38,6 +38,8 @@ export interface FollowOptions {
    * polling until they have ended.
    */
   cutOver?: (batches: MessageBatch[]) => string | undefined;
+  /** With `cutOver`: the time the next poll must come by (its cut-over time); see WaitOptions.pollBy. */
+  pollBy?: () => number | undefined;
 }
 
 /** The live numbers for the progress display: an ended batch's counts are final. */
@@ -85,6 +87,8 @@ export async function waitWithProgress(options: FollowOptions): Promise<MessageB
     intervalSeconds: options.intervalSeconds,
     signal: options.signal,
     pollFirst: options.pollFirst,
+    // Once canceled, look again soon: the rest can only go out in real time after the batch has ended.
+    pollBy: () => (cutOver ? Date.now() + 1000 : options.pollBy?.()),
     onRetry: (err, attempt, delayMs) =>
       options.progress.warn(`polling failed (${describeError(err)}); retrying in ${formatDuration(delayMs)} (attempt ${attempt + 1})`),
     onPoll: async (polled) => {

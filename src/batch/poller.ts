@@ -66,6 +66,11 @@ export interface WaitOptions {
   onPoll?: (batches: MessageBatch[]) => void | Promise<void>;
   /** Told about each transient failure retried. */
   onRetry?: RetryOptions['onRetry'];
+  /**
+   * When set, the next poll comes no later than the time it returns (ms since epoch), however long
+   * the growing interval has become: `--deadline` must see the batch at its cut-over time.
+   */
+  pollBy?: () => number | undefined;
 }
 
 /** Polls until every batch has ended. Throws StoppedError('interrupted') when `signal` aborts. */
@@ -90,7 +95,8 @@ export async function waitUntilEnded(client: Anthropic, ids: string[], options: 
     const batches = await retrieveBatches(client, ids, retry);
     await options.onPoll?.(batches);
     if (allEnded(batches)) return batches;
-    await sleep(intervalMs, options.signal);
+    const by = options.pollBy?.();
+    await sleep(by === undefined ? intervalMs : Math.min(intervalMs, Math.max(200, by - Date.now())), options.signal);
     intervalMs = Math.min(maxMs, intervalMs * 1.5);
   }
 }

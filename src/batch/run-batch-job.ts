@@ -47,6 +47,8 @@ export interface BatchJobRun {
   cost?: CostMeter;
   /** `--deadline`: asked after each poll whether to cancel the batches now (see FollowOptions). */
   cutOver?: FollowOptions['cutOver'];
+  /** `--deadline`: when the next poll must come by. */
+  pollBy?: FollowOptions['pollBy'];
   /**
    * The caller finishes what the batches did not in real time (`--deadline`): when some items did
    * not succeed, no summary is printed here and the count comes back in `unresolved`.
@@ -145,6 +147,7 @@ export async function runBatchJob(run: BatchJobRun): Promise<BatchJobOutcome> {
       progress,
       signal: stop.signal,
       cutOver: run.cutOver,
+      pollBy: run.pollBy,
     }).catch((err: unknown) => {
       if (err instanceof StoppedError && err.reason === 'interrupted') throw reattachHint(err, job.id, run.output);
       throw err;

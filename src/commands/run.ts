@@ -115,6 +115,8 @@ export async function run(options: RunOptions, ctx: CommandContext): Promise<num
 
     await checkBatchMaxCost(prepared, settings, (id) => !pending.isDone(id));
     const cutOver = plan.cutOver;
+    // What the batch had not processed at the last poll: the cut-over time follows it.
+    let unresolved = pending.count;
     const batch = await runBatchJob({
       cost,
       prepared,
@@ -126,7 +128,13 @@ export async function run(options: RunOptions, ctx: CommandContext): Promise<num
       quiet: Boolean(options.quiet),
       json: Boolean(options.json),
       ctx,
-      cutOver: cutOver && ((batches) => cutOverReason(cutOver, batches)),
+      cutOver:
+        cutOver &&
+        ((batches) => {
+          unresolved = totalCounts(batches).processing;
+          return cutOverReason(cutOver, batches);
+        }),
+      pollBy: cutOver && (() => cutOverAt(cutOver.deadline, unresolved, cutOver.msPerItem)),
       finishInRealtime: Boolean(cutOver),
     });
     if (!cutOver || batch.unresolved === 0) return batch.code;
