@@ -9,6 +9,7 @@ import { processContext, type CommandContext } from './commands/context.js';
 import { ClawError, ExitCode } from './errors.js';
 import { shortened } from './quote.js';
 import { redact } from './secrets.js';
+import { muteSdkWarnings, routeSdkWarnings } from './sdk-warnings.js';
 
 /** Maps any thrown value to an exit code, printing one line (or help) to stderr. */
 export function reportError(err: unknown, ctx: CommandContext): number {
@@ -65,6 +66,9 @@ const watched = new WeakSet<NodeJS.WritableStream>();
 
 export async function main(argv: string[], ctx: CommandContext = processContext()): Promise<number> {
   let code: number = ExitCode.ok;
+  routeSdkWarnings(ctx.stderr);
+  // Before commander has parsed anything: a warning can come at any point of a command.
+  if (argv.includes('--quiet') || argv.includes('--json')) muteSdkWarnings();
   const stdout = watchStdout(ctx);
   const program = buildProgram(ctx, (c) => {
     code = c;

@@ -43,3 +43,18 @@ describe('limits per model class', () => {
   });
 });
 
+
+describe('the SDK’s own warnings', () => {
+  it('a deprecated model is warned about once, not on every request, and not at all under --json', async () => {
+    const dir = fx.newDir();
+    fx.sim.setOptions({ rpm: 3000, classLimits: undefined });
+    const input = writeJsonl(dir, Array.from({ length: 12 }, (_, i) => ({ custom_id: `t-${i + 1}`, prompt: ticket(i + 1), model: 'claude-sonnet-4-5' })));
+    const out = join(dir, 'out.jsonl');
+    const r = await runCli(['run', input, '-o', out, '--max-tokens', '64', '--realtime'], { env: fx.env() });
+    expect(r.code).toBe(0);
+    expect(r.stderr.match(/claw-batch: warning \(from the Anthropic SDK\): The model 'claude-sonnet-4-5' is deprecated/g)).toHaveLength(1);
+    const json = await runCli(['run', input, '-o', out, '--fresh', '--max-tokens', '64', '--realtime', '--json'], { env: fx.env() });
+    expect(json.code).toBe(0);
+    expect(() => JSON.parse(json.stderr.trim())).not.toThrow();
+  });
+});
