@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { countResults, runCli, sleep, startSimulator, table, tempDir } from './lib.js';
 
 const HAIKU = 'claude-haiku-4-5';
-const SONNET = 'claude-sonnet-4-5';
+const SONNET = 'claude-sonnet-4-6';
 /** Hand strategies stop after this long; their achieved rate is what counts. */
 const HAND_BUDGET_MS = Number(process.env.BENCH_HAND_BUDGET_MS ?? 45_000);
 

@@ -20,7 +20,7 @@ describe('limits per model class', () => {
     const n = 80;
     const input = writeJsonl(
       dir,
-      Array.from({ length: n }, (_, i) => ({ custom_id: `t-${i + 1}`, prompt: ticket(i + 1), model: i % 2 === 0 ? 'claude-sonnet-4-5' : 'claude-haiku-4-5' })),
+      Array.from({ length: n }, (_, i) => ({ custom_id: `t-${i + 1}`, prompt: ticket(i + 1), model: i % 2 === 0 ? 'claude-sonnet-4-6' : 'claude-haiku-4-5' })),
     );
     const out = join(dir, 'out.jsonl');
     let sonnetWhenHaikuDone: number | undefined;
