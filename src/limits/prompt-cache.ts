@@ -62,14 +62,34 @@ const EXPIRY_MARGIN_MS = 15_000;
 
 type Json = Record<string, unknown>;
 
+type PlanParams = { model: string; tools?: unknown; system?: unknown; messages?: unknown; cache_control?: unknown };
+
+/** Whether any block of the request (or the request itself) sets cache_control. */
+function setsCacheControl(params: PlanParams): boolean {
+  if (params.cache_control) return true;
+  const marked = (blocks: unknown) => Array.isArray(blocks) && blocks.some((b) => Boolean((b as Json | null)?.cache_control));
+  if (marked(params.tools) || marked(params.system)) return true;
+  return Array.isArray(params.messages) && (params.messages as Json[]).some((m) => marked(m?.content));
+}
+
+/** The characters of a prompt that sets no cache_control (the common case: no hashing, no closures). */
+function plainChars(params: PlanParams): number {
+  let n = Array.isArray(params.tools) ? params.tools.reduce((sum: number, t) => sum + JSON.stringify(t).length, 0) : 0;
+  if (typeof params.system === 'string') n += params.system.length;
+  else if (Array.isArray(params.system)) for (const b of params.system) n += blockChars(b);
+  if (Array.isArray(params.messages)) {
+    for (const m of params.messages as Json[]) {
+      const content = m?.content;
+      if (typeof content === 'string') n += content.length;
+      else if (Array.isArray(content)) for (const b of content) n += blockChars(b);
+    }
+  }
+  return n;
+}
+
 /** Builds the cache plan of a request: its breakpoints and its size. Cheap when nothing is cached. */
-export function cachePlan(params: {
-  model: string;
-  tools?: unknown;
-  system?: unknown;
-  messages?: unknown;
-  cache_control?: unknown;
-}): CachePlan {
+export function cachePlan(params: PlanParams): CachePlan {
+  if (!setsCacheControl(params)) return { breakpoints: [], totalChars: plainChars(params) };
   const blocks: { chars: number; json: () => string; ttl?: keyof typeof TTL_MS }[] = [];
   const add = (block: unknown, chars: number) => {
     const ttl = ttlOf((block as Json | null)?.cache_control);

@@ -116,13 +116,14 @@ export async function attemptItem(ctx: AttemptContext, lane: ClassLane, work: Wo
   stats.inFlight += 1;
   ctx.rates.record({ requests: 1 });
   const sentAt = Date.now();
-  const watch = ctx.stalls.start(control.abandon);
+  const watch = ctx.stalls.start();
   let message: Anthropic.Message;
   let observed: Promise<void> | undefined;
   // Output past the estimate is charged while it streams, as the API charges it as it is produced.
   let chars = 0;
   let charged = 0;
   const onOutput = (soFar: number) => {
+    watch.heard();
     chars = soFar;
     const over = lane.outputChars.tokensFor(chars) - cost.outputTokens - charged;
     if (over >= Math.max(CHARGE_STEP_TOKENS, cost.outputTokens / 20)) {
@@ -142,7 +143,7 @@ export async function attemptItem(ctx: AttemptContext, lane: ClassLane, work: Wo
   };
   try {
     ({ message } = await sendMessage(ctx.client, params, {
-      signal: watch.signal,
+      onAbort: watch.onAbort,
       firstByteMs: ctx.timeouts.firstByteMs,
       idleMs: ctx.timeouts.idleMs,
       transport: ctx.timeouts.transport,

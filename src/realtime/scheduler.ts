@@ -96,7 +96,7 @@ class Scheduler {
   private readonly stats: RunStats;
   private readonly rates = new LiveRates();
   private readonly control: RunControl;
-  private readonly stalls = new StallWatch();
+  private readonly stalls: StallWatch;
   private readonly cache = new PromptCacheTracker();
   private readonly ctx: AttemptContext;
 
@@ -107,6 +107,7 @@ class Scheduler {
       this.stats.skipped = this.stats.succeeded = this.stats.done = run.alreadyDone;
     }
     this.control = new RunControl((reason) => run.onNotice?.(`stopping: ${reason.message}`));
+    this.stalls = new StallWatch(this.control.abandon);
     this.ctx = {
       client: run.client,
       writer: run.writer,
@@ -148,7 +149,7 @@ class Scheduler {
       control.dispose();
       run.signal.removeEventListener('abort', onUserAbort);
     }
-    this.progress();
+    this.progress(true);
     const outputMeans = new Map<string, number>();
     for (const [cls, lane] of this.lanes) {
       const mean = lane.output.mean();
@@ -251,12 +252,17 @@ class Scheduler {
     const timeouts = this.job.settings.timeouts;
     const notice = this.stalls.notice(this.quietNoticeMs, timeouts.firstByteMs);
     if (notice) this.job.onNotice?.(notice);
-    this.progress();
+    this.progress(true);
   }
 
-  private progress(): void {
+  private lastProgressAt = 0;
+
+  /** Recomputes the live numbers for the display, at most ten times a second (it is called per answer). */
+  private progress(force = false): void {
     const { stats } = this;
     const now = Date.now();
+    if (!force && now - this.lastProgressAt < 100) return;
+    this.lastProgressAt = now;
     const r = this.rates.perMinute(stats.startedAt, now);
     stats.requestsPerMinute = r.requests;
     stats.inputTokensPerMinute = r.inputTokens;

@@ -13,8 +13,11 @@ import type Anthropic from '@anthropic-ai/sdk';
 import type { MessageParams } from '../types.js';
 
 export interface SendOptions {
-  /** Aborts the call (the item stays pending). */
-  signal: AbortSignal;
+  /**
+   * Told how to abort the call (the run gives it up: the item stays pending). A call that goes
+   * silent is aborted the same way.
+   */
+  onAbort: (abort: () => void) => void;
   /** ms from sending until the first event. */
   firstByteMs: number;
   /** ms allowed between two events of an answer. */
@@ -58,37 +61,51 @@ export class StalledError extends Error {
 const JSON_MS_PER_TOKEN = 50;
 
 export async function sendMessage(client: Anthropic, params: MessageParams, options: SendOptions): Promise<SentMessage> {
-  const controller = new AbortController();
-  const onAbort = () => controller.abort();
-  if (options.signal.aborted) controller.abort();
-  else options.signal.addEventListener('abort', onAbort, { once: true });
+  let abort: () => void = () => {};
+  // One timer for the whole call: an event only notes the time, and the timer, when it fires early,
+  // sets itself again for what is left (re-arming on every event would cost two timer calls each).
   let stalled: StalledError | undefined;
+  let stage: StalledError['stage'] = 'first-byte';
+  let allowedMs = options.transport === 'json' ? options.firstByteMs + params.max_tokens * JSON_MS_PER_TOKEN : options.firstByteMs;
+  let lastHeardAt = Date.now();
   let timer: NodeJS.Timeout | undefined;
-  const arm = (ms: number, stage: StalledError['stage']) => {
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(() => {
-      stalled = new StalledError(stage, ms);
-      controller.abort();
-    }, ms);
+  const check = () => {
+    const quietMs = Date.now() - lastHeardAt;
+    if (quietMs < allowedMs) {
+      timer = setTimeout(check, allowedMs - quietMs);
+      return;
+    }
+    stalled = new StalledError(stage, allowedMs);
+    abort();
   };
   // A plain call's first byte is its whole answer: allow for the longest it may write (~20 tokens/s).
-  const firstByteMs = options.transport === 'json' ? options.firstByteMs + params.max_tokens * JSON_MS_PER_TOKEN : options.firstByteMs;
-  arm(firstByteMs, 'first-byte');
+  timer = setTimeout(check, allowedMs);
   let first = true;
   const progressed = (headers: Headers | undefined) => {
+    lastHeardAt = Date.now();
     if (first) {
       first = false;
+      stage = 'idle';
+      allowedMs = options.idleMs;
+      // The timer was set for the first-byte wait, which may be far longer than the idle one.
+      clearTimeout(timer);
+      timer = setTimeout(check, allowedMs);
       options.onFirstByte?.(headers);
     }
-    arm(options.idleMs, 'idle');
   };
   try {
     if (options.transport === 'json') {
+      const controller = new AbortController();
+      abort = () => controller.abort();
+      options.onAbort(abort);
       const answer = await client.messages.create(params, { signal: controller.signal }).withResponse();
       progressed(answer.response.headers);
       return { message: answer.data, headers: answer.response.headers };
     }
-    const stream = client.messages.stream(params, { signal: controller.signal });
+    // The stream has an abort controller of its own: no second one per call.
+    const stream = client.messages.stream(params);
+    abort = () => stream.abort();
+    options.onAbort(abort);
     const heard = () => progressed(stream.response?.headers);
     stream.on('connect', heard);
     let chars = 0;
@@ -105,7 +122,6 @@ export async function sendMessage(client: Anthropic, params: MessageParams, opti
     if (stalled) throw stalled;
     throw err;
   } finally {
-    if (timer) clearTimeout(timer);
-    options.signal.removeEventListener('abort', onAbort);
+    clearTimeout(timer);
   }
 }

@@ -2,46 +2,61 @@
  * Requests in flight and when each last heard from the API, so a run never waits silently on a
  * connection that is open but quiet: a notice when requests have had nothing for a while (the
  * per-request timeouts then retry them), and, on Ctrl-C, the stuck ones are given up at once
- * instead of waiting out their timeout.
+ * instead of waiting out their timeout. One listener on the run's `abandon` signal gives up every
+ * request at once; a request only registers how it is aborted (no controller or listener of its
+ * own: creating an AbortSignal per request costs more than the rest of the bookkeeping).
  */
 
 export interface WatchedRequest {
-  /** Aborted when the run gives this request up. */
-  readonly signal: AbortSignal;
   /** Something arrived (the first event, or any later one). */
   heard(): void;
+  /** How to give the request up; called at once if the run has already given up everything. */
+  onAbort(abort: () => void): void;
   /** The request ended, however. */
   end(): void;
 }
 
 interface Entry {
   lastHeardAt: number;
-  controller: AbortController;
+  abort?: () => void;
+  aborted: boolean;
 }
 
 export class StallWatch {
   private readonly entries = new Set<Entry>();
   private noticed = false;
+  private abandoned = false;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(abandon: AbortSignal, private readonly now: () => number = Date.now) {
+    const giveUpAll = () => {
+      this.abandoned = true;
+      for (const e of this.entries) this.abortEntry(e);
+    };
+    if (abandon.aborted) giveUpAll();
+    else abandon.addEventListener('abort', giveUpAll, { once: true });
+  }
 
-  /** Registers a request that starts now; `abandon` gives every request up at once. */
-  start(abandon: AbortSignal): WatchedRequest {
-    const entry: Entry = { lastHeardAt: this.now(), controller: new AbortController() };
-    const onAbandon = () => entry.controller.abort();
-    if (abandon.aborted) entry.controller.abort();
-    else abandon.addEventListener('abort', onAbandon, { once: true });
+  /** Registers a request that starts now. */
+  start(): WatchedRequest {
+    const entry: Entry = { lastHeardAt: this.now(), aborted: this.abandoned };
     this.entries.add(entry);
     return {
-      signal: entry.controller.signal,
       heard: () => {
         entry.lastHeardAt = this.now();
       },
+      onAbort: (abort) => {
+        entry.abort = abort;
+        if (entry.aborted) abort();
+      },
       end: () => {
-        abandon.removeEventListener('abort', onAbandon);
         this.entries.delete(entry);
       },
     };
+  }
+
+  private abortEntry(e: Entry): void {
+    e.aborted = true;
+    e.abort?.();
   }
 
   /** Requests that have heard nothing for at least `ms`. */
@@ -66,7 +81,7 @@ export class StallWatch {
     let n = 0;
     for (const e of this.entries) {
       if (now - e.lastHeardAt >= ms) {
-        e.controller.abort();
+        this.abortEntry(e);
         n += 1;
       }
     }

@@ -25,6 +25,19 @@ describe('cachePlan', () => {
     const plan = cachePlan({ model: 'claude-haiku-4-5', cache_control: { type: 'ephemeral', ttl: '1h' }, messages: [{ role: 'user', content: 'x'.repeat(100) }] });
     expect(plan.breakpoints).toEqual([expect.objectContaining({ chars: 100, ttlMs: 3_600_000 })]);
   });
+  it('sizes a request that sets no cache_control as the one that does (tools, system blocks, message blocks)', () => {
+    const tools = [{ name: 'label', description: 'd', input_schema: { type: 'object' } }];
+    const cached = {
+      model: 'claude-haiku-4-5',
+      tools,
+      system: [{ type: 'text', text: shared, cache_control: { type: 'ephemeral' } }],
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'ticket' }, { type: 'image', source: { type: 'url', url: 'u' } }] }, { role: 'assistant', content: 'ok' }],
+    };
+    const plain = { ...cached, system: [{ type: 'text', text: shared }] };
+    expect(cachePlan(plain).breakpoints).toEqual([]);
+    expect(cachePlan(plain).totalChars).toBe(cachePlan(cached).totalChars);
+    expect(cachePlan({ ...plain, system: shared }).totalChars).toBe(cachePlan(cached).totalChars);
+  });
 });
 
 describe('PromptCacheTracker', () => {

@@ -85,3 +85,34 @@ describe('an answer that stops mid-stream', () => {
     expect(fx.sim.counters().stalled).toBeGreaterThanOrEqual(3);
   });
 });
+
+describe('transport: json (a plain, non-streamed call)', () => {
+  it('does every item once with the usage the API returned, and a silent answer is still given up and retried', async () => {
+    const dir = fx.newDir();
+    fx.sim.setOptions({ rpm: 600, hangRate: 0, stallRate: 0, replyTokens: 30, latencyMs: 50 });
+    fx.sim.resetCounters();
+    const input = writeItems(dir, 12);
+    const out = join(dir, 'out.jsonl');
+    const ok = await runCli(['run', input, '-o', out, ...MODEL, '--quiet'], { env: { ...fx.env(), CLAW_BATCH_TRANSPORT: 'json' } });
+    expect(ok.code).toBe(0);
+    const lines = readResults(out);
+    const counts = countById(lines);
+    expect(counts.size).toBe(12);
+    expect([...counts.values()].every((c) => c === 1)).toBe(true);
+    expect(lines.every((l) => l.result.type === 'succeeded' && (l.result.message as { usage?: { output_tokens: number } } | undefined)?.usage?.output_tokens === 30)).toBe(true);
+
+    // A hung answer: with max_tokens 1 the call is allowed the first-byte timeout plus ~50 ms.
+    fx.sim.setOptions({ hangRate: 1 });
+    fx.sim.resetCounters();
+    const hungOut = join(dir, 'hung.jsonl');
+    const two = writeItems(fx.newDir(), 2);
+    const hung = await runCli(['run', two, '-o', hungOut, '--model', 'claude-haiku-4-5', '--max-tokens', '1', '--realtime', '--max-attempts', '2', '--quiet'], {
+      env: { ...fx.env(), CLAW_BATCH_TRANSPORT: 'json', CLAW_BATCH_FIRST_BYTE_TIMEOUT_MS: '1000' },
+    });
+    expect(hung.code, hung.stderr).toBe(1);
+    const errored = readResults(hungOut);
+    expect(errored).toHaveLength(2);
+    expect(errored.every((l) => l.result.type === 'errored' && /no answer from the API within 1 s/.test(l.result.error?.error.message ?? ''))).toBe(true);
+    expect(fx.sim.counters().hung).toBe(4);
+  });
+});
