@@ -34,6 +34,12 @@ export interface OpenLimitStoreOptions {
   commandTimeoutMs?: number;
 }
 
+/**
+ * `local`: a settle is written with the process's next take, or after this long: one SQLite
+ * transaction per request instead of two; other processes see the correction 20 ms later at most.
+ */
+const DEFER_ADJUST_MS = 20;
+
 export async function openLimitStore(options: OpenLimitStoreOptions): Promise<LimitStore> {
   const value = options.sharedLimits.trim();
   const source = options.source ?? '--shared-limits';
@@ -48,7 +54,7 @@ export async function openLimitStore(options: OpenLimitStoreOptions): Promise<Li
     const { SqliteStore, sqliteFileIn } = await import('./sqlite-store.js');
     const file = sqliteFileIn(options.stateDir);
     try {
-      return fallback(new SqliteStore({ file, busyTimeoutMs: options.busyTimeoutMs }));
+      return fallback(new SqliteStore({ file, busyTimeoutMs: options.busyTimeoutMs, deferAdjustMs: DEFER_ADJUST_MS }));
     } catch (err) {
       const why = err instanceof Error ? err.message.replace(`${file}: `, '') : String(err);
       throw new UsageError(

@@ -12,6 +12,12 @@
  * throws `LimitStoreError` naming the file; fallback-store.ts then paces alone until it answers.
  * After a corruption error the connection is dropped and reopened on the next call, so a file that
  * was deleted or replaced is picked up again.
+ *
+ * With `deferAdjustMs`, `adjust` (the settle after every answer: a give-back or a charge) does not
+ * open a transaction of its own: it is written with this process's next operation, or after that
+ * many ms, whichever comes first — one transaction per request instead of two. Other processes see
+ * the correction that much later; this one always sees its own, since every operation applies the
+ * waiting ones first, in order, in its own transaction.
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
@@ -33,6 +39,14 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** The clock, in ms. Default `Date.now` (shared by every process on the machine). */
   now?: () => number;
+  /** Write `adjust` calls with the next operation, at the latest after this many ms. Default 0: at once. */
+  deferAdjustMs?: number;
+}
+
+interface PendingAdjust {
+  key: BudgetKey;
+  delta: Partial<Cost>;
+  spec: BudgetSpec;
 }
 
 export function sqliteFileIn(stateDir: string): string {
@@ -131,6 +145,10 @@ export class SqliteStore implements LimitStore {
   private readonly busyTimeoutMs: number;
   private readonly clock: () => number;
   private conn: Connection | undefined;
+  private readonly deferAdjustMs: number;
+  /** `adjust` calls not written yet, in the order they were made. */
+  private pending: PendingAdjust[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
 
   /** Opens (creating when missing) the database; throws `LimitStoreError` when it cannot be used. */
   constructor(options: SqliteStoreOptions) {
@@ -138,6 +156,7 @@ export class SqliteStore implements LimitStore {
     this.where = options.file;
     this.busyTimeoutMs = options.busyTimeoutMs ?? 1000;
     this.clock = options.now ?? Date.now;
+    this.deferAdjustMs = options.deferAdjustMs ?? 0;
     this.connection();
   }
 
@@ -170,13 +189,34 @@ export class SqliteStore implements LimitStore {
   private tx<T>(fn: (c: Connection, now: number) => T): T {
     const c = this.connection();
     try {
-      return c.immediate(() => {
+      const out = c.immediate(() => {
         const now = Math.max(c.getClock.get()?.last ?? 0, this.clock());
         c.setClock.run(now);
+        for (const p of this.pending) {
+          const b = readBudget(c, p.key);
+          b.spec = p.spec;
+          b.state = adjustAll(b.state, p.spec, p.delta, now);
+          writeBudget(c, p.key, b);
+        }
         return fn(c, now);
       });
+      // Committed: the waiting adjustments are written (a failed transaction keeps them for the next).
+      this.pending = [];
+      return out;
     } catch (err) {
       throw this.failure(err);
+    }
+  }
+
+  /** Writes the waiting adjustments now; a failure leaves them for the next operation. */
+  private flushPending(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.pending.length === 0) return;
+    try {
+      this.tx(() => undefined);
+    } catch {
+      // The store is failing: the next operation says so (and the caller falls back to pacing alone).
     }
   }
 
@@ -184,10 +224,9 @@ export class SqliteStore implements LimitStore {
   private withBudget<T>(key: BudgetKey, fn: (b: Budget, now: number) => T): Promise<T> {
     return Promise.resolve().then(() =>
       this.tx((c, now) => {
-        const row = c.getBudget.get(key.account, key.modelClass);
-        const b: Budget = row ? parseRow(row) : { state: {}, spec: {}, pausedUntil: 0, learned: {} };
+        const b = readBudget(c, key);
         const out = fn(b, now);
-        c.putBudget.run(key.account, key.modelClass, JSON.stringify(b.state), JSON.stringify(b.spec), b.pausedUntil, JSON.stringify(b.learned));
+        writeBudget(c, key, b);
         return out;
       }),
     );
@@ -204,6 +243,11 @@ export class SqliteStore implements LimitStore {
   }
 
   async adjust(key: BudgetKey, delta: Partial<Cost>, spec: BudgetSpec): Promise<void> {
+    if (this.deferAdjustMs > 0) {
+      this.pending.push({ key, delta, spec });
+      this.flushTimer ??= setTimeout(() => this.flushPending(), this.deferAdjustMs);
+      return;
+    }
     await this.withBudget(key, (b, now) => {
       b.spec = spec;
       b.state = adjustAll(b.state, spec, delta, now);
@@ -270,9 +314,19 @@ export class SqliteStore implements LimitStore {
   }
 
   async close(): Promise<void> {
+    this.flushPending();
     this.conn?.db.close();
     this.conn = undefined;
   }
+}
+
+function readBudget(c: Connection, key: BudgetKey): Budget {
+  const row = c.getBudget.get(key.account, key.modelClass);
+  return row ? parseRow(row) : { state: {}, spec: {}, pausedUntil: 0, learned: {} };
+}
+
+function writeBudget(c: Connection, key: BudgetKey, b: Budget): void {
+  c.putBudget.run(key.account, key.modelClass, JSON.stringify(b.state), JSON.stringify(b.spec), b.pausedUntil, JSON.stringify(b.learned));
 }
 
 function parseRow(row: BudgetRow): Budget {
