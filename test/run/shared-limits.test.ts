@@ -22,6 +22,18 @@ function arrivalRate(c: SimulatorCounters, bucket = RPM / 60): number {
   return (c.requests - bucket) / ((c.lastRequestAt! - c.firstRequestAt!) / 60_000);
 }
 
+/** Every run exits 0 with each of its items once; together <= 1% 429s, at the limit and not over it. */
+async function expectTogetherAtTheLimit(procs: ReturnType<typeof startRun>[]): Promise<void> {
+  const results = await Promise.all(procs.map((p) => p.done));
+  for (const r of results) expect(r.code).toBe(0);
+  procs.forEach(expectEachOnce);
+  const c = fx.sim.counters();
+  expect(c.rateLimited / c.requests).toBeLessThanOrEqual(0.01);
+  const rate = arrivalRate(c);
+  expect(rate).toBeLessThanOrEqual(RPM * 1.05);
+  expect(rate).toBeGreaterThanOrEqual(RPM * 0.8);
+}
+
 describe('processes sharing one key', () => {
   it('4 processes on one machine (local store), each told the full limit: together <=1% 429s and at the limit', async () => {
     const dir = fx.newDir();
@@ -29,14 +41,7 @@ describe('processes sharing one key', () => {
     fx.sim.resetCounters();
     const env = fx.env(); // one state dir: one limits.sqlite
     const procs = ['a', 'b', 'c', 'd'].map((name) => startRun(dir, name, 50, RPM, env));
-    const results = await Promise.all(procs.map((p) => p.done));
-    for (const r of results) expect(r.code).toBe(0);
-    procs.forEach(expectEachOnce);
-    const c = fx.sim.counters();
-    expect(c.rateLimited / c.requests).toBeLessThanOrEqual(0.01);
-    const rate = arrivalRate(c);
-    expect(rate).toBeLessThanOrEqual(RPM * 1.05);
-    expect(rate).toBeGreaterThanOrEqual(RPM * 0.8);
+    await expectTogetherAtTheLimit(procs);
   });
 
   it('3 processes with separate state dirs (as on three machines) over one Redis: the same', async () => {
@@ -46,14 +51,7 @@ describe('processes sharing one key', () => {
     const procs = ['a', 'b', 'c'].map((name) =>
       startRun(dir, name, 60, RPM, { ...fx.env(), CLAW_BATCH_STATE_DIR: join(dir, `state-${name}`), CLAW_BATCH_SHARED_LIMITS: redis.server.url }),
     );
-    const results = await Promise.all(procs.map((p) => p.done));
-    for (const r of results) expect(r.code).toBe(0);
-    procs.forEach(expectEachOnce);
-    const c = fx.sim.counters();
-    expect(c.rateLimited / c.requests).toBeLessThanOrEqual(0.01);
-    const rate = arrivalRate(c);
-    expect(rate).toBeLessThanOrEqual(RPM * 1.05);
-    expect(rate).toBeGreaterThanOrEqual(RPM * 0.8);
+    await expectTogetherAtTheLimit(procs);
   });
 
   it('Redis killed mid-run: the runs go on alone at a fair share, say so once, rejoin when it is back, and every item ends once', async () => {
