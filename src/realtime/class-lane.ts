@@ -72,9 +72,27 @@ export class ClassLane {
     }
   }
 
+  /**
+   * The run stops: the items still in the queue are not started (they stay pending). Returns how
+   * many. Without this they would drain one by one through the --rpm backstop's interval cap, which
+   * at a low rate takes minutes for a long queue.
+   */
+  dropQueued(): number {
+    const n = this.queue.size;
+    this.queue.clear();
+    this.waitingItems -= n;
+    this.closed = true;
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const w of waiters) w();
+    return n;
+  }
+
+  private closed = false;
+
   /** Resolves once the backlog is below `maxItems` items and `maxChars` characters (the feeder reads ahead at most that far). */
   async roomFor(maxItems: number, maxChars: number): Promise<void> {
-    while (this.waitingItems >= maxItems || (this.waitingItems > 0 && this.waitingChars >= maxChars)) {
+    while (!this.closed && (this.waitingItems >= maxItems || (this.waitingItems > 0 && this.waitingChars >= maxChars))) {
       await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
     }
   }

@@ -108,6 +108,14 @@ class Scheduler {
     }
     this.control = new RunControl((reason) => run.onNotice?.(`stopping: ${reason.message}`));
     this.stalls = new StallWatch(this.control.abandon);
+    // Stopping: what is still queued is not started; those items stay pending, as they would anyway.
+    this.control.noNewWork.addEventListener(
+      'abort',
+      () => {
+        for (const lane of this.lanes.values()) for (let n = lane.dropQueued(); n > 0; n--) this.control.itemFinished();
+      },
+      { once: true },
+    );
     this.ctx = {
       client: run.client,
       writer: run.writer,

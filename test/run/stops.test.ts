@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { useSimulator } from '../helpers/simulator.js';
 import { BIN, cliEnv, readResults, runCli, waitForOpenFile, writeItems } from '../helpers/cli.js';
+import { expectEachOnce, startRun, waitFor } from '../helpers/run-process.js';
 
 const fx = useSimulator({}, { rpm: undefined });
 const MODEL = ['--model', 'claude-haiku-4-5', '--max-tokens', '32', '--realtime'];
@@ -64,5 +65,25 @@ describe('stopping early', () => {
     expect(code).toBe(3);
     expect(stderr).toMatch(/before anything was sent/);
     expect(fx.sim.counters().requests).toBe(0);
+  });
+
+  it('SIGTERM under a low --rpm stops within seconds, however many items are queued; the rerun does the rest once', async () => {
+    const dir = fx.newDir();
+    fx.sim.resetCounters();
+    const env = { ...fx.env(), CLAW_BATCH_SHARED_LIMITS: 'off' };
+    const run = startRun(dir, 'slow', 200, 60, env, ['--quiet', '--concurrency', '4']);
+    await waitFor(() => fx.sim.counters().requests >= 2);
+    const sentAt = Date.now();
+    run.child.kill('SIGTERM');
+    const { code, stderr } = await run.done;
+    expect(code, stderr).toBe(3);
+    // Before: the queued items drained through the 1-per-second backstop, ~100 s here.
+    expect(Date.now() - sentAt).toBeLessThan(8000);
+    const written = readResults(run.out).length;
+    expect(written).toBeGreaterThan(0);
+    expect(written).toBeLessThan(200);
+    const again = startRun(dir, 'slow', 200, 6000, env);
+    expect((await again.done).code).toBe(0);
+    expectEachOnce(run);
   });
 });
