@@ -10,9 +10,9 @@
  * follows Ctrl-C or SIGTERM (src/stop-signal.ts); after a SIGKILL it is simply stale.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 
 /** What the lock file holds (JSON). */
@@ -40,7 +40,9 @@ export interface OutputLock {
 const UNREADABLE_GRACE_MS = 5000;
 
 export function lockOutput(output: string): OutputLock {
-  const path = `${output}.lock`;
+  // The file itself, not the name it was given: `-o link.jsonl` and `-o ./dir/../out.jsonl` take
+  // the same lock as `-o out.jsonl`.
+  const path = `${realFile(output)}.lock`;
   const me: LockHolder = {
     pid: process.pid,
     host: hostname(),
@@ -161,3 +163,23 @@ function procStart(pid: number): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * Where `file` really is: symlinks (of the file or of its folders) resolved, also for a file that
+ * does not exist yet or a link that points at one that does not.
+ */
+export function realFile(file: string, depth = 0): string {
+  try {
+    return realpathSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return file;
+  }
+  try {
+    if (depth < 8 && lstatSync(file).isSymbolicLink()) return realFile(resolve(dirname(file), readlinkSync(file)), depth + 1);
+  } catch {
+    // not there at all: resolve its folder
+  }
+  const dir = dirname(file);
+  return dir === file ? file : join(depth < 8 ? realFile(dir, depth + 1) : dir, basename(file));
+}
+

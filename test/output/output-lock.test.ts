@@ -4,7 +4,7 @@
  * built module (dist/, built by `npm test`'s pretest).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,6 +70,21 @@ describe('lockOutput', () => {
     children.push(child);
     const err = refusal(out);
     expect(err.message).toMatch(new RegExp(`^${out.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is in use by another claw-batch run \\(PID ${child.pid}, started \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ\\); wait for it or stop it$`));
+  });
+
+  it('is the same lock through a symlink to the file, a symlinked folder, a dangling link or `..`', async () => {
+    const child = await childHolding(out, 'setInterval(() => {}, 1000);');
+    children.push(child);
+    symlinkSync(out, join(dir, 'link.jsonl')); // the file does not exist yet: a dangling link
+    symlinkSync(dir, join(dir, 'folder-link'));
+    mkdirSync(join(dir, 'sub'));
+    for (const other of [join(dir, 'link.jsonl'), join(dir, 'folder-link', 'out.jsonl'), join(dir, 'sub', '..', 'out.jsonl')]) {
+      expect(refusal(other).message).toMatch(new RegExp(`in use by another claw-batch run \\(PID ${child.pid},`));
+    }
+    writeFileSync(out, '');
+    expect(refusal(join(dir, 'link.jsonl')).message).toMatch(/in use by another claw-batch run/);
+    // A different file in the same folder is not.
+    lockOutput(join(dir, 'other.jsonl')).release();
   });
 
   it('takes over a lock left by a process that was killed', async () => {
