@@ -15,7 +15,8 @@ export function baseUrlFromEnv(env: NodeJS.ProcessEnv): string | undefined {
   if (raw === undefined || raw.trim() === '') return undefined;
   const value = raw.trim();
   if (!/^https?:\/\//i.test(value)) {
-    const hint = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? '' : ` (did you mean ${quoted(`http://${value}`)}?)`;
+    const fixed = suggestedBaseUrl(value);
+    const hint = fixed ? ` (did you mean ${quoted(fixed)}?)` : '';
     throw new UsageError(`${BASE_URL_VARIABLE} must start with http:// or https://, got ${quoted(value)}${hint}`);
   }
   let url: URL;
@@ -27,3 +28,12 @@ export function baseUrlFromEnv(env: NodeJS.ProcessEnv): string | undefined {
   if (url.hostname === '') throw new UsageError(`${BASE_URL_VARIABLE} names no host: ${quoted(value)}`);
   return value;
 }
+
+/** What a scheme-less or mistyped value probably meant: `http:/h` → `http://h`, `h:1` → `http://h:1`. */
+function suggestedBaseUrl(value: string): string | undefined {
+  const typo = /^(https?):\/*(.*)$/i.exec(value);
+  if (typo) return `${typo[1]!.toLowerCase()}://${typo[2]}`;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return undefined; // another scheme: no guess
+  return `http://${value}`;
+}
+

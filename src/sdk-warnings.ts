@@ -20,8 +20,15 @@ export function routeSdkWarnings(stderr: NodeJS.WritableStream): void {
     if (!write) return original(...args);
     if (muted || said.has(text)) return;
     said.add(text);
-    write(`claw-batch: warning (from the Anthropic SDK): ${redact(text.replace(/\n/g, ' '))}\n`);
+    write(`claw-batch: warning (from ${warner(new Error().stack ?? '')}): ${redact(text.replace(/\n/g, ' '))}\n`);
   };
+}
+
+/** Who called console.warn, from the stack: the SDK, or the Redis client of the shared limit store. */
+function warner(stack: string): string {
+  if (/[\\/]ioredis[\\/]/.test(stack)) return 'the Redis client';
+  if (/[\\/]@anthropic-ai[\\/]sdk[\\/]/.test(stack)) return 'the Anthropic SDK';
+  return 'a library';
 }
 
 /** `--quiet` / `--json`: keep stderr to errors, or to the one JSON object. */

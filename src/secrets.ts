@@ -20,11 +20,22 @@ export function redact(text: string): string {
 export function maskUrlPassword(url: string): string {
   try {
     const u = new URL(url);
-    if (!u.password) return url;
-    u.password = '***';
-    return u.toString();
+    let changed = false;
+    if (u.password) {
+      u.password = '***';
+      changed = true;
+    }
+    // `?password=…` (some clients read one there) is as secret as the userinfo.
+    for (const name of [...u.searchParams.keys()]) {
+      if (/^pass(word)?$/i.test(name)) {
+        u.searchParams.set(name, '***');
+        changed = true;
+      }
+    }
+    return changed ? u.toString() : url;
   } catch {
-    // Not a URL: mask whatever sits between "//user:" and "@".
-    return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+    // Not a URL (a password with an unencoded "/" or "@" makes it none): mask whatever sits
+    // between "//user:" and the last "@", and any password= parameter.
+    return url.replace(/\/\/([^:@/]*):.*@/, '//$1:***@').replace(/([?&]pass(?:word)?=)[^&#]*/gi, '$1***');
   }
 }

@@ -5,6 +5,7 @@
  * on stdout. Only the account's fingerprint is shown, never the key. Asks nothing of the API.
  */
 import type { CommandContext } from './context.js';
+import { baseUrlFromEnv } from '../base-url.js';
 import { loadSettings } from '../config.js';
 import { ExitCode, MissingApiKeyError } from '../errors.js';
 import { accountFingerprint } from '../limits/account-key.js';
@@ -25,6 +26,7 @@ export async function limits(options: LimitsOptions, ctx: CommandContext): Promi
   const apiKey = ctx.env.ANTHROPIC_API_KEY;
   if (!apiKey) throw new MissingApiKeyError();
   registerSecret(apiKey);
+  const baseURL = baseUrlFromEnv(ctx.env); // the account is keyed by it: a malformed one would show another
   const settings = await loadSettings({ sharedLimits: options.sharedLimits }, { env: ctx.env, cwd: ctx.cwd, configPath: options.config });
   const store = await openLimitStore({
     sharedLimits: settings.sharedLimits,
@@ -32,7 +34,7 @@ export async function limits(options: LimitsOptions, ctx: CommandContext): Promi
     stateDir: stateDir(ctx.env),
   });
   try {
-    const report = await describeLimits(store, accountFingerprint(apiKey, ctx.env.ANTHROPIC_BASE_URL));
+    const report = await describeLimits(store, accountFingerprint(apiKey, baseURL));
     ctx.stdout.write(options.json ? `${JSON.stringify(limitsJson(report))}\n` : `${formatLimits(report).join('\n')}\n`);
   } finally {
     await store.close();

@@ -114,6 +114,12 @@ describe('claw-batch limits', () => {
     expect(mine.out).toContain('claude-haiku-4-5');
     const theirs = await command({ sharedLimits: redis.server.url }, { ...env, ANTHROPIC_API_KEY: 'sk-ant-api03-another-key-abcdefgh' });
     expect(theirs.out).toContain('no model class used yet');
+    // A password the server does not need: the Redis client's warning is said as its own, password masked.
+    const withPassword = redis.server.url.replace('redis://', 'redis://:unneeded-pw@');
+    const warned = await runCli(['limits', '--shared-limits', withPassword], { env });
+    expect(warned.code).toBe(0);
+    expect(warned.stderr).toMatch(/^claw-batch: warning \(from the Redis client\): .*does not require a password/m);
+    expect(warned.stdout + warned.stderr).not.toContain('unneeded-pw');
   });
 
   it('exits 2 naming an unreachable Redis with its password masked (the real CLI)', async () => {
@@ -128,4 +134,14 @@ describe('claw-batch limits', () => {
     const noKey = await runCli(['limits'], { env: { CLAW_BATCH_STATE_DIR: dir } });
     expect(noKey.code).toBe(2);
   });
+
+  it('exits 2 on a malformed ANTHROPIC_BASE_URL instead of showing another account (the real CLI)', async () => {
+    const dir = tempDir('claw-batch-limits-');
+    dirs.push(dir);
+    const r = await runCli(['limits'], { env: { ANTHROPIC_API_KEY: KEY, CLAW_BATCH_STATE_DIR: dir, ANTHROPIC_BASE_URL: 'http:/127.0.0.1:4010' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('claw-batch: ANTHROPIC_BASE_URL must start with http:// or https://, got "http:/127.0.0.1:4010" (did you mean "http://127.0.0.1:4010"?)\n');
+    expect(r.stdout).toBe('');
+  });
 });
+

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { createProgress } from '../../src/ui/index.js';
 import { emptyStats } from '../../src/ui/stats.js';
-import { registerSecret } from '../../src/secrets.js';
+import { maskUrlPassword, registerSecret } from '../../src/secrets.js';
 import { fakeStream } from './fake-stream.js';
 
 const SECRET = 'test-key-4f9a1c77d2e0';
@@ -32,3 +32,13 @@ it('masks a registered secret in every print path, with and without a terminal',
     for (const kind of ['info', 'warn', 'error']) expect(text).toContain(`${kind} [redacted]`);
   }
 });
+
+it('masks a store URL\'s password: in the userinfo, with an unencoded "/" or "@" in it, and in a password= parameter', () => {
+  expect(maskUrlPassword('redis://user:s3cret@host:6379/0')).toBe('redis://user:***@host:6379/0');
+  expect(maskUrlPassword('redis://:abc/defsecret@127.0.0.1:1')).toBe('redis://:***@127.0.0.1:1');
+  expect(maskUrlPassword('redis://:p@ss@host:1')).not.toMatch(/ss@host.*p@|p@ss/);
+  expect(maskUrlPassword('redis://:s3cretpw@host:6380/0?password=s3cretpw')).not.toContain('s3cretpw');
+  expect(maskUrlPassword('redis://host:6380/0?password=s3cretpw&x=1')).toBe('redis://host:6380/0?password=***&x=1');
+  expect(maskUrlPassword('redis://host:6380')).toBe('redis://host:6380');
+});
+
