@@ -10,7 +10,7 @@ import { UsageError } from '../errors.js';
 import type { PreparedInput } from '../input/index.js';
 import { formatUsd } from '../plan/cost.js';
 import { priceFor } from '../plan/prices.js';
-import { createSpendCap, worstCaseOfJob } from '../plan/spend-cap.js';
+import { cheapestWorstCase, createSpendCap, worstCaseOfJob } from '../plan/spend-cap.js';
 import type { SpendCap } from '../realtime/spend-cap.js';
 import type { CostMeter } from '../ui/index.js';
 
@@ -33,6 +33,20 @@ export async function checkBatchMaxCost(prepared: PreparedInput, settings: Setti
     throw new UsageError(
       `--max-cost ${formatUsd(cap)}: the worst case of these ${worst.requests} requests through the Batches API is ${formatUsd(worst.usd)} ` +
         '(every answer at its max_tokens, half price); nothing was submitted — raise --max-cost, lower max_tokens, or split the input',
+    );
+  }
+}
+
+/** Throws when no pending request could ever fit the cap in real time (its worst case alone is over it). */
+export async function checkRealtimeMaxCost(prepared: PreparedInput, settings: Settings, include: (customId: string) => boolean): Promise<void> {
+  const cap = settings.maxCostUsd;
+  if (cap === undefined) return;
+  requirePrices(prepared, settings);
+  const cheapest = await cheapestWorstCase(prepared.items(), settings.prices, include);
+  if (cheapest && cheapest.usd > cap) {
+    throw new UsageError(
+      `--max-cost ${formatUsd(cap)} is below what any one request could cost (the least is ${formatUsd(cheapest.usd)}, ` +
+        `"${cheapest.customId}" with its answer at max_tokens), so none could be sent; nothing was sent — raise --max-cost or lower max_tokens`,
     );
   }
 }

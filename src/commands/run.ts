@@ -20,7 +20,7 @@ import { planInput } from '../plan/plan-input.js';
 import { runBatchJob } from '../batch/run-batch-job.js';
 import { runRealtimeJob } from '../realtime/run-realtime-job.js';
 import { costMeter } from '../plan/cost.js';
-import { checkBatchMaxCost, realtimeSpendCap } from './max-cost.js';
+import { checkBatchMaxCost, checkRealtimeMaxCost, realtimeSpendCap } from './max-cost.js';
 
 export interface RunOptions extends InputFlags {
   output?: string;
@@ -64,6 +64,12 @@ export async function run(options: RunOptions, ctx: CommandContext): Promise<num
     { env: ctx.env, cwd: ctx.cwd, configPath: options.config },
   );
   const deadline = options.deadline === undefined ? undefined : parseDeadline(options.deadline);
+  if (deadline !== undefined && settings.mode === 'batch') {
+    // The Batches API alone promises nothing before 24 h: a deadline needs the freedom to cut over.
+    throw new UsageError(
+      `--deadline needs auto mode (the default) or --realtime: the mode here is the Batches API alone (${options.mode === 'batch' ? '--batch-api or --mode batch' : ctx.env.CLAW_BATCH_MODE ? 'CLAW_BATCH_MODE' : 'mode: batch in the config'}), which could not keep it; drop one of them`,
+    );
+  }
   baseUrlFromEnv(ctx.env); // a malformed ANTHROPIC_BASE_URL fails now, not after reading the whole input
   const prepared = await prepareFromFlags(options, settings, ctx);
   let lock: OutputLock | undefined;
@@ -78,6 +84,10 @@ export async function run(options: RunOptions, ctx: CommandContext): Promise<num
       ...(await planInput(pending, settings, ctx.env, { urgent: Boolean(options.urgent), mode: settings.mode })),
       deadline: deadline === undefined ? undefined : { at: deadline, now: Date.now() },
     });
+    // --max-cost refusals come before anything is sent, and a dry run shows them too.
+    const include = (id: string) => !pending.isDone(id);
+    if (plan.mode === 'batch') await checkBatchMaxCost(prepared, settings, include);
+    else await checkRealtimeMaxCost(prepared, settings, include);
     if (options.json && options.dryRun) {
       ctx.stderr.write(`${JSON.stringify({ ...planObject(plan), pending: pending.count, dry_run: true })}\n`);
       return ExitCode.ok;
@@ -113,7 +123,6 @@ export async function run(options: RunOptions, ctx: CommandContext): Promise<num
       });
     if (plan.mode !== 'batch') return await realtime(pending.alreadyDone, Boolean(options.fresh));
 
-    await checkBatchMaxCost(prepared, settings, (id) => !pending.isDone(id));
     const cutOver = plan.cutOver;
     // What the batch had not processed at the last poll: the cut-over time follows it.
     let unresolved = pending.count;

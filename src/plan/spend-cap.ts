@@ -33,16 +33,25 @@ export function worstCaseUsd(item: Item, prices: PriceTable): number | undefined
 export function createSpendCap(maxUsd: number, meter: CostMeter, prices: PriceTable): SpendCap {
   let inFlightUsd = 0;
   let inFlight = 0;
+  let released: { promise: Promise<void>; resolve: () => void } | undefined;
   return {
     admit(item) {
       const worst = worstCaseUsd(item, prices) ?? 0;
       const spent = meter.spentUsd();
       if (spent + inFlightUsd + worst > maxUsd) {
-        const flying = inFlight > 0 ? ` and up to ${formatUsd(inFlightUsd)} for the ${inFlight} request${inFlight === 1 ? '' : 's'} in flight` : '';
+        // What is in flight will cost less than its worst case: wait for it before deciding.
+        if (inFlight > 0) {
+          if (!released) {
+            let resolve!: () => void;
+            const promise = new Promise<void>((r) => (resolve = r));
+            released = { promise, resolve };
+          }
+          return { wait: released.promise };
+        }
         return {
           stop:
-            `--max-cost ${formatUsd(maxUsd)} reached: ${formatUsd(spent)} spent${flying}; the next request could cost up to ` +
-            `${formatUsd(worst)} more, so none is sent (rerun with a higher --max-cost to go on)`,
+            `--max-cost ${formatUsd(maxUsd)} reached: ${formatUsd(spent)} spent; the next request could cost up to ` +
+            `${formatUsd(worst)} more, so none is sent (rerun with a higher --max-cost to go on: the cap counts from zero in each run)`,
         };
       }
       inFlightUsd += worst;
@@ -53,8 +62,26 @@ export function createSpendCap(maxUsd: number, meter: CostMeter, prices: PriceTa
     release(ticket) {
       inFlightUsd = Math.max(0, inFlightUsd - ticket.worstUsd);
       inFlight = Math.max(0, inFlight - 1);
+      const waiting = released;
+      released = undefined;
+      waiting?.resolve();
     },
   };
+}
+
+/** The least any one pending request could cost at worst, for a cap that no request could fit. */
+export async function cheapestWorstCase(
+  items: AsyncIterable<Item>,
+  prices: PriceTable,
+  include: (customId: string) => boolean,
+): Promise<{ usd: number; customId: string } | undefined> {
+  let best: { usd: number; customId: string } | undefined;
+  for await (const item of items) {
+    if (!include(item.custom_id)) continue;
+    const usd = worstCaseUsd(item, prices);
+    if (usd !== undefined && (!best || usd < best.usd)) best = { usd, customId: item.custom_id };
+  }
+  return best;
 }
 
 /**

@@ -100,15 +100,19 @@ export async function attemptItem(ctx: AttemptContext, lane: ClassLane, work: Wo
     return { kind: 'pending' };
   }
   let spendTicket: SpendTicket | undefined;
-  if (ctx.spend) {
+  while (ctx.spend) {
     const decision = ctx.spend.admit(work.item);
-    if ('stop' in decision) {
-      ctx.cache.onFailure(admission.write);
-      await lane.budget.refund(cost, { request: true });
-      control.requestStop(new StoppedError('max-cost', decision.stop));
-      return { kind: 'pending' };
+    if ('ticket' in decision) {
+      spendTicket = decision.ticket;
+      break;
     }
-    spendTicket = decision.ticket;
+    if ('wait' in decision) {
+      // Fits only once what is in flight has cost what it really costs: wait for the next answer.
+      if (await untilOrStopped(decision.wait, control.noNewWork)) continue;
+    } else control.requestStop(new StoppedError('max-cost', decision.stop));
+    ctx.cache.onFailure(admission.write);
+    await lane.budget.refund(cost, { request: true });
+    return { kind: 'pending' };
   }
 
   stats.requestsSent += 1;
@@ -191,3 +195,17 @@ export async function attemptItem(ctx: AttemptContext, lane: ClassLane, work: Wo
   lane.resize();
   return { kind: 'finished' };
 }
+
+/** Resolves true when `promise` settles, false when `signal` aborts first. */
+function untilOrStopped(promise: Promise<void>, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise<boolean>((resolve) => {
+    const onAbort = () => resolve(false);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void promise.then(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    });
+  });
+}
+

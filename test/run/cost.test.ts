@@ -107,25 +107,41 @@ describe('--max-cost', () => {
   // half a cent; the answers cost far less (30 tokens).
   const args = (input: string, out: string, cap: string) => ['run', input, '-o', out, '--model', 'claude-haiku-4-5', '--max-tokens', '1000', '--realtime', '--max-cost', cap];
 
-  it('real time: stops before the spend could pass the cap, says so, exit 3; a rerun with a higher cap finishes every item once', async () => {
+  it('real time: waits for answers in flight, stops before the spend could pass the cap, says so, exit 3; a rerun with a higher cap finishes every item once', async () => {
     const dir = fx.newDir();
-    fx.sim.setOptions({ rpm: 3000, replyTokens: 30 });
+    // Answers of 600 tokens: $0.003 each against a worst case of $0.005, so the cap's worth of
+    // worst cases (4) is fewer than the answers it pays for.
+    fx.sim.setOptions({ rpm: 3000, replyTokens: 600 });
     const input = items(dir, 60);
     const out = join(dir, 'out.jsonl');
     const r = await runCli(args(input, out, '0.02'), { env: fx.env() });
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/--max-cost \$0\.02 reached: \$[\d.]+ spent.*the next request could cost up to \$0\.005\d* more, so none is sent/);
+    expect(r.stderr).toMatch(/--max-cost \$0\.02 reached: \$0\.0[12]\d* spent; the next request could cost up to \$0\.005\d* more, so none is sent/);
     const done = readResults(out);
-    expect(done.length).toBeGreaterThan(0);
-    expect(done.length).toBeLessThan(60);
     expect(done.every((l) => l.result.type === 'succeeded')).toBe(true);
-    expect(listPrice(usagesOf(out))).toBeLessThanOrEqual(0.02);
+    expect(done.length).toBeGreaterThanOrEqual(5);
+    expect(done.length).toBeLessThan(60);
+    const spent = listPrice(usagesOf(out));
+    expect(spent).toBeLessThanOrEqual(0.02);
+    expect(spent).toBeGreaterThan(0.015); // it stopped only when the next worst case no longer fit
 
     const again = await runCli([...args(input, out, '1'), '--quiet'], { env: fx.env() });
     expect(again.code).toBe(0);
     const counts = countById(readResults(out));
     expect(counts.size).toBe(60);
     expect([...counts.values()].every((c) => c === 1)).toBe(true);
+  });
+
+  it('real time: a cap below any one request\'s worst case is exit 2 before anything is sent, also in a dry run', async () => {
+    const dir = fx.newDir();
+    fx.sim.resetCounters();
+    const input = items(dir, 3);
+    for (const extra of [[], ['--dry-run']]) {
+      const r = await runCli([...args(input, join(dir, 'out.jsonl'), '0.001'), ...extra], { env: fx.env() });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/--max-cost \$0\.001 is below what any one request could cost \(the least is \$0\.005\d*, "t-1" with its answer at max_tokens\).*nothing was sent/);
+    }
+    expect(fx.sim.counters().requests).toBe(0);
   });
 
   it('the Batches API: a worst case over the cap is refused before anything is submitted, with the numbers', async () => {
@@ -140,6 +156,9 @@ describe('--max-cost', () => {
     const submit = await runCli(['submit', input, '--model', 'claude-haiku-4-5', '--max-tokens', '1000', '--max-cost', '0.05'], { env: fx.env() });
     expect(submit.code).toBe(2);
     expect(submit.stdout).toBe('');
+    const dry = await runCli(['run', input, '--model', 'claude-haiku-4-5', '--max-tokens', '1000', '--batch-api', '--max-cost', '0.05', '--dry-run'], { env: fx.env() });
+    expect(dry.code).toBe(2);
+    expect(dry.stderr).toMatch(/worst case of these 60 requests through the Batches API is \$0\.15/);
     expect(fx.sim.counters().batchCreateCalls).toBe(0);
   });
 });

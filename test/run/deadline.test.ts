@@ -76,6 +76,20 @@ describe('--deadline', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/Invalid value for --deadline: expected a duration such as 90m, 6h or 45s, or an RFC 3339 time/);
   });
+
+  it('refuses a deadline with the Batches API alone (it could not keep it), also in a dry run and from CLAW_BATCH_MODE', async () => {
+    const dir = fx.newDir();
+    const input = writeItems(dir, 3);
+    for (const [extra, env, names] of [
+      [['--batch-api'], {}, '--batch-api or --mode batch'],
+      [['--batch-api', '--dry-run'], {}, '--batch-api or --mode batch'],
+      [[], { CLAW_BATCH_MODE: 'batch' }, 'CLAW_BATCH_MODE'],
+    ] as const) {
+      const r = await runCli([...args(input, join(dir, 'out.jsonl'), '1h'), ...extra], { env: { ...fx.env(), ...env } });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(`claw-batch: --deadline needs auto mode (the default) or --realtime: the mode here is the Batches API alone (${names}), which could not keep it; drop one of them\n`);
+    }
+  });
 });
 
 describe('resume accounting', () => {
