@@ -9,7 +9,7 @@ import { formatCount, formatDuration } from '../ui/format.js';
 import { emptyStats, type RunStats } from '../ui/stats.js';
 import { saveManifest, type JobManifest } from './manifest.js';
 import { recordStatus, totalCounts, waitUntilEnded, type MessageBatch } from './poller.js';
-import { writeResults, type BatchToRead, type ResultSink, type ResultTally } from './results.js';
+import { writeResults, type BatchToRead, type ResultSink, type ResultTally, type WriteResultsOptions } from './results.js';
 import { describeError, withRetry } from './transient.js';
 
 /** The part of the ui Progress this layer uses. */
@@ -123,6 +123,8 @@ export interface DownloadOptions {
   progress?: ProgressLike;
   /** Told about every result line written, e.g. to add up the tokens used. */
   onLine?: (line: ResultLine) => void;
+  /** Told about every result the API returns, also those already in the output (the job's cost). */
+  onResult?: WriteResultsOptions['onResult'];
 }
 
 export async function downloadResults(options: DownloadOptions): Promise<ResultTally> {
@@ -137,6 +139,7 @@ export async function downloadResults(options: DownloadOptions): Promise<ResultT
     batches: options.batches,
     sink,
     existing: options.existing,
+    onResult: options.onResult,
     retry: {
       onRetry: (err, attempt, delayMs) =>
         options.progress?.warn(`downloading results failed (${describeError(err)}); retrying in ${formatDuration(delayMs)} (attempt ${attempt + 1})`),

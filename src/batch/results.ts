@@ -55,6 +55,8 @@ export interface WriteResultsOptions {
   /** How each id already in the output ended; those are counted, not written again. */
   existing?: Map<string, ResultType>;
   retry?: RetryOptions;
+  /** Told about every result of the batches as the API returns it, written now or already in the output. */
+  onResult?: (result: Anthropic.Messages.MessageBatchIndividualResponse) => void;
 }
 
 /** Writes the results of every batch (all must have ended); returns how every item of them ended. */
@@ -76,6 +78,7 @@ export async function writeResults(options: WriteResultsOptions): Promise<Result
           tally.foreign++;
           continue;
         }
+        options.onResult?.(r);
         const before = existing.get(r.custom_id);
         if (before) {
           count(before);

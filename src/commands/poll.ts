@@ -99,8 +99,8 @@ export async function poll(options: PollOptions, ctx: CommandContext): Promise<n
     const keep = manifest?.selection === 'retry-failed' ? 'succeeded' : 'all';
     const { writer, existing } = await openResults(output, { keep, stdout: ctx.stdout });
     let tally;
-    // What the job cost, from the usage of the results read now (lines already in the file were
-    // reported by the poll that wrote them).
+    // What the job cost, from the usage of every result the API returned for it (also those an
+    // earlier poll wrote: a second poll reports the same job's cost).
     const settings = await loadSettings({}, { env, cwd: ctx.cwd });
     const cost = costMeter({ prices: settings.prices });
     try {
@@ -111,8 +111,8 @@ export async function poll(options: PollOptions, ctx: CommandContext): Promise<n
           sink: writer,
           existing: existing.byId,
           progress,
-          onLine: (line) => {
-            if (line.result.type === 'succeeded') cost.add(line.result.message.model, line.result.message.usage, { batch: true });
+          onResult: (r) => {
+            if (r.result.type === 'succeeded') cost.add(r.result.message.model, r.result.message.usage, { batch: true });
           },
         });
       } finally {

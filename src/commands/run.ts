@@ -107,8 +107,10 @@ export async function run(options: RunOptions, ctx: CommandContext): Promise<num
       return ExitCode.ok;
     }
     const cost = costMeter({ prices: settings.prices });
-    const realtime = (alreadyDone: number, fresh: boolean) =>
+    const startedAt = Date.now();
+    const realtime = (alreadyDone: number, fresh: boolean, since?: number) =>
       runRealtimeJob({
+        startedAt: since,
         cost,
         spend: realtimeSpendCap(prepared, settings, cost),
         prepared,
@@ -150,7 +152,7 @@ export async function run(options: RunOptions, ctx: CommandContext): Promise<num
     // The batch has ended (canceled at the cut-over, or with items expired or errored): what it did
     // not finish goes out in real time, each item once, with the time that is left.
     say(`deadline: ${batch.unresolved} item(s) the Batches API did not finish go out in real time now (${formatDuration((cutOver.deadline - Date.now()) / 1000)} left)`);
-    return await realtime(prepared.count - batch.unresolved, false);
+    return await realtime(prepared.count - batch.unresolved, false, startedAt);
   } finally {
     lock?.release();
     await prepared.dispose();

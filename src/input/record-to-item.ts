@@ -198,6 +198,10 @@ export function completeParams(body: Json, defaults: ItemDefaults, source: 'json
   if (typeof body.model !== 'string' || body.model.trim() === '') {
     throw new RecordProblem(`"model" must be a non-empty string, got ${kind(body.model)}`);
   }
+  if (body.model.length > MAX_MODEL_CHARS) {
+    // The API's model names are a few dozen characters; this one would only fill error lines.
+    throw new RecordProblem(`"model" is ${body.model.length.toLocaleString('en-US')} characters long (${quoted(body.model)}); model names have at most ${MAX_MODEL_CHARS}`);
+  }
   if (typeof body.max_tokens !== 'number' || !Number.isInteger(body.max_tokens) || body.max_tokens < 1) {
     throw new RecordProblem(`"max_tokens" must be a positive whole number, got ${kind(body.max_tokens)}`);
   }
@@ -211,6 +215,9 @@ export function completeParams(body: Json, defaults: ItemDefaults, source: 'json
 }
 
 /** Names every missing required parameter at once, so a user fixes them in one go rather than one per try. */
+/** Longer than any model name the API has or is likely to have (they are some 20-40 characters). */
+const MAX_MODEL_CHARS = 256;
+
 function checkRequiredPresent(body: Json, source: 'jsonl' | 'csv'): void {
   const missing = [
     { key: 'model', flag: '--model' },

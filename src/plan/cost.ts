@@ -283,10 +283,11 @@ function addTokens(into: TokenCounts, more: TokenCounts): void {
 
 /**
  * The summary's cost line from a report: the priced total at list price, what the other way would
- * have cost, and the models that report tokens only. Undefined when nothing was added.
+ * have cost, and the models that report tokens only.
  */
-export function costLine(report: CostReport): CostLine | undefined {
-  if (report.requests === 0) return undefined;
+export function costLine(report: CostReport): CostLine {
+  // Nothing sent (a rerun with everything done, a stop before the first request): nothing spent.
+  if (report.requests === 0) return { usd: 0, otherWayUsd: 0, text: '$0.00 (no requests)' };
   const priced = report.models.some((m) => m.usd !== undefined);
   const unpriced = report.unpricedModels.length > 0 ? `no price for ${report.unpricedModels.join(', ')} (tokens only)` : '';
   if (!priced) return { usd: null, otherWayUsd: null, text: unpriced };

@@ -49,6 +49,8 @@ export interface RealtimeJobRun {
   spend?: SpendCap;
   /** Items of the input already succeeded in the output (counted as skipped from the start). */
   alreadyDone?: number;
+  /** When the run began, for the summary's time: after a deadline's cut-over, the batch's start. Default now. */
+  startedAt?: number;
   ctx: RealtimeRunContext;
 }
 
@@ -88,7 +90,8 @@ export async function runRealtimeJob(job: RealtimeJobRun): Promise<number> {
   const interrupt = onStopSignals(ctx.stderr, (sig) =>
     progress.warn(`${sig}: taking no new items; requests in flight get ${grace} to finish, then stay pending (Ctrl-C again to exit at once)`),
   );
-  const startedAt = Date.now();
+  const sendingFrom = Date.now();
+  const startedAt = job.startedAt ?? sendingFrom;
   let outcome: RealtimeOutcome | undefined;
   try {
     await budget.prepare(prepared.models);
@@ -120,6 +123,7 @@ export async function runRealtimeJob(job: RealtimeJobRun): Promise<number> {
     await saveLearnedLimits(dir, account, baseURL, learnedFrom(budget, outcome)).catch(() => undefined);
     writeSummary(ctx.stderr, ctx.env, outcome.stats, {
       wallMs: Date.now() - startedAt,
+      sendingMs: Date.now() - sendingFrom,
       json: job.json,
       quiet: job.quiet,
       cost: job.cost?.line(),

@@ -43,14 +43,19 @@ export function achievedRequestsPerMinute(stats: RunStats, wallMs: number): numb
 export const RATE_COMPARISON_MIN_MS = 60_000;
 
 /** Multi-line, for people. Ends without a newline. */
-export function formatSummary(stats: RunStats, opts: { wallMs: number; color: boolean; batch?: boolean; cost?: CostLine }): string {
+/**
+ * `wallMs`: the whole run's time, for the headline; `sendingMs`: the part spent sending in real
+ * time, for the rate achieved (after a deadline's cut-over the batch's time is no part of it).
+ */
+export function formatSummary(stats: RunStats, opts: { wallMs: number; sendingMs?: number; color: boolean; batch?: boolean; cost?: CostLine }): string {
   const c = colors(opts.color);
   const row = (label: string, value: number, paint: (s: string) => string = (s) => s, note = '') =>
     `  ${c.dim(label.padEnd(10))} ${paint(formatCount(value).padStart(12))}${note ? `   ${note}` : ''}`;
   const pending = Math.max(0, stats.total - stats.done);
-  const rpm = achievedRequestsPerMinute(stats, opts.wallMs);
+  const sendingMs = opts.sendingMs ?? opts.wallMs;
+  const rpm = achievedRequestsPerMinute(stats, sendingMs);
   const limit =
-    stats.limits.rpm === undefined || opts.wallMs < RATE_COMPARISON_MIN_MS ? '' : ` (limit ${formatCount(stats.limits.rpm)})`;
+    stats.limits.rpm === undefined || sendingMs < RATE_COMPARISON_MIN_MS ? '' : ` (limit ${formatCount(stats.limits.rpm)})`;
   // A stopped run must not read as if it handled every item.
   const headline =
     pending > 0
@@ -81,7 +86,7 @@ export function formatSummary(stats: RunStats, opts: { wallMs: number; color: bo
 }
 
 /** The same numbers for `--json` (printed as one line on stderr), snake_case keys. */
-export function summaryObject(stats: RunStats, opts: { wallMs: number; cost?: CostLine }): Record<string, unknown> {
+export function summaryObject(stats: RunStats, opts: { wallMs: number; sendingMs?: number; cost?: CostLine }): Record<string, unknown> {
   const limits: Record<string, number> = {};
   if (stats.limits.rpm !== undefined) limits.rpm = stats.limits.rpm;
   if (stats.limits.itpm !== undefined) limits.itpm = stats.limits.itpm;
@@ -97,7 +102,7 @@ export function summaryObject(stats: RunStats, opts: { wallMs: number; cost?: Co
     faults: stats.faults,
     requests: stats.requestsSent,
     wall_seconds: Math.round(opts.wallMs) / 1000,
-    requests_per_minute: Math.round(achievedRequestsPerMinute(stats, opts.wallMs) * 10) / 10,
+    requests_per_minute: Math.round(achievedRequestsPerMinute(stats, opts.sendingMs ?? opts.wallMs) * 10) / 10,
     input_tokens: stats.inputTokens,
     output_tokens: stats.outputTokens,
     cache_write_tokens: stats.cacheWriteTokens,
@@ -116,11 +121,12 @@ export function writeSummary(
   stream: NodeJS.WritableStream & { isTTY?: boolean },
   env: NodeJS.ProcessEnv,
   stats: RunStats,
-  opts: { wallMs: number; json?: boolean; quiet?: boolean; batch?: boolean; cost?: CostLine; fields?: Record<string, unknown> },
+  opts: { wallMs: number; sendingMs?: number; json?: boolean; quiet?: boolean; batch?: boolean; cost?: CostLine; fields?: Record<string, unknown> },
 ): void {
+  const { wallMs, sendingMs, cost } = opts;
   if (opts.json) {
-    stream.write(`${JSON.stringify({ ...opts.fields, ...summaryObject(stats, { wallMs: opts.wallMs, cost: opts.cost }) })}\n`);
+    stream.write(`${JSON.stringify({ ...opts.fields, ...summaryObject(stats, { wallMs, sendingMs, cost }) })}\n`);
   } else if (!opts.quiet) {
-    stream.write(`${formatSummary(stats, { wallMs: opts.wallMs, color: useColor(stream, env), batch: opts.batch, cost: opts.cost })}\n`);
+    stream.write(`${formatSummary(stats, { wallMs, sendingMs, color: useColor(stream, env), batch: opts.batch, cost })}\n`);
   }
 }

@@ -20,6 +20,14 @@ describe('JSONL validation: each bad record fails with its line before anything 
     expect(await line3('"text"')).toMatch(/bad\.jsonl:3: expected a JSON object, got "text"$/);
   });
 
+  it('a model name of 100,000 characters is refused with a short line, in the record or from --model', async () => {
+    const long = 'claude-' + 'x'.repeat(100_000);
+    const message = await line3({ prompt: 'x', model: long });
+    expect(message).toMatch(/^.*bad\.jsonl:3: "model" is 100,007 characters long \("claude-x+…x+" \(100,007 characters\)\); model names have at most 256$/);
+    expect(message.length).toBeLessThan(400);
+    expect(await failureOf('flag.jsonl', lines(ok), { defaults: { ...defaults, model: long } })).toMatch(/flag\.jsonl:1: "model" is 100,007 characters long/);
+  });
+
   it('an invalid custom_id shows the id and the rule', async () => {
     const message = await line3({ custom_id: 'has space', prompt: 'x' });
     expect(message).toContain('bad.jsonl:3: invalid custom_id "has space"');

@@ -84,6 +84,14 @@ describe('cost after a run', () => {
     expect(polled.code).toBe(0);
     const status = summaryOf(polled.stderr);
     expect(status.cost_usd).toBeCloseTo(listPrice(usagesOf(join(dir, 'polled.jsonl'))) / 2, 12);
+    // A second poll writes nothing new and reports the same job's cost.
+    const again = await runCli(['poll', id, '-o', join(dir, 'polled.jsonl'), '--json'], { env });
+    expect(again.code).toBe(0);
+    expect(summaryOf(again.stderr).cost_usd).toBeCloseTo(status.cost_usd as number, 12);
+    // A rerun with everything done sends nothing and spent nothing: 0, not "unknown".
+    const rerun = await runCli(['run', input, '-o', out, '--model', 'claude-haiku-4-5', '--max-tokens', '64', '--realtime', '--json'], { env });
+    expect(rerun.code).toBe(0);
+    expect(summaryOf(rerun.stderr).cost_usd).toBe(0);
   });
 
   it('a model without a price reports tokens only, and says so', async () => {

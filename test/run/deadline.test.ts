@@ -38,6 +38,9 @@ describe('--deadline', () => {
     expect(viaBatch).toBeGreaterThan(0);
     expect(c.succeeded).toBeGreaterThan(0);
     expect(c.succeeded + viaBatch).toBe(150);
+    // The summary's time is the whole run's, the batch's part included.
+    const took = Number(/150 items in (\d+)s/.exec(r.stderr)?.[1]);
+    expect(took).toBeGreaterThanOrEqual(Math.floor((Date.now() - started) / 1000) - 2);
   });
 
   it('a fast Batches API: the batch alone, nothing in real time', async () => {
