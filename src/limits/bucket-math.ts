@@ -50,12 +50,22 @@ export function waitFor(state: DimensionState, spec: DimensionSpec, amount: numb
   return Math.ceil(((need - have) * 60_000) / spec.perMinute);
 }
 
+/**
+ * A cost that (nearly) empties a full bucket — one request under a limit below 80 RPM, a prompt of
+ * a second's worth of ITPM — leaves this much more debt, in seconds of the limit, so such requests
+ * reach the API with room to spare: sent exactly as the bucket refills, any jitter on the way
+ * would have the next one arrive a moment early and draw a 429. (Smaller costs have the slack of
+ * our capacity being below the API's bucket.) Costs the pace 10% at such low limits.
+ */
+export const BIG_COST_SLACK_SECONDS = 0.1;
+
 /** Takes `amount` from a refilled state. */
 export function takeFrom(state: DimensionState, spec: DimensionSpec, amount: number): DimensionState {
   if (amount <= 0) return state;
   const cap = capacity(spec);
-  const base = amount <= cap || spec.debtOnly ? Math.min(cap, state.level) : state.level;
-  return { level: base - amount, t: state.t };
+  if (amount <= cap || spec.debtOnly) return { level: Math.min(cap, state.level) - amount, t: state.t };
+  const slack = (spec.perMinute / 60) * BIG_COST_SLACK_SECONDS;
+  return { level: state.level - amount - (amount > fullLevel(spec) - slack ? slack : 0), t: state.t };
 }
 
 /** Gives back (`delta` > 0, never above our capacity) or charges (`delta` < 0) a refilled state. */

@@ -147,6 +147,7 @@ export class ClassBudget {
       for (;;) {
         if (signal?.aborted) return false;
         this.recoverPace();
+        while (this.observing) await this.observing;
         const spec = this.spec();
         const result: TakeResult = await this.store.take(this.key, cost, spec);
         if (result.ok) {
@@ -232,14 +233,28 @@ export class ClassBudget {
     if (!any) return;
     this.headersSeen = true;
     const spec = this.spec();
-    await this.chargeUntracked(newlyKnown, spec);
     const levels: Partial<Record<Dimension, number>> = {};
     for (const d of DIMENSIONS) {
       const level = this.apiLevelAtMost(readings[d], spec[d]?.perMinute);
       if (level !== undefined) levels[d] = level;
     }
-    if (Object.keys(levels).length > 0) await this.store.clamp(this.key, levels, spec);
+    // The limits are in force from now on, but the buckets learn what is spent only with these
+    // writes: a take in between would see a limit just learned as a full bucket and send at once.
+    const writes = (async () => {
+      await this.chargeUntracked(newlyKnown, spec);
+      if (Object.keys(levels).length > 0) await this.store.clamp(this.key, levels, spec);
+    })();
+    const gate = writes.catch(() => undefined);
+    this.observing = gate;
+    try {
+      await writes;
+    } finally {
+      if (this.observing === gate) this.observing = undefined;
+    }
   }
+
+  /** The store writes of the latest `observe`, which a take waits for. */
+  private observing: Promise<unknown> | undefined;
 
   /**
    * A 429: every worker waits `retryAfterMs`, the buckets drop to what the API says remains, and

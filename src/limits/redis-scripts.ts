@@ -9,6 +9,8 @@
  * read back is the double that was written (Lua's own tostring keeps only 14 digits).
  */
 
+import { BIG_COST_SLACK_SECONDS } from './bucket-math.js';
+
 /**
  * The clock both scripts use: ms on the server (or ARGV[2] when a test gives one), never behind
  * the last time this key saw.
@@ -70,9 +72,11 @@ end
 local function takeFrom(state, spec, amount)
   if amount <= 0 then return state end
   local cap = capacity(spec)
-  local base
-  if amount <= cap or spec.debtOnly then base = math.min(cap, state.level) else base = state.level end
-  return { level = base - amount, t = state.t }
+  if amount <= cap or spec.debtOnly then return { level = math.min(cap, state.level) - amount, t = state.t } end
+  local slack = (spec.perMinute / 60) * ${BIG_COST_SLACK_SECONDS}
+  local extra = 0
+  if amount > fullLevel(spec) - slack then extra = slack end
+  return { level = state.level - amount - extra, t = state.t }
 end
 
 local function adjustBy(state, spec, delta)

@@ -92,10 +92,15 @@ export function storeContract(name: string, fixture: ContractFixture): void {
         const big = await store.take(key, cost(0, 80), SPEC);
         expect(big).toMatchObject({ ok: false, heldBy: 'inputTokens' });
         expectWait(big.waitMs, 900); // from 10 up to the full 100 at 100/s
-        // More than a whole API bucket: a full bucket lets it through and is left in debt.
+        // More than a whole API bucket: a full bucket lets it through and is left in debt, with a
+        // tenth of a second's worth more so the next one reaches the API with room to spare.
         const opus = { ...key, modelClass: 'claude-opus-4' };
         expect((await store.take(opus, cost(0, 150), SPEC)).ok).toBe(true);
-        expectWait((await store.take(opus, cost(0, 1), SPEC)).waitMs, 510); // from -50 back up to 1
+        expectWait((await store.take(opus, cost(0, 1), SPEC)).waitMs, 610); // from -60 back up to 1
+        // A cost of exactly a full bucket (one request under a limit below 80 RPM) too.
+        const sonnet = { ...key, modelClass: 'claude-sonnet-4' };
+        expect((await store.take(sonnet, cost(0, 100), SPEC)).ok).toBe(true);
+        expectWait((await store.take(sonnet, cost(0, 100), SPEC)).waitMs, 1100); // from -10 up to the full 100
       });
 
       it('holds even a request that costs nothing of a dimension while that dimension is in debt', async () => {

@@ -10,7 +10,7 @@ import { replyText, type SimulatorCounters } from '../../src/simulator/index.js'
 import { useSimulator } from '../helpers/simulator.js';
 import { countById, readResults, runCli, textOf, writeItems } from '../helpers/cli.js';
 
-const fx = useSimulator({}, {});
+const fx = useSimulator({}, { latencyMs: 0 });
 
 function expectEveryItemOnceWithItsOwnAnswer(out: string, n: number, prompt: (i: number) => string): void {
   const lines = readResults(out);
@@ -54,6 +54,27 @@ describe('run at a known limit', () => {
     const rate = arrivalRate(c, 40);
     expect(rate).toBeLessThanOrEqual(2400 * 1.02);
     expect(rate).toBeGreaterThanOrEqual(2400 * 0.85);
+  });
+});
+
+describe('a limit below one request a second', () => {
+  it('60 RPM, given and learned from the headers, 300 ms answers: every item once, zero 429s', async () => {
+    const dir = fx.newDir();
+    fx.sim.setOptions({ rpm: 60, itpm: undefined, otpm: undefined, burstSeconds: 1, latencyMs: 300 });
+    fx.sim.resetCounters();
+    const prompt = (i: number) => `Classify ticket ${i}: my order has not arrived`;
+    const input = writeItems(dir, 8, prompt);
+    for (const [name, flags] of [['given', ['--rpm', '60']], ['learned', []]] as const) {
+      const out = join(dir, `${name}.jsonl`);
+      // Each from a state that knows nothing, against an API idle long enough to be full again.
+      const r = await runCli(['run', input, '-o', out, ...flags, '--model', 'claude-haiku-4-5', '--max-tokens', '64', '--realtime', '--quiet'], {
+        env: { ...fx.env(), CLAW_BATCH_STATE_DIR: join(dir, `state-${name}`) },
+      });
+      expect(r.code).toBe(0);
+      expectEveryItemOnceWithItsOwnAnswer(out, 8, prompt);
+      expect(fx.sim.counters().rateLimited).toBe(0);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+    }
   });
 });
 
