@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 
@@ -42,7 +42,30 @@ const UNREADABLE_GRACE_MS = 5000;
 export function lockOutput(output: string): OutputLock {
   // The file itself, not the name it was given: `-o link.jsonl` and `-o ./dir/../out.jsonl` take
   // the same lock as `-o out.jsonl`.
-  const path = `${realFile(output)}.lock`;
+  const byPath = takeLock(output, `${realFile(output)}.lock`);
+  // A file with hard links has other names anywhere on its file system: also lock it by inode, in
+  // a folder every run on this machine sees.
+  let byInode: OutputLock | undefined;
+  try {
+    const st = statSync(output);
+    if (st.nlink > 1) byInode = takeLock(output, join(tmpdir(), 'claw-batch-locks', `${st.dev}-${st.ino}.lock`));
+  } catch (err) {
+    if (err instanceof UsageError) {
+      byPath.release();
+      throw err;
+    }
+    // Not there yet (no other names then), or the shared folder is not ours to write: the path lock stands.
+  }
+  return {
+    path: byPath.path,
+    release: () => {
+      byInode?.release();
+      byPath.release();
+    },
+  };
+}
+
+function takeLock(output: string, path: string): OutputLock {
   const me: LockHolder = {
     pid: process.pid,
     host: hostname(),

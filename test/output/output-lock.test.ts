@@ -4,7 +4,7 @@
  * built module (dist/, built by `npm test`'s pretest).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,6 +85,23 @@ describe('lockOutput', () => {
     expect(refusal(join(dir, 'link.jsonl')).message).toMatch(/in use by another claw-batch run/);
     // A different file in the same folder is not.
     lockOutput(join(dir, 'other.jsonl')).release();
+  });
+
+  it('is the same lock through a hard link to the file, and both locks go on release', async () => {
+    writeFileSync(out, '');
+    mkdirSync(join(dir, 'elsewhere'));
+    const hard = join(dir, 'elsewhere', 'hard.jsonl');
+    linkSync(out, hard);
+    const child = await childHolding(out, 'setInterval(() => {}, 1000);');
+    children.push(child);
+    expect(refusal(hard).message).toMatch(new RegExp(`in use by another claw-batch run \\(PID ${child.pid},`));
+    child.kill('SIGKILL');
+    await exited(child);
+    // The holder is gone: both of its locks are stale and taken over; released, both go.
+    const lock = lockOutput(hard);
+    lock.release();
+    expect(existsSync(`${hard}.lock`)).toBe(false);
+    lockOutput(out).release();
   });
 
   it('takes over a lock left by a process that was killed', async () => {
