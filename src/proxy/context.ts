@@ -12,6 +12,8 @@ export interface ProxyContext {
   /** The longest a request is held before it is sent (its turn, 429 pauses, retries). */
   maxWaitMs: number;
   timeouts: UpstreamTimeouts;
+  /** Aborted when the stop's grace has run out: requests still held get a 503 and are not sent. */
+  shutdown: AbortSignal;
 }
 
 /** How long the upstream may stay silent on a Messages request before the proxy gives up on it. */

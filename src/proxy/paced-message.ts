@@ -100,6 +100,7 @@ class PacedRequest {
         const turn = await this.waitForTurn(refused !== undefined);
         if (!turn) {
           if (this.gone.signal.aborted) this.ctx.stats.totals.clientGone += 1;
+          else if (this.ctx.shutdown.aborted) this.notSentAtShutdown();
           else this.heldTooLong(refused);
           return;
         }
@@ -128,6 +129,7 @@ class PacedRequest {
     const stop = () => hold.abort();
     const timer = setTimeout(stop, left);
     gone.addEventListener('abort', stop, { once: true });
+    this.ctx.shutdown.addEventListener('abort', stop, { once: true });
     this.client.queued += 1;
     try {
       const { plan, maxTokens } = this.params;
@@ -136,6 +138,7 @@ class PacedRequest {
       this.client.queued -= 1;
       clearTimeout(timer);
       gone.removeEventListener('abort', stop);
+      this.ctx.shutdown.removeEventListener('abort', stop);
     }
   }
 
@@ -144,6 +147,13 @@ class PacedRequest {
    * or, if the budget alone held it (a backlog far beyond the limit), a 429 of the proxy's own with
    * `retry-after` as long as the line ahead would take at the limit.
    */
+  /** The proxy stopped while this request waited for its turn: it was not sent, so it can simply go again. */
+  private notSentAtShutdown(): void {
+    const { res } = this;
+    res.setHeader('connection', 'close');
+    sendApiError(res, 503, 'overloaded_error', 'the proxy is shutting down; this request was not sent to the API — send it again', { 'retry-after': '1' });
+  }
+
   private heldTooLong(refused: ErrorAnswer | undefined): void {
     const { ctx, lane, res } = this;
     this.countRateLimited();

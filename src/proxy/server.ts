@@ -52,7 +52,9 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   const accounts = new Accounts({ store, upstream: upstream.base, given: options.given ?? { all: {} } });
   const stats = new ProxyStats();
   const log = new ProxyLog(options.log ?? (() => {}));
+  const shutdown = new AbortController();
   const ctx: ProxyContext = {
+    shutdown: shutdown.signal,
     upstream,
     accounts,
     stats,
@@ -178,6 +180,10 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
           };
         });
       }
+      // Requests still held were never sent: they get a 503 saying so (and to send them again),
+      // rather than a connection cut without an answer.
+      shutdown.abort();
+      await new Promise((resolve) => setImmediate(resolve));
       const cutOff = active.size;
       server.closeAllConnections();
       await stopped;

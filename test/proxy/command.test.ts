@@ -111,4 +111,24 @@ describe('claw-batch proxy', () => {
     expect(await ended).toBeInstanceOf(Error);
     expect(proxy.output()).toMatch(/1 cut off when the grace ran out/);
   });
+
+  it('a request still held for its turn when the grace runs out gets a 503 saying it was not sent, not a cut connection', async () => {
+    fx.sim.setOptions({ replyTokens: 400, outputTokensPerSecond: 40 });
+    // 60 RPM: one request goes at once, the next would wait about a second for its turn.
+    const proxy = await startProxyProcess(['--upstream', fx.sim.url, '--rpm', '60'], { CLAW_BATCH_STOP_GRACE_MS: '300' });
+    const client = new Anthropic({ apiKey: 'test-key', baseURL: proxy.url, maxRetries: 0 });
+    const first = client.messages.stream(ask('a ten-second answer', 1024));
+    const firstEnded = first.done().catch((e: unknown) => e);
+    await new Promise<void>((resolve) => first.once('text', () => resolve()));
+    const held = client.messages.create(ask('the second', 64)).catch((e: unknown) => e);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    proxy.child.kill('SIGINT');
+    const refused = await held;
+    expect(refused).toBeInstanceOf(Anthropic.APIError);
+    expect((refused as InstanceType<typeof Anthropic.APIError>).status).toBe(503);
+    expect(String((refused as Error).message)).toMatch(/shutting down; this request was not sent to the API — send it again/);
+    expect(await proxy.exited).toBe(3);
+    expect(await firstEnded).toBeInstanceOf(Error);
+  });
 });
+
