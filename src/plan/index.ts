@@ -93,13 +93,20 @@ export function choosePlan(input: PlanInput): Plan {
   const slowest = paces.reduce<ClassPace | undefined>((a, b) => (!a || b.seconds > a.seconds ? b : a), undefined);
   const realtimeSeconds = slowest?.seconds ?? 0;
   const reasons: string[] = [];
-  const assumed = input.classes.filter((c) => c.limitsSource === 'assumed').map((c) => c.modelClass);
-  if (assumed.length > 0) {
+  const assumed = input.classes.filter((c) => c.limitsSource === 'assumed');
+  const allAssumed = assumed.filter((c) => (c.assumedLimits ?? ['rpm', 'itpm', 'otpm']).length === 3).map((c) => c.modelClass);
+  if (allAssumed.length > 0) {
     reasons.push(
-      `limits not known for ${assumed.join(', ')}: assuming the Start tier (${START_TIER.rpm.toLocaleString('en-US')} requests, ` +
+      `limits not known for ${allAssumed.join(', ')}: assuming the Start tier (${START_TIER.rpm.toLocaleString('en-US')} requests, ` +
         `${START_TIER.itpm.toLocaleString('en-US')} input and ${START_TIER.otpm.toLocaleString('en-US')} output tokens per minute) — ` +
         'pass --rpm/--itpm/--otpm, or a first run learns them',
     );
+  }
+  for (const c of assumed) {
+    const some = c.assumedLimits ?? [];
+    if (some.length === 0 || some.length === 3) continue;
+    const named = { rpm: `${START_TIER.rpm.toLocaleString('en-US')} requests`, itpm: `${START_TIER.itpm.toLocaleString('en-US')} input tokens`, otpm: `${START_TIER.otpm.toLocaleString('en-US')} output tokens` };
+    reasons.push(`${c.modelClass}: ${some.map((k) => k.toUpperCase()).join(' and ')} not known: assuming the Start tier's (${some.map((k) => named[k]).join(', ')} per minute)`);
   }
   const realtimeText = slowest ? `real-time would take about ${formatDuration(realtimeSeconds)} at ${describePace(paces, slowest)}` : 'real-time';
   const threshold = input.thresholdMinutes * 60;

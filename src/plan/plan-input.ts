@@ -12,6 +12,8 @@ import { readLearnedLimits, type LearnedClass } from '../limits/learned-limits.j
 import { modelClass } from '../limits/model-class.js';
 import type { RateLimits } from '../limits/types.js';
 import { stateDir } from '../state-dir.js';
+import { existsSync } from 'node:fs';
+import type { LimitStore } from '../limits/limit-store.js';
 import { START_TIER, type PlanInput } from './index.js';
 import type { LimitsSource, PlanClass } from './realtime-estimate.js';
 
@@ -29,6 +31,11 @@ export async function planInput(
 ): Promise<PlanInput> {
   const account = accountOf(env);
   const learned = account ? await readLearnedLimits(stateDir(env), account) : new Map<string, LearnedClass>();
+  // A run still going on this machine has learned limits the file gets only when it ends: the
+  // local store has them now. Read only; anything amiss with it leaves the plan to the file.
+  const store = account && settings.sharedLimits === 'local' ? await openLocalStoreForReading(env) : undefined;
+  const sharedLearned = async (cls: string): Promise<RateLimits> =>
+    store && account ? await store.getLearned({ account, modelClass: cls }).catch(() => ({})) : {};
   const classes = new Map<string, PlanClass>();
   for (const [model, share] of Object.entries(prepared.byModel)) {
     const cls = modelClass(model);
@@ -37,14 +44,15 @@ export async function planInput(
       const own = settings.classLimits[cls] ?? {};
       const given: RateLimits = { rpm: own.rpm ?? settings.rpm, itpm: own.itpm ?? settings.itpm, otpm: own.otpm ?? settings.otpm };
       const known = learned.get(cls);
-      const { limits, source } = resolveLimits(given, known);
-      c = { modelClass: cls, items: 0, promptChars: 0, maxTokens: 0, limits, limitsSource: source, expectedOutput: known?.outputMean };
+      const { limits, source, assumed } = resolveLimits(given, { ...known, ...(await sharedLearned(cls)) });
+      c = { modelClass: cls, items: 0, promptChars: 0, maxTokens: 0, limits, limitsSource: source, assumedLimits: assumed, expectedOutput: known?.outputMean };
       classes.set(cls, c);
     }
     c.items += share.items;
     c.promptChars += share.promptChars;
     c.maxTokens += share.maxTokens;
   }
+  await store?.close().catch(() => undefined);
   return {
     items: prepared.count,
     classes: [...classes.values()],
@@ -58,16 +66,32 @@ export async function planInput(
 }
 
 /** Each limit from the strongest source that has it; the class's source is the weakest one used. */
-function resolveLimits(given: RateLimits, learned: RateLimits | undefined): { limits: RateLimits; source: LimitsSource } {
+function resolveLimits(given: RateLimits, learned: RateLimits | undefined): { limits: RateLimits; source: LimitsSource; assumed: Array<keyof RateLimits> } {
   const limits: RateLimits = {};
   const rank: Record<LimitsSource, number> = { given: 0, learned: 1, assumed: 2 };
   let source: LimitsSource = 'given';
+  const assumed: Array<keyof RateLimits> = [];
   for (const k of ['rpm', 'itpm', 'otpm'] as const) {
     let from: LimitsSource;
     if (given[k]) [limits[k], from] = [given[k], 'given'];
     else if (learned?.[k]) [limits[k], from] = [learned[k], 'learned'];
-    else [limits[k], from] = [START_TIER[k], 'assumed'];
+    else {
+      [limits[k], from] = [START_TIER[k], 'assumed'];
+      assumed.push(k);
+    }
     if (rank[from] > rank[source]) source = from;
   }
-  return { limits, source };
+  return { limits, source, assumed };
+}
+
+async function openLocalStoreForReading(env: NodeJS.ProcessEnv): Promise<LimitStore | undefined> {
+  try {
+    // Loaded only when there is a file to read: better-sqlite3 is a native module, slow to load.
+    const { SqliteStore, sqliteFileIn } = await import('../limits/sqlite-store.js');
+    const file = sqliteFileIn(stateDir(env));
+    if (!existsSync(file)) return undefined;
+    return new SqliteStore({ file, busyTimeoutMs: 200 });
+  } catch {
+    return undefined;
+  }
 }

@@ -24,6 +24,8 @@ export interface PlanClass {
   limits: RateLimits;
   /** The weakest source among the limits used: `assumed` means a tier was assumed. */
   limitsSource: LimitsSource;
+  /** The limits taken from the Start tier (neither given nor learned); all three when none is known. */
+  assumedLimits?: Array<keyof RateLimits>;
   /** Mean output tokens per answer an earlier run of this key and class saw. */
   expectedOutput?: number;
 }
