@@ -189,7 +189,8 @@ export function completeParams(body: Json, defaults: ItemDefaults, source: 'json
     checkMessages(body.messages);
   }
 
-  if (body.model === undefined || body.model === null) body.model = defaults.model;
+  const modelFromDefaults = body.model === undefined || body.model === null;
+  if (modelFromDefaults) body.model = defaults.model;
   if (body.max_tokens === undefined || body.max_tokens === null) body.max_tokens = defaults.max_tokens;
   if ((body.system === undefined || body.system === null) && defaults.system !== undefined) body.system = defaults.system;
   else if (body.system === null) delete body.system;
@@ -200,7 +201,8 @@ export function completeParams(body: Json, defaults: ItemDefaults, source: 'json
   }
   if (body.model.length > MAX_MODEL_CHARS) {
     // The API's model names are a few dozen characters; this one would only fill error lines.
-    throw new RecordProblem(`"model" is ${body.model.length.toLocaleString('en-US')} characters long (${quoted(body.model)}); model names have at most ${MAX_MODEL_CHARS}`);
+    const from = modelFromDefaults ? ' (from --model, CLAW_BATCH_MODEL or the config)' : '';
+    throw new RecordProblem(`"model"${from} is ${body.model.length.toLocaleString('en-US')} characters long (${quoted(body.model)}); model names have at most ${MAX_MODEL_CHARS}`);
   }
   if (typeof body.max_tokens !== 'number' || !Number.isInteger(body.max_tokens) || body.max_tokens < 1) {
     throw new RecordProblem(`"max_tokens" must be a positive whole number, got ${kind(body.max_tokens)}`);

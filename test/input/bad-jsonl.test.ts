@@ -25,7 +25,7 @@ describe('JSONL validation: each bad record fails with its line before anything 
     const message = await line3({ prompt: 'x', model: long });
     expect(message).toMatch(/^.*bad\.jsonl:3: "model" is 100,007 characters long \("claude-x+…x+" \(100,007 characters\)\); model names have at most 256$/);
     expect(message.length).toBeLessThan(400);
-    expect(await failureOf('flag.jsonl', lines(ok), { defaults: { ...defaults, model: long } })).toMatch(/flag\.jsonl:1: "model" is 100,007 characters long/);
+    expect(await failureOf('flag.jsonl', lines(ok), { defaults: { ...defaults, model: long } })).toMatch(/flag\.jsonl:1: "model" \(from --model, CLAW_BATCH_MODEL or the config\) is 100,007 characters long/);
   });
 
   it('an invalid custom_id shows the id and the rule', async () => {
