@@ -63,7 +63,7 @@ describe('a limit below one request a second', () => {
     fx.sim.setOptions({ rpm: 60, itpm: undefined, otpm: undefined, burstSeconds: 1, latencyMs: 300 });
     fx.sim.resetCounters();
     const prompt = (i: number) => `Classify ticket ${i}: my order has not arrived`;
-    const input = writeItems(dir, 8, prompt);
+    const input = writeItems(dir, 5, prompt);
     for (const [name, flags] of [['given', ['--rpm', '60']], ['learned', []]] as const) {
       const out = join(dir, `${name}.jsonl`);
       // Each from a state that knows nothing, against an API idle long enough to be full again.
@@ -71,7 +71,7 @@ describe('a limit below one request a second', () => {
         env: { ...fx.env(), CLAW_BATCH_STATE_DIR: join(dir, `state-${name}`) },
       });
       expect(r.code).toBe(0);
-      expectEveryItemOnceWithItsOwnAnswer(out, 8, prompt);
+      expectEveryItemOnceWithItsOwnAnswer(out, 5, prompt);
       expect(fx.sim.counters().rateLimited).toBe(0);
       await new Promise((resolve) => setTimeout(resolve, 1500));
     }
