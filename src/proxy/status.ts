@@ -67,7 +67,9 @@ export async function proxyStatus(accounts: Accounts, stats: ProxyStats, upstrea
     upstream,
     uptimeSeconds: Math.round((Date.now() - stats.startedAt) / 1000),
     sharedLimits,
-    queued: classes.reduce((n, c) => n + c.queued, 0),
+    // Every request held for its turn, counted as each client's are (a class's `queued` leaves out
+    // the one whose turn has come and that waits for the budget).
+    queued: stats.clientList().reduce((n, c) => n + c.queued, 0),
     inFlight: stats.clientList().reduce((n, c) => n + c.inFlight, 0),
     totals: { ...stats.totals },
     classes,
