@@ -7,7 +7,9 @@ import { readFile } from 'node:fs/promises';
 import { basename, extname, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { ConfigError } from './errors.js';
-import { modelClass } from './limits/model-class.js';
+import { baseModel, modelClass } from './limits/model-class.js';
+import { closestName } from './input/did-you-mean.js';
+import { loadListPrices } from './plan/prices.js';
 import { quoted, shortened } from './quote.js';
 import {
   isSharedLimitsValue,
@@ -298,6 +300,8 @@ function parseClassLimits(v: Validator, raw: unknown, key: string): Settings['cl
     const k = `${key}.${model}`;
     const limits = v.mapping(entry, k);
     v.onlyKeys(limits, k, ['max_rpm', 'rpm', 'max_itpm', 'itpm', 'max_otpm', 'otpm']);
+    const typo = misspeltModel(model);
+    if (typo) throw v.error(k, `no model or model class is called ${quoted(model)} (did you mean ${quoted(typo)}?); limits under a misspelt name would apply to nothing`);
     const cls = modelClass(model);
     if (from[cls] !== undefined) throw v.error(k, `names the same model class (${cls}) as ${key}.${from[cls]}; give its limits once`);
     from[cls] = model;
@@ -309,6 +313,24 @@ function parseClassLimits(v: Validator, raw: unknown, key: string): Settings['cl
     };
   }
   return out;
+}
+
+/**
+ * The known model or class `name` is probably a typo of: the same digits (versions) and letters
+ * within two edits of a known one's (`claude-hiaku-4-5`). A name matching nothing known is taken as
+ * a model newer than data/prices.json, not refused.
+ */
+function misspeltModel(name: string): string | undefined {
+  const known = new Set<string>();
+  for (const model of Object.keys(loadListPrices())) {
+    known.add(baseModel(model));
+    known.add(modelClass(model));
+  }
+  const base = baseModel(name.trim());
+  if (known.has(base) || known.has(modelClass(base))) return undefined;
+  const digits = (x: string) => x.replace(/[^0-9]/g, '');
+  const sameVersions = [...known].filter((k) => digits(k) === digits(base));
+  return closestName(base, sameVersions);
 }
 
 /**

@@ -8,6 +8,7 @@ import { StoppedError, UsageError } from '../errors.js';
 import type { JobManifest } from './manifest.js';
 import { sleep } from '../sleep.js';
 import { withRetry, type RetryOptions } from './transient.js';
+import { quoted } from '../quote.js';
 
 export type MessageBatch = Anthropic.Messages.MessageBatch;
 export type RequestCounts = Anthropic.Messages.MessageBatchRequestCounts;
@@ -101,8 +102,11 @@ export async function waitUntilEnded(client: Anthropic, ids: string[], options: 
   }
 }
 
-/** The first polling interval: `CLAW_BATCH_POLL_INTERVAL_S`, else 10 seconds. */
+/** The first polling interval: `CLAW_BATCH_POLL_INTERVAL_S`, else 10 seconds; a bad value is exit 2. */
 export function defaultIntervalSeconds(env: NodeJS.ProcessEnv): number {
-  const v = Number(env.CLAW_BATCH_POLL_INTERVAL_S);
-  return Number.isFinite(v) && v > 0 ? v : 10;
+  const raw = env.CLAW_BATCH_POLL_INTERVAL_S?.trim();
+  if (raw === undefined || raw === '') return 10;
+  const v = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
+  if (!(v > 0)) throw new UsageError(`Invalid value for CLAW_BATCH_POLL_INTERVAL_S: expected a number of seconds > 0, got ${quoted(raw)}`);
+  return v;
 }

@@ -32,6 +32,7 @@ export interface PollOptions {
 
 export async function poll(options: PollOptions, ctx: CommandContext): Promise<number> {
   const env = ctx.env;
+  if (options.wait && options.interval === undefined) defaultIntervalSeconds(env); // a bad value: exit 2 now
   const target = await resolveTarget(env, options.id);
   const { manifest } = target;
   const client = createClient({}, env);

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import type { CommandContext, InputFlags } from './context.js';
 import { prepareFromFlags } from './prepare-input.js';
 import { baseUrlFromEnv } from '../base-url.js';
+import { defaultIntervalSeconds } from '../batch/poller.js';
 import { loadSettings } from '../config.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { sharedLimitsSource } from '../limits/open-store.js';
@@ -71,6 +72,7 @@ export async function run(options: RunOptions, ctx: CommandContext): Promise<num
     );
   }
   baseUrlFromEnv(ctx.env); // a malformed ANTHROPIC_BASE_URL fails now, not after reading the whole input
+  defaultIntervalSeconds(ctx.env); // and a bad CLAW_BATCH_POLL_INTERVAL_S, not after a batch is submitted
   const prepared = await prepareFromFlags(options, settings, ctx);
   let lock: OutputLock | undefined;
   try {

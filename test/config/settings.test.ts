@@ -108,6 +108,14 @@ describe('settings', () => {
     });
   });
 
+  it('refuses a misspelt model under rate_limit.models, and takes a name it does not know as a newer model', async () => {
+    const err = await failure('providers:\n  anthropic:\n    rate_limit:\n      models:\n        claude-hiaku-4-5: { max_rpm: 30 }\n');
+    expect(String(err)).toMatch(/rate_limit\.models\.claude-hiaku-4-5: no model or model class is called "claude-hiaku-4-5" \(did you mean "claude-haiku-4-5"\?\)/);
+    const newer = await failure('providers:\n  anthropic:\n    rate_limit:\n      models:\n        claude-haiku-7: { max_rpm: 30 }\n        claude-sonnet-4-6: { rpm: 0 }\n');
+    // claude-haiku-7 passed; the next key's bad value is what fails.
+    expect(String(newer)).toMatch(/claude-sonnet-4-6\.rpm/);
+  });
+
   it('refuses two keys of rate_limit.models that name the same model class', async () => {
     const err = await failure('providers:\n  anthropic:\n    rate_limit:\n      models:\n        claude-sonnet-4-5: { rpm: 1 }\n        claude-sonnet-4-6: { rpm: 2 }\n');
     expect(String(err)).toMatch(/rate_limit\.models\.claude-sonnet-4-6: names the same model class \(claude-sonnet-4\)/);

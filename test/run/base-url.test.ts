@@ -46,3 +46,21 @@ describe('a malformed ANTHROPIC_BASE_URL', () => {
     expect(fx.sim.counters().batchesCreated).toBe(0);
   });
 });
+
+describe('a bad CLAW_BATCH_POLL_INTERVAL_S', () => {
+  it('is exit 2 naming the variable before anything is submitted, for run and poll', async () => {
+    const dir = fx.newDir();
+    fx.sim.resetCounters();
+    const input = writeItems(dir, 3);
+    for (const value of ['abc', '0', '-1']) {
+      const env = { ...fx.env(), CLAW_BATCH_POLL_INTERVAL_S: value };
+      const r = await runCli(['run', input, '-o', join(dir, 'out.jsonl'), ...MODEL, '--batch-api'], { env });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(`claw-batch: Invalid value for CLAW_BATCH_POLL_INTERVAL_S: expected a number of seconds > 0, got "${value}"\n`);
+      const poll = await runCli(['poll', 'cb_job_none', '--wait'], { env });
+      expect(poll.code).toBe(2);
+      expect(poll.stderr).toMatch(/Invalid value for CLAW_BATCH_POLL_INTERVAL_S/);
+    }
+    expect(fx.sim.counters().batchCreateCalls).toBe(0);
+  });
+});
