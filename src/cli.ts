@@ -137,7 +137,7 @@ Examples:
             itpm: parsePositiveNumber('--itpm', str(o.itpm)),
             otpm: parsePositiveNumber('--otpm', str(o.otpm)),
             concurrency: parseConcurrency('--concurrency', str(o.concurrency)),
-            delayMs: parseNonNegativeInt('--delay-ms', str(o.delayMs)),
+            delayMs: parseNonNegativeNumber('--delay-ms', str(o.delayMs)),
             mode: runMode(o),
             urgent: Boolean(o.urgent),
             maxCost: parsePositiveNumber('--max-cost', str(o.maxCost)),

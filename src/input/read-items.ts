@@ -133,7 +133,13 @@ function csvLayout(header: string[], spec: ItemSourceSpec, line: number): CsvLay
     throw new InputError(spec.displayName, line, problem);
   };
   const listed = listColumns(header);
-  const column = (name: string) => header.indexOf(name);
+  // A column that is used must be there once: with two, which one is meant would be a guess.
+  const column = (name: string) => {
+    const first = header.indexOf(name);
+    const last = header.lastIndexOf(name);
+    if (first !== last) fail(`the header has the column ${quoted(name, 40)} twice (fields ${first + 1} and ${last + 1}); rename one`);
+    return first;
+  };
 
   let idColumn: number | undefined;
   if (spec.idField !== undefined) {

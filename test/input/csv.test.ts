@@ -70,6 +70,14 @@ describe('CSV validation', () => {
     );
   });
 
+  it('a column the template or --id-field uses, twice in the header; an unused duplicate is fine', async () => {
+    expect(await failureOf('d.csv', 'id,text,id\nr1,a,r2\n', { defaults, template: '{{text}} {{id}}', idField: 'id' })).toMatch(
+      /d\.csv:1: the header has the column "id" twice \(fields 1 and 3\); rename one$/,
+    );
+    const items = await itemsOf('u.csv', 'id,text,note,note\nr1,a,x,y\n', { defaults, template: '{{text}}', idField: 'id' });
+    expect(items.map((i) => i.custom_id)).toEqual(['r1']);
+  });
+
   it('a row with the wrong number of fields', async () => {
     expect(await failureOf('r.csv', 'id,text\na,ok\nb,"x\ny"\nc,too,many\n', { defaults, template: '{{text}}' })).toMatch(
       /r\.csv:5: expected 2 fields like the header, got 3$/,
