@@ -177,6 +177,16 @@ Examples:
     .action(async (input: string | undefined, o: Raw) => {
       const retryFailed = str(o.retryFailed);
       if (!input && !retryFailed) throw new UsageError('submit needs an input file (or --retry-failed JOB)');
+      if (retryFailed) {
+        // The items are rebuilt as the parent job built them: a flag that would change them would be dropped.
+        const changing = (['model', 'maxTokens', 'system', 'template', 'idField', 'format'] as const).filter((k) => o[k] !== undefined);
+        if (changing.length > 0) {
+          const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+          throw new UsageError(
+            `--retry-failed resends the items as job ${retryFailed} built them, so ${changing.map(flag).join(', ')} cannot change them; submit the input as a new job to change them`,
+          );
+        }
+      }
       onResult(
         await submit(
           {

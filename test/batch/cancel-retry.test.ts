@@ -65,4 +65,13 @@ describe('cancel, then --retry-failed', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/items\.jsonl changed since job job_\S+ was submitted/);
   });
+
+  it('refuses flags that would change the items with --retry-failed, instead of dropping them', async () => {
+    const [file] = sb.jobs().sort();
+    const id = file!.replace(/\.json$/, '');
+    const r = await sb.inProcess(['submit', '--retry-failed', id, '--model', 'claude-sonnet-4-6', '--max-tokens', '5']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`claw-batch: --retry-failed resends the items as job ${id} built them, so --model, --max-tokens cannot change them; submit the input as a new job to change them\n`);
+  });
 });
+
