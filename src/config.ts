@@ -57,6 +57,8 @@ export interface Settings {
   queueTimeoutMs?: number;
   /** `--max-cost` / `max_cost_usd`: stop (real-time) or refuse to submit (Batches API) before spending more. Default: none. */
   maxCostUsd?: number;
+  /** Where `maxCostUsd` came from, for messages: `--max-cost`, the variable, or the config file's key. */
+  maxCostSource?: string;
   /** Default `auto`. */
   mode: 'auto' | 'realtime' | 'batch';
   /** `auto` uses the Batches API when real-time would take longer than this. Default 10. */
@@ -148,6 +150,14 @@ export async function loadSettings(
     classLimits: fromFile.classLimits,
     prices: fromFile.prices,
     configFile: file?.path,
+    maxCostSource:
+      flags.maxCostUsd !== undefined
+        ? '--max-cost'
+        : fromEnv.maxCostUsd !== undefined
+          ? 'CLAW_BATCH_MAX_COST_USD'
+          : fromFile.settings?.maxCostUsd !== undefined
+            ? `${file?.display}: max_cost_usd`
+            : undefined,
   };
 }
 

@@ -31,8 +31,8 @@ export async function checkBatchMaxCost(prepared: PreparedInput, settings: Setti
   const worst = await worstCaseOfJob(prepared.items(), settings.prices, { batch: true, include });
   if (worst.usd > cap) {
     throw new UsageError(
-      `--max-cost ${formatUsd(cap)}: the worst case of these ${worst.requests} requests through the Batches API is ${formatUsd(worst.usd)} ` +
-        '(every answer at its max_tokens, half price); nothing was submitted — raise --max-cost, lower max_tokens, or split the input',
+      `${capName(settings)} ${formatUsd(cap)}: the worst case of these ${worst.requests} requests through the Batches API is ${formatUsd(worst.usd)} ` +
+        '(every answer at its max_tokens, half price); nothing was submitted — raise the cap, lower max_tokens, or split the input',
     );
   }
 }
@@ -45,8 +45,8 @@ export async function checkRealtimeMaxCost(prepared: PreparedInput, settings: Se
   const cheapest = await cheapestWorstCase(prepared.items(), settings.prices, include);
   if (cheapest && cheapest.usd > cap) {
     throw new UsageError(
-      `--max-cost ${formatUsd(cap)} is below what any one request could cost (the least is ${formatUsd(cheapest.usd)}, ` +
-        `"${cheapest.customId}" with its answer at max_tokens), so none could be sent; nothing was sent — raise --max-cost or lower max_tokens`,
+      `${capName(settings)} ${formatUsd(cap)} is below what any one request could cost (the least is ${formatUsd(cheapest.usd)}, ` +
+        `"${cheapest.customId}" with its answer at max_tokens), so none could be sent; nothing was sent — raise the cap or lower max_tokens`,
     );
   }
 }
@@ -55,5 +55,11 @@ export async function checkRealtimeMaxCost(prepared: PreparedInput, settings: Se
 export function realtimeSpendCap(prepared: PreparedInput, settings: Settings, meter: CostMeter): SpendCap | undefined {
   if (settings.maxCostUsd === undefined) return undefined;
   requirePrices(prepared, settings);
-  return createSpendCap(settings.maxCostUsd, meter, settings.prices);
+  return createSpendCap(settings.maxCostUsd, meter, settings.prices, capName(settings));
 }
+
+/** How the cap is named in messages: where it was set (`--max-cost`, the variable, the config key). */
+function capName(settings: Settings): string {
+  return settings.maxCostSource ?? '--max-cost';
+}
+

@@ -30,7 +30,7 @@ export function worstCaseUsd(item: Item, prices: PriceTable): number | undefined
   return (inputTokens * inputRate + item.params.max_tokens * band.outputPerMTok) / 1e6;
 }
 
-export function createSpendCap(maxUsd: number, meter: CostMeter, prices: PriceTable): SpendCap {
+export function createSpendCap(maxUsd: number, meter: CostMeter, prices: PriceTable, name = '--max-cost'): SpendCap {
   let inFlightUsd = 0;
   let inFlight = 0;
   let released: { promise: Promise<void>; resolve: () => void } | undefined;
@@ -50,8 +50,8 @@ export function createSpendCap(maxUsd: number, meter: CostMeter, prices: PriceTa
         }
         return {
           stop:
-            `--max-cost ${formatUsd(maxUsd)} reached: ${formatUsd(spent)} spent; the next request could cost up to ` +
-            `${formatUsd(worst)} more, so none is sent (rerun with a higher --max-cost to go on: the cap counts from zero in each run)`,
+            `${name} ${formatUsd(maxUsd)} reached: ${formatUsd(spent)} spent; the next request could cost up to ` +
+            `${formatUsd(worst)} more, so none is sent (rerun with a higher cap to go on: it counts from zero in each run)`,
         };
       }
       inFlightUsd += worst;

@@ -150,6 +150,12 @@ describe('--max-cost', () => {
       expect(r.stderr).toMatch(/--max-cost \$0\.001 is below what any one request could cost \(the least is \$0\.005\d*, "t-1" with its answer at max_tokens\).*nothing was sent/);
     }
     expect(fx.sim.counters().requests).toBe(0);
+    // Set in the config file: the refusal names the file and key, not a flag that was never given.
+    const config = join(dir, 'cap.yaml');
+    writeFileSync(config, 'max_cost_usd: 0.001\n');
+    const fromFile = await runCli(['run', input, '-o', join(dir, 'out.jsonl'), '--model', 'claude-haiku-4-5', '--max-tokens', '1000', '--realtime', '--config', config], { env: fx.env() });
+    expect(fromFile.code).toBe(2);
+    expect(fromFile.stderr).toMatch(/cap\.yaml: max_cost_usd \$0\.001 is below what any one request could cost/);
   });
 
   it('the Batches API: a worst case over the cap is refused before anything is submitted, with the numbers', async () => {
