@@ -57,8 +57,6 @@ export interface Settings {
   queueTimeoutMs?: number;
   /** `--max-cost` / `max_cost_usd`: stop (real-time) or refuse to submit (Batches API) before spending more. Default: none. */
   maxCostUsd?: number;
-  /** Where `maxCostUsd` came from, for messages: `--max-cost`, the variable, or the config file's key. */
-  maxCostSource?: string;
   /** Default `auto`. */
   mode: 'auto' | 'realtime' | 'batch';
   /** `auto` uses the Batches API when real-time would take longer than this. Default 10. */
@@ -76,6 +74,8 @@ export interface Settings {
   sharedLimits: string;
   /** The config file that was read (absolute path), if any. */
   configFile?: string;
+  /** Which layer gave each setting that is not the default, for messages (settingSource). */
+  origin: Partial<Record<keyof Settings, 'flag' | 'env' | 'file'>>;
 }
 
 /**
@@ -90,7 +90,7 @@ export interface PriceOverride {
   cacheReadPerMTok: number;
 }
 
-export type SettingsFlags = Partial<Omit<Settings, 'prices' | 'configFile' | 'classLimits'>>;
+export type SettingsFlags = Partial<Omit<Settings, 'prices' | 'configFile' | 'classLimits' | 'origin'>>;
 
 export const DEFAULT_SETTINGS = {
   // Enough for a classification or a paragraph; a record's own max_tokens, --max-tokens, the
@@ -142,23 +142,38 @@ export async function loadSettings(
   const file = await readConfigFile(opts.cwd, opts.configPath);
   const fromFile: FileConfig = file ? parseConfig(file.display, file.text) : { prices: {}, classLimits: {} };
   const fromEnv = readEnv(opts.env);
+  const layers = [
+    ['file', defined(fromFile.settings ?? {})],
+    ['env', defined(fromEnv)],
+    ['flag', defined(flags)],
+  ] as const;
+  const origin: Settings['origin'] = {};
+  for (const [layer, values] of layers) for (const key of Object.keys(values)) origin[key as keyof Settings] = layer;
   return {
     ...DEFAULT_SETTINGS,
-    ...defined(fromFile.settings ?? {}),
-    ...defined(fromEnv),
-    ...defined(flags),
+    ...layers[0][1],
+    ...layers[1][1],
+    ...layers[2][1],
     classLimits: fromFile.classLimits,
     prices: fromFile.prices,
     configFile: file?.path,
-    maxCostSource:
-      flags.maxCostUsd !== undefined
-        ? '--max-cost'
-        : fromEnv.maxCostUsd !== undefined
-          ? 'CLAW_BATCH_MAX_COST_USD'
-          : fromFile.settings?.maxCostUsd !== undefined
-            ? `${file?.display}: max_cost_usd`
-            : undefined,
+    origin,
   };
+}
+
+/**
+ * Where a setting came from, for a message about its value: the flag, the variable, or the config
+ * file and key; the flag when it is the default.
+ */
+export function settingSource(settings: Settings, key: keyof Settings, names: { flag: string; env: string; file: string }): string {
+  switch (settings.origin[key]) {
+    case 'env':
+      return names.env;
+    case 'file':
+      return `${settings.configFile}: ${names.file}`;
+    default:
+      return names.flag;
+  }
 }
 
 /** Drops undefined values, so an unset flag or variable does not override a lower layer. */

@@ -30,7 +30,7 @@ export async function limits(options: LimitsOptions, ctx: CommandContext): Promi
   const settings = await loadSettings({ sharedLimits: options.sharedLimits }, { env: ctx.env, cwd: ctx.cwd, configPath: options.config });
   const store = await openLimitStore({
     sharedLimits: settings.sharedLimits,
-    source: sharedLimitsSource({ flag: options.sharedLimits, env: ctx.env, value: settings.sharedLimits, configFile: settings.configFile }),
+    source: sharedLimitsSource(settings),
     stateDir: stateDir(ctx.env),
   });
   try {

@@ -5,7 +5,7 @@
  * sends could pass the cap (exit 3; a rerun with a higher cap resumes). A model without a price
  * cannot be capped: exit 2 saying how to give it one.
  */
-import type { Settings } from '../config.js';
+import { settingSource, type Settings } from '../config.js';
 import { UsageError } from '../errors.js';
 import type { PreparedInput } from '../input/index.js';
 import { formatUsd } from '../plan/cost.js';
@@ -60,6 +60,6 @@ export function realtimeSpendCap(prepared: PreparedInput, settings: Settings, me
 
 /** How the cap is named in messages: where it was set (`--max-cost`, the variable, the config key). */
 function capName(settings: Settings): string {
-  return settings.maxCostSource ?? '--max-cost';
+  return settingSource(settings, 'maxCostUsd', { flag: '--max-cost', env: 'CLAW_BATCH_MAX_COST_USD', file: 'max_cost_usd' });
 }
 

@@ -80,7 +80,7 @@ export async function proxy(options: ProxyCommandOptions, ctx: CommandContext): 
   registerSecret(apiKey);
   const store = await openLimitStore({
     sharedLimits: settings.sharedLimits,
-    source: sharedLimitsSource({ flag: options.sharedLimits, env: ctx.env, value: settings.sharedLimits, configFile: settings.configFile }),
+    source: sharedLimitsSource(settings),
     stateDir: stateDir(ctx.env),
     onNotice: (message) => ctx.stderr.write(`claw-batch proxy: ${redact(message)}\n`),
   });

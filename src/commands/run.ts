@@ -121,7 +121,7 @@ export async function run(options: RunOptions, ctx: CommandContext): Promise<num
         fresh,
         quiet: Boolean(options.quiet),
         json: Boolean(options.json),
-        sharedLimitsSource: sharedLimitsSource({ flag: options.sharedLimits, env: ctx.env, value: settings.sharedLimits, configFile: settings.configFile }),
+        sharedLimitsSource: sharedLimitsSource(settings),
         alreadyDone,
         ctx,
       });

@@ -238,12 +238,13 @@ export class ClassBudget {
       const level = this.apiLevelAtMost(readings[d], spec[d]?.perMinute);
       if (level !== undefined) levels[d] = level;
     }
-    // The limits are in force from now on, but the buckets learn what is spent only with these
-    // writes: a take in between would see a limit just learned as a full bucket and send at once.
     const writes = (async () => {
       await this.chargeUntracked(newlyKnown, spec);
       if (Object.keys(levels).length > 0) await this.store.clamp(this.key, levels, spec);
     })();
+    if (newlyKnown.length === 0) return writes;
+    // A limit just learned is in force from now on, but its bucket learns what is spent only with
+    // these writes: a take in between would see a full bucket and send at once. Takes wait for them.
     const gate = writes.catch(() => undefined);
     this.observing = gate;
     try {
@@ -253,7 +254,7 @@ export class ClassBudget {
     }
   }
 
-  /** The store writes of the latest `observe`, which a take waits for. */
+  /** The store writes of an `observe` that learned a limit, which a take waits for. */
   private observing: Promise<unknown> | undefined;
 
   /**

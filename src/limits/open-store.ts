@@ -10,6 +10,7 @@
  * naming it, with any password masked. Once running, a failing store never stops the run: the
  * fallback paces alone at a fair share until the store is back.
  */
+import { settingSource, type Settings } from '../config.js';
 import { InvalidOptionError, UsageError } from '../errors.js';
 import { isSharedLimitsValue } from '../options.js';
 import { maskUrlPassword, registerSecret } from '../secrets.js';
@@ -79,13 +80,11 @@ export async function openLimitStore(options: OpenLimitStoreOptions): Promise<Li
   }
 }
 
-/**
- * Names where `sharedLimits` came from, for messages: the flag, the variable, else the config key
- * (a value other than the default can only have come from there), else the flag.
- */
-export function sharedLimitsSource(opts: { flag?: string; env: NodeJS.ProcessEnv; value: string; configFile?: string }): string {
-  if (opts.flag !== undefined) return '--shared-limits';
-  if (opts.env.CLAW_BATCH_SHARED_LIMITS) return 'CLAW_BATCH_SHARED_LIMITS';
-  if (opts.value !== 'local' && opts.configFile) return `${opts.configFile}: providers.anthropic.rate_limit.shared`;
-  return '--shared-limits';
+/** Names where `sharedLimits` came from, for messages: the flag, the variable or the config key. */
+export function sharedLimitsSource(settings: Settings): string {
+  return settingSource(settings, 'sharedLimits', {
+    flag: '--shared-limits',
+    env: 'CLAW_BATCH_SHARED_LIMITS',
+    file: 'providers.anthropic.rate_limit.shared',
+  });
 }

@@ -18,6 +18,7 @@ import type { ClassLane } from './class-lane.js';
 import { handleFailure } from './failure-handling.js';
 import type { LiveRates } from './live-rates.js';
 import type { RunControl } from './run-control.js';
+import { until } from '../sleep.js';
 import { sendMessage } from './send-message.js';
 import type { SpendCap, SpendTicket } from './spend-cap.js';
 import type { StallWatch } from './stall-watch.js';
@@ -108,7 +109,7 @@ export async function attemptItem(ctx: AttemptContext, lane: ClassLane, work: Wo
     }
     if ('wait' in decision) {
       // Fits only once what is in flight has cost what it really costs: wait for the next answer.
-      if (await untilOrStopped(decision.wait, control.noNewWork)) continue;
+      if (await until(decision.wait, control.noNewWork)) continue;
     } else control.requestStop(new StoppedError('max-cost', decision.stop));
     ctx.cache.onFailure(admission.write);
     await lane.budget.refund(cost, { request: true });
@@ -195,17 +196,3 @@ export async function attemptItem(ctx: AttemptContext, lane: ClassLane, work: Wo
   lane.resize();
   return { kind: 'finished' };
 }
-
-/** Resolves true when `promise` settles, false when `signal` aborts first. */
-function untilOrStopped(promise: Promise<void>, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false);
-  return new Promise<boolean>((resolve) => {
-    const onAbort = () => resolve(false);
-    signal.addEventListener('abort', onAbort, { once: true });
-    void promise.then(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    });
-  });
-}
-

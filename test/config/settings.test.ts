@@ -75,6 +75,7 @@ describe('settings', () => {
       sharedLimits: 'local',
       prices: {},
       configFile: undefined,
+      origin: {},
     });
   });
 
@@ -105,6 +106,7 @@ describe('settings', () => {
         'claude-haiku-4-5': { inputPerMTok: 1, outputPerMTok: 5, cacheWrite5mPerMTok: 1.25, cacheWrite1hPerMTok: 2, cacheReadPerMTok: 0.1 },
       },
       configFile: join(cwd, 'claw-batch.config.yaml'),
+      origin: expect.any(Object),
     });
   });
 

@@ -2,7 +2,8 @@
  * Runs the real CLI binary (`node bin/claw-batch.js`, built into dist/ by `npm test`'s pretest)
  * as a child process, the way a user or a cron job would.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { mkdtempSync, readFileSync, readdirSync, readlinkSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,12 +42,7 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
       env: cliEnv(options.env),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr, ms: performance.now() - started }));
+    collectOutput(child, started, resolvePromise, reject);
     if (options.stdin !== undefined) child.stdin.end(options.stdin);
     else child.stdin.end();
     options.onSpawn?.(child);
@@ -62,14 +58,24 @@ export function runShell(script: string, options: Omit<CliOptions, 'stdin'> = {}
   return new Promise((resolvePromise, reject) => {
     const env = cliEnv({ ...options.env, CLAW_NODE: process.execPath, CLAW_BIN: BIN });
     const child = spawn('bash', ['-c', `claw() { "$CLAW_NODE" "$CLAW_BIN" "$@"; }\n${script}`], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr, ms: performance.now() - started }));
+    collectOutput(child, started, resolvePromise, reject);
     options.onSpawn?.(child);
   });
+}
+
+/** Gathers a child's stdout and stderr, and resolves with them and its exit once it has closed. */
+function collectOutput(
+  child: ChildProcessByStdio<Writable | null, Readable, Readable>,
+  started: number,
+  resolve: (r: CliResult) => void,
+  reject: (err: Error) => void,
+): void {
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.on('error', reject);
+  child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr, ms: performance.now() - started }));
 }
 
 export function tempDir(prefix = 'claw-batch-test-'): string {

@@ -90,6 +90,29 @@ describe('ClassBudget: limits', () => {
     expect(await fitsNow(b, cost(1))).toBe(false);
   });
 
+  it('a take while the headers that taught a limit are still being written waits for them: no full bucket in between', async () => {
+    const now = 0;
+    // A store whose writes take a while, as a shared one's do.
+    class SlowWrites extends MemoryStore {
+      override async adjust(...args: Parameters<MemoryStore['adjust']>) {
+        await new Promise((r) => setTimeout(r, 20));
+        return super.adjust(...args);
+      }
+      override async clamp(...args: Parameters<MemoryStore['clamp']>) {
+        await new Promise((r) => setTimeout(r, 20));
+        return super.clamp(...args);
+      }
+    }
+    const b = budget({ capacitySeconds: 1, now: () => now, store: new SlowWrites({ now: () => now }) });
+    const first = cost(600);
+    expect(await fitsNow(b, first)).toBe(true);
+    // Not awaited: the next reservation comes while the store learns what the first one spent.
+    const observed = b.observe({ inputTokens: { limit: 60_000, remaining: 0, remainingAtMost: 500 } });
+    expect(await fitsNow(b, cost(500))).toBe(false);
+    await observed;
+    expect(await fitsNow(b, cost(400))).toBe(true);
+  });
+
   it('does not stall on a token count rounded down to 0: it may be up to 500 short', async () => {
     const now = 0;
     const b = budget({ given: { itpm: 60_000 }, capacitySeconds: 1, now: () => now }); // 1,000 a second

@@ -102,11 +102,16 @@ describe('the shared_limits setting', () => {
     );
   });
 
-  it('says where a value came from', () => {
-    expect(sharedLimitsSource({ flag: 'off', env: {}, value: 'off' })).toBe('--shared-limits');
-    expect(sharedLimitsSource({ env: { CLAW_BATCH_SHARED_LIMITS: 'off' }, value: 'off' })).toBe('CLAW_BATCH_SHARED_LIMITS');
-    expect(sharedLimitsSource({ env: {}, value: 'redis://h', configFile: '/x/c.yaml' })).toBe('/x/c.yaml: providers.anthropic.rate_limit.shared');
-    expect(sharedLimitsSource({ env: {}, value: 'local' })).toBe('--shared-limits');
+  it('says where a value came from: the flag, the variable, or the config file and key — also when it is the default value', async () => {
+    const dir = newDir();
+    const config = join(dir, 'c.yaml');
+    writeFileSync(config, 'providers:\n  anthropic:\n    rate_limit:\n      shared: local\n');
+    const source = async (flags: { sharedLimits?: string }, env: NodeJS.ProcessEnv, configPath?: string) =>
+      sharedLimitsSource(await loadSettings(flags, { env, cwd: dir, configPath }));
+    expect(await source({ sharedLimits: 'off' }, { CLAW_BATCH_SHARED_LIMITS: 'off' }, config)).toBe('--shared-limits');
+    expect(await source({}, { CLAW_BATCH_SHARED_LIMITS: 'off' }, config)).toBe('CLAW_BATCH_SHARED_LIMITS');
+    expect(await source({}, {}, config)).toBe(`${config}: providers.anthropic.rate_limit.shared`);
+    expect(await source({}, {})).toBe('--shared-limits');
   });
 });
 
