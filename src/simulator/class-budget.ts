@@ -31,6 +31,40 @@ export type Admission =
   | { ok: true }
   | { ok: false; limit: LimitName; limitPerMinute: number; retryAfterSeconds: number; message: string };
 
+/** Which bucket refuses a request, and for how long. */
+export interface Refusal {
+  budget: ClassBudget;
+  name: LimitName;
+  limitPerMinute: number;
+  waitMs: number;
+}
+
+/**
+ * Admits a request against several budgets at once (a workspace's and its organization's): taken
+ * from all of them, or refused by the one that waits longest, taking nothing.
+ */
+export function admitAll(budgets: readonly ClassBudget[], cost: AdmissionCost, now: number): Admission {
+  let worst: Refusal | undefined;
+  for (const b of budgets) {
+    const r = b.refusal(cost, now);
+    if (r && (!worst || r.waitMs > worst.waitMs)) worst = r;
+  }
+  if (worst) {
+    const retryAfterSeconds = Math.max(1, Math.ceil(worst.waitMs / 1000));
+    return {
+      ok: false,
+      limit: worst.name,
+      limitPerMinute: worst.limitPerMinute,
+      retryAfterSeconds,
+      message:
+        `This request would exceed your ${worst.budget.owner}'s rate limit of ${worst.limitPerMinute} ${UNITS[worst.name]} per minute ` +
+        `(model class: ${worst.budget.name}); retry after ${retryAfterSeconds} s.`,
+    };
+  }
+  for (const b of budgets) b.take(cost, now);
+  return { ok: true };
+}
+
 /** An admitted answer's output charge: ended normally, or stopped part-way. */
 export interface OutputCharge {
   /** The answer ended: under `reserve-max-tokens`, refunds what `max_tokens` reserved beyond it. */
@@ -60,6 +94,8 @@ export class ClassBudget {
     readonly burstSeconds: number,
     readonly rule: OtpmRule,
     now: number,
+    /** Whose limit this is, for the 429's message: `organization` or `workspace`. */
+    readonly owner: 'organization' | 'workspace' = 'organization',
   ) {
     this.requests = limits.rpm !== undefined ? new TokenBucket(limits.rpm, burstSeconds, now) : undefined;
     this.input = limits.itpm !== undefined ? new TokenBucket(limits.itpm, burstSeconds, now) : undefined;
@@ -81,30 +117,27 @@ export class ClassBudget {
 
   /** Takes the request's cost, or says which limit refuses it and for how long (the longest wait). */
   admit(cost: AdmissionCost, now: number): Admission {
-    let worst: { name: LimitName; limitPerMinute: number; waitMs: number } | undefined;
+    return admitAll([this], cost, now);
+  }
+
+  /** The limit that would refuse `cost` now, with the wait; undefined when every limit admits it. */
+  refusal(cost: AdmissionCost, now: number): Refusal | undefined {
+    let worst: Refusal | undefined;
     const consider = (name: LimitName, limitPerMinute: number, waitMs: number) => {
-      if (waitMs > 0 && (!worst || waitMs > worst.waitMs)) worst = { name, limitPerMinute, waitMs };
+      if (waitMs > 0 && (!worst || waitMs > worst.waitMs)) worst = { budget: this, name, limitPerMinute, waitMs };
     };
     if (this.requests) consider('requests', this.requests.limitPerMinute, this.requests.waitMs(1, now));
     if (this.input) consider('input-tokens', this.input.limitPerMinute, this.input.waitMs(cost.inputTokens, now));
     if (this.output instanceof OutputBucket) consider('output-tokens', this.output.limitPerMinute, this.output.waitMs(now));
     else if (this.output) consider('output-tokens', this.output.limitPerMinute, this.output.waitMs(cost.maxTokens, now));
-    if (worst) {
-      const retryAfterSeconds = Math.max(1, Math.ceil(worst.waitMs / 1000));
-      return {
-        ok: false,
-        limit: worst.name,
-        limitPerMinute: worst.limitPerMinute,
-        retryAfterSeconds,
-        message:
-          `This request would exceed your organization's rate limit of ${worst.limitPerMinute} ${UNITS[worst.name]} per minute ` +
-          `(model class: ${this.name}); retry after ${retryAfterSeconds} s.`,
-      };
-    }
+    return worst;
+  }
+
+  /** Takes an admitted request's cost (`refusal` said nothing refuses it). */
+  take(cost: AdmissionCost, now: number): void {
     this.requests?.take(1, now);
     this.input?.take(cost.inputTokens, now);
     if (this.output instanceof TokenBucket) this.output.take(cost.maxTokens, now);
-    return { ok: true };
   }
 
   /**

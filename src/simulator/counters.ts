@@ -11,6 +11,15 @@ export interface ClassCounters {
   cacheReadInputTokens: number;
 }
 
+/** One organization's (or workspace's) share of the counters. */
+export interface OrganizationCounters {
+  requests: number;
+  succeeded: number;
+  rateLimited: number;
+  inputTokens: number;
+  outputTokens: number;
+}
+
 /** 429s for a rate limit, by the limit that refused (the one with the longest wait). */
 export interface RateLimitedBy {
   requests: number;
@@ -57,6 +66,14 @@ export interface SimulatorCounters {
   cacheReadInputTokens: number;
   /** Per model class: every /v1/messages request naming a model of the class, and its usage. */
   byClass: Record<string, ClassCounters>;
+  /**
+   * Per organization id (`<organization>/<workspace>` for a key of a workspace with limits of its
+   * own): requests, answers, rate-limit 429s, and tokens counted against the limits (input + cache
+   * writes; output).
+   */
+  byOrganization: Record<string, OrganizationCounters>;
+  /** Traffic of another tool on the organization that the client never sees (`unseenTraffic`). */
+  unseen: { sent: number; refused: number; outputTokens: number };
   /** Successful replies per prompt, keyed by `promptKey(params)`: each item once means 1 each. */
   successesByPrompt: Record<string, number>;
   /** Epoch ms of the first and last POST /v1/messages. */
@@ -92,6 +109,8 @@ export function emptyCounters(): SimulatorCounters {
     cacheCreationInputTokens: 0,
     cacheReadInputTokens: 0,
     byClass: {},
+    byOrganization: {},
+    unseen: { sent: 0, refused: 0, outputTokens: 0 },
     successesByPrompt: {},
     batchesCreated: 0,
     batchCreateCalls: 0,
@@ -119,9 +138,21 @@ export function classCounters(counters: SimulatorCounters, className: string): C
   return c;
 }
 
+/** The organization's counters, created at zero on first use. */
+export function organizationCounters(counters: SimulatorCounters, id: string): OrganizationCounters {
+  let c = counters.byOrganization[id];
+  if (!c) {
+    c = { requests: 0, succeeded: 0, rateLimited: 0, inputTokens: 0, outputTokens: 0 };
+    counters.byOrganization[id] = c;
+  }
+  return c;
+}
+
 /** A deep copy, so a caller's snapshot does not change under it. */
 export function copyCounters(c: SimulatorCounters): SimulatorCounters {
   const byClass: Record<string, ClassCounters> = {};
   for (const [name, counts] of Object.entries(c.byClass)) byClass[name] = { ...counts };
-  return { ...c, rateLimitedBy: { ...c.rateLimitedBy }, byClass, successesByPrompt: { ...c.successesByPrompt } };
+  const byOrganization: Record<string, OrganizationCounters> = {};
+  for (const [id, counts] of Object.entries(c.byOrganization)) byOrganization[id] = { ...counts };
+  return { ...c, rateLimitedBy: { ...c.rateLimitedBy }, byClass, byOrganization, unseen: { ...c.unseen }, successesByPrompt: { ...c.successesByPrompt } };
 }

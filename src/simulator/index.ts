@@ -19,3 +19,5 @@ export {
 } from './replies.js';
 export { modelClass } from './model-classes.js';
 export { TIERS, type Tier, type ClassLimitSet } from './tiers.js';
+export { DEFAULT_ORGANIZATION_ID, type OrganizationSpec, type WorkspaceSpec } from './organizations.js';
+export type { UnseenTraffic } from './unseen-traffic.js';

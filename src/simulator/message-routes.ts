@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError } from './api-error.js';
 import { authenticate } from './auth.js';
 import { billingRefusal, spendCapError } from './billing.js';
-import { classCounters, type ClassCounters } from './counters.js';
+import { classCounters, organizationCounters, type ClassCounters } from './counters.js';
 import { drawFaults, latencyOf, responseTiming } from './fault-draws.js';
 import { readJson, sendJson } from './http-io.js';
 import { cacheReadsCountAsInput, modelClass } from './model-classes.js';
@@ -16,6 +16,8 @@ import { checkMessageParams } from './params-check.js';
 import { cacheCreationTokens } from './prompt-cache.js';
 import { promptLayout } from './prompt-layout.js';
 import { rateLimitHeaders } from './rate-limit-headers.js';
+import { budgetsOf, tightest } from './organizations.js';
+import { admitAll, type OutputCharge } from './class-budget.js';
 import { countTokens, promptKey, simulatedMessage, type PromptParams, type SimulatedUsage } from './replies.js';
 import { cacheSettings, type SimulatorState } from './state.js';
 import { streamMessage } from './stream-reply.js';
@@ -38,7 +40,7 @@ export async function handleMessage(state: SimulatorState, req: IncomingMessage,
 
   const body = await readJson(req, MESSAGE_MAX_BYTES);
   const opts = state.options;
-  authenticate(req, opts.rejectKeys);
+  const tenancy = state.organizations.of(authenticate(req, opts.rejectKeys));
   const problem = checkMessageParams(body);
   if (problem) throw problem;
   const params = body as PromptParams & { model: string; max_tokens: number; stream?: unknown };
@@ -46,7 +48,11 @@ export async function handleMessage(state: SimulatorState, req: IncomingMessage,
   const className = modelClass(params.model);
   const classCount = classCounters(counters, className);
   classCount.requests++;
-  const budget = state.limits.budget(className, receivedAt);
+  const budgets = budgetsOf(tenancy, className, receivedAt);
+  // The headers show the tighter of a workspace's limit and its organization's.
+  const budget = tightest(budgets);
+  const orgCount = organizationCounters(counters, tenancy.workspace ? `${tenancy.organization}/${tenancy.workspace}` : tenancy.organization);
+  orgCount.requests++;
 
   if (opts.spendLimitAfter !== undefined && state.spendUsed >= opts.spendLimitAfter) {
     classCount.rateLimited++;
@@ -78,9 +84,10 @@ export async function handleMessage(state: SimulatorState, req: IncomingMessage,
   const cache = state.cache.plan(params.model, promptLayout(params), admittedAt, cacheSettings(state));
   // ITPM counts uncached input and cache writes; cache reads only for the class the API names.
   const inputCost = cache.inputTokens + cacheCreationTokens(cache) + (cacheReadsCountAsInput(className) ? cache.cacheReadTokens : 0);
-  const admission = budget.admit({ inputTokens: inputCost, maxTokens: params.max_tokens }, admittedAt);
+  const admission = admitAll(budgets, { inputTokens: inputCost, maxTokens: params.max_tokens }, admittedAt);
   if (!admission.ok) {
     classCount.rateLimited++;
+    orgCount.rateLimited++;
     counters.rateLimitedBy[BY_LIMIT[admission.limit]]++;
     throw new ApiError(429, 'rate_limit_error', admission.message, {
       headers: { 'retry-after': String(admission.retryAfterSeconds), ...rateLimitHeaders(budget, admittedAt, opts.exactHeaders) },
@@ -96,7 +103,7 @@ export async function handleMessage(state: SimulatorState, req: IncomingMessage,
   const timing = responseTiming(draws, opts, outputTokens);
   const outputStart = admittedAt + timing.outputStartMs;
   const outputEnd = admittedAt + timing.outputEndMs;
-  const output = budget.chargeOutput(outputTokens, params.max_tokens, outputStart, outputEnd, admittedAt);
+  const output = chargeAll(budgets, outputTokens, params.max_tokens, outputStart, outputEnd, admittedAt);
 
   if (stream) {
     counters.streamed++;
@@ -129,6 +136,9 @@ export async function handleMessage(state: SimulatorState, req: IncomingMessage,
   state.cache.commit(cache, finishedAt);
   if (!stream) sendJson(res, 200, message, requestId, rateLimitHeaders(budget, finishedAt, opts.exactHeaders));
   countSuccess(state, classCount, message.usage);
+  orgCount.succeeded++;
+  orgCount.inputTokens += message.usage.input_tokens + message.usage.cache_creation_input_tokens;
+  orgCount.outputTokens += message.usage.output_tokens;
   counters.successesByPrompt[key] = (counters.successesByPrompt[key] ?? 0) + 1;
 }
 
@@ -158,4 +168,14 @@ export async function handleCountTokens(state: SimulatorState, req: IncomingMess
   const problem = checkMessageParams(body && typeof body === 'object' ? { max_tokens: 1, ...body } : body);
   if (problem) throw problem;
   sendJson(res, 200, { input_tokens: countTokens(body as PromptParams) }, requestId);
+}
+
+/** Output charged to every budget the request spends (a workspace's and its organization's). */
+function chargeAll(budgets: ReturnType<typeof budgetsOf>, tokens: number, maxTokens: number, start: number, end: number, now: number): OutputCharge {
+  const charges = budgets.map((b) => b.chargeOutput(tokens, maxTokens, start, end, now));
+  if (charges.length === 1) return charges[0]!;
+  return {
+    finish: (at) => charges.forEach((c) => c.finish(at)),
+    stop: (at) => charges.forEach((c) => c.stop(at)),
+  };
 }

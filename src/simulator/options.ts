@@ -3,6 +3,8 @@ import type { OtpmRule } from './class-budget.js';
 import { BILLING_REFUSALS, type BillingRefusal } from './billing.js';
 import type { ReplyTokens } from './replies.js';
 import { TIER_NAMES, type ClassLimitSet, type Tier } from './tiers.js';
+import type { OrganizationSpec } from './organizations.js';
+import type { UnseenTraffic } from './unseen-traffic.js';
 
 export interface SimulatorOptions {
   /** Port to listen on. Default 0: a free port (read it back from `Simulator.port`). */
@@ -21,6 +23,21 @@ export interface SimulatorOptions {
    * Default: none.
    */
   classLimits?: Record<string, ClassLimitSet>;
+  /**
+   * Organizations and the API keys that belong to them: keys of one organization share its limits
+   * (the API's limits are the organization's, not the key's), keys of different organizations never
+   * do. Each may set its own `rpm`/`itpm`/`otpm`/`classLimits`/`tier` (else the top-level ones) and
+   * list `workspaces` with lower limits of their own and keys of their own. Every key not listed
+   * belongs to the default organization (id `DEFAULT_ORGANIZATION_ID`), with the top-level limits.
+   * Every answer names the organization in `anthropic-organization-id` (and a workspace with limits
+   * of its own in `anthropic-workspace-id`). Default: none (every key in one organization).
+   */
+  organizations?: OrganizationSpec[];
+  /**
+   * Another tool of an organization spending its limits, which the client never sees:
+   * `{ rpm, model?, organization?, inputTokens?, outputTokens?, outputMs? }`. Default: none.
+   */
+  unseenTraffic?: UnseenTraffic;
   /** Presets every class's limits to a usage tier (start: 1,000 RPM, 2M ITPM, 400k OTPM; build: 5,000 / 5M / 1M; scale: 10,000 / 10M / 2M). Default: none. */
   tier?: Tier;
   /**
@@ -97,7 +114,7 @@ export interface SimulatorOptions {
 /** Options after defaults: what the routes read on every request. */
 type Unset =
   | 'rpm' | 'itpm' | 'otpm' | 'classLimits' | 'tier' | 'spendLimitAfter' | 'billingRefusalAfter' | 'seed'
-  | 'replyTokens' | 'outputTokensPerSecond';
+  | 'replyTokens' | 'outputTokensPerSecond' | 'organizations' | 'unseenTraffic';
 export type ResolvedOptions = Required<Omit<SimulatorOptions, Unset>> & Pick<SimulatorOptions, Unset>;
 
 export const DEFAULTS: ResolvedOptions = {
@@ -147,6 +164,70 @@ function validateClassLimits(value: unknown): void {
       if (!LIMIT_KEYS.includes(key)) throw new TypeError(`Unknown limit \`${key}\` in \`classLimits.${className}\` (expected rpm, itpm or otpm)`);
       if (limit !== undefined) expect(isNum(limit) && limit > 0, `classLimits.${className}.${key}`, 'a finite number > 0', limit);
     }
+  }
+}
+
+const isLimit = (v: unknown) => v === undefined || (isNum(v) && v > 0);
+
+function validateLimitsOf(name: string, o: Record<string, unknown>): void {
+  for (const k of LIMIT_KEYS) if (!isLimit(o[k])) expect(false, `${name}.${k}`, 'a finite number > 0', o[k]);
+  if (o.classLimits !== undefined) validateClassLimits(o.classLimits);
+}
+
+function validateKeys(name: string, keys: unknown, seen: Set<string>): void {
+  expect(Array.isArray(keys) && keys.every((k) => typeof k === 'string' && k !== ''), `${name}.keys`, 'an array of API keys (strings)', keys);
+  for (const k of keys as string[]) {
+    // A key belongs to one organization and one workspace; named twice it would be ambiguous.
+    if (seen.has(k)) throw new TypeError(`An API key is listed twice in \`${name.split('[')[0]}\` (a key belongs to one organization and one workspace)`);
+    seen.add(k);
+  }
+}
+
+function validateOrganizations(value: unknown): void {
+  expect(Array.isArray(value), 'organizations', 'an array of { id, keys, rpm?, itpm?, otpm?, classLimits?, tier?, workspaces? }', value);
+  const ids = new Set<string>();
+  const keys = new Set<string>();
+  (value as unknown[]).forEach((org, i) => {
+    const name = `organizations[${i}]`;
+    expect(isPlainObject(org), name, 'an object { id, keys, ... }', org);
+    const o = org as Record<string, unknown>;
+    const extra = Object.keys(o).find((k) => !['id', 'keys', 'rpm', 'itpm', 'otpm', 'classLimits', 'tier', 'workspaces'].includes(k));
+    if (extra !== undefined) throw new TypeError(`Unknown key \`${extra}\` in \`${name}\` (expected id, keys, rpm, itpm, otpm, classLimits, tier, workspaces)`);
+    expect(typeof o.id === 'string' && o.id !== '', `${name}.id`, 'a non-empty string', o.id);
+    if (ids.has(o.id as string)) throw new TypeError(`Organization id \`${o.id as string}\` is listed twice in \`organizations\``);
+    ids.add(o.id as string);
+    validateKeys(name, o.keys, keys);
+    validateLimitsOf(name, o);
+    if (o.tier !== undefined) expect(TIER_NAMES.includes(o.tier as Tier), `${name}.tier`, `one of ${TIER_NAMES.join(', ')}`, o.tier);
+    if (o.workspaces === undefined) return;
+    expect(Array.isArray(o.workspaces), `${name}.workspaces`, 'an array of { id, keys, rpm?, itpm?, otpm?, classLimits? }', o.workspaces);
+    const wsIds = new Set<string>();
+    (o.workspaces as unknown[]).forEach((ws, j) => {
+      const wsName = `${name}.workspaces[${j}]`;
+      expect(isPlainObject(ws), wsName, 'an object { id, keys, ... }', ws);
+      const w = ws as Record<string, unknown>;
+      const wExtra = Object.keys(w).find((k) => !['id', 'keys', 'rpm', 'itpm', 'otpm', 'classLimits'].includes(k));
+      if (wExtra !== undefined) throw new TypeError(`Unknown key \`${wExtra}\` in \`${wsName}\` (expected id, keys, rpm, itpm, otpm, classLimits)`);
+      expect(typeof w.id === 'string' && w.id !== '', `${wsName}.id`, 'a non-empty string', w.id);
+      if (wsIds.has(w.id as string)) throw new TypeError(`Workspace id \`${w.id as string}\` is listed twice in \`${name}.workspaces\``);
+      wsIds.add(w.id as string);
+      validateKeys(wsName, w.keys, keys);
+      validateLimitsOf(wsName, w);
+    });
+  });
+}
+
+function validateUnseenTraffic(value: unknown): void {
+  expect(isPlainObject(value), 'unseenTraffic', 'an object { rpm, model?, organization?, inputTokens?, outputTokens?, outputMs? }', value);
+  const o = value as Record<string, unknown>;
+  const extra = Object.keys(o).find((k) => !['rpm', 'model', 'organization', 'inputTokens', 'outputTokens', 'outputMs'].includes(k));
+  if (extra !== undefined) throw new TypeError(`Unknown key \`${extra}\` in \`unseenTraffic\` (expected rpm, model, organization, inputTokens, outputTokens, outputMs)`);
+  expect(isNum(o.rpm) && (o.rpm as number) > 0, 'unseenTraffic.rpm', 'a finite number > 0', o.rpm);
+  for (const k of ['model', 'organization']) {
+    if (o[k] !== undefined) expect(typeof o[k] === 'string' && o[k] !== '', `unseenTraffic.${k}`, 'a non-empty string', o[k]);
+  }
+  for (const k of ['inputTokens', 'outputTokens', 'outputMs']) {
+    if (o[k] !== undefined) expect(isNum(o[k]) && (o[k] as number) >= 0, `unseenTraffic.${k}`, 'a finite number >= 0', o[k]);
   }
 }
 
@@ -204,6 +285,12 @@ export function validateOptions(patch: Partial<SimulatorOptions>): void {
         break;
       case 'classLimits':
         validateClassLimits(value);
+        break;
+      case 'organizations':
+        validateOrganizations(value);
+        break;
+      case 'unseenTraffic':
+        validateUnseenTraffic(value);
         break;
       case 'tier':
         expect(TIER_NAMES.includes(value as Tier), name, `one of ${TIER_NAMES.join(', ')}`, value);

@@ -33,7 +33,7 @@ function tokensRemaining(bucket: BucketReading, now: number, exact: boolean): nu
   return exact ? Math.floor(level + 1e-9) : Math.round(level / 1000) * 1000;
 }
 
-export function rateLimitHeaders(budget: ClassBudget, now: number, exact: boolean): Record<string, string> {
+export function rateLimitHeaders(budget: Pick<ClassBudget, 'requests' | 'input' | 'output'>, now: number, exact: boolean): Record<string, string> {
   const out: Record<string, string> = {};
   const reset = (bucket: BucketReading) => (exact ? new Date(Math.ceil(bucket.fullAt(now))).toISOString() : resetTime(bucket.fullAt(now)));
   if (budget.requests) {

@@ -1,5 +1,5 @@
 /**
- * The account's limits per model class (see model-classes.ts): each class has its own requests,
+ * One organization's (or workspace's) limits per model class (see model-classes.ts): each class has its own requests,
  * input-token and output-token buckets. A class's limits are, most specific first:
  * `classLimits[class]`, then `rpm`/`itpm`/`otpm`, then the `tier` preset. Classes are created the
  * first time a request names one of their models.
@@ -15,6 +15,8 @@ export interface LimitSettings {
   tier?: Tier;
   burstSeconds: number;
   otpmRule: OtpmRule;
+  /** Whose limits these are, for the 429's message. Default `organization`. */
+  owner?: 'organization' | 'workspace';
 }
 
 export class RateLimits {
@@ -53,6 +55,6 @@ export class RateLimits {
   }
 
   private newBudget(name: string, limits: ClassLimitSet, now: number): ClassBudget {
-    return new ClassBudget(name, limits, this.settings.burstSeconds, this.settings.otpmRule, now);
+    return new ClassBudget(name, limits, this.settings.burstSeconds, this.settings.otpmRule, now, this.settings.owner);
   }
 }

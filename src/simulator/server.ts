@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApiError, badRequest, notFound } from './api-error.js';
-import { authenticate } from './auth.js';
+import { authenticate, keyOf } from './auth.js';
 import { batchResults, cancelBatch, createBatch, deleteBatch, listBatches, retrieveBatch } from './batch-routes.js';
 import { BatchStore } from './batch-store.js';
 import { copyCounters, countStatus, emptyCounters, type SimulatorCounters } from './counters.js';
@@ -14,8 +14,9 @@ import { handleCountTokens, handleMessage } from './message-routes.js';
 import { DEFAULTS, validateOptions, type ResolvedOptions, type SimulatorOptions } from './options.js';
 import { seededRandom, seedOrRandom } from './random.js';
 import { PromptCache } from './prompt-cache.js';
-import { RateLimits } from './rate-limits.js';
+import { Organizations, tenancyHeaders } from './organizations.js';
 import type { SimulatorState } from './state.js';
+import { startUnseenTraffic } from './unseen-traffic.js';
 
 export interface Simulator {
   /** e.g. `http://127.0.0.1:43121` (no trailing slash): use it as ANTHROPIC_BASE_URL. */
@@ -33,7 +34,7 @@ export interface Simulator {
 
 const BATCH_PATH = /^\/v1\/messages\/batches\/([^/]+)(\/cancel|\/results)?$/;
 
-const LIMIT_OPTIONS = ['rpm', 'itpm', 'otpm', 'classLimits', 'tier', 'burstSeconds', 'otpmRule'];
+const LIMIT_OPTIONS = ['rpm', 'itpm', 'otpm', 'classLimits', 'tier', 'burstSeconds', 'otpmRule', 'organizations'];
 
 /** Merges a patch; an option set to undefined (or null, over HTTP) goes back to its default. */
 function applyOptions(state: SimulatorState, rawPatch: Partial<SimulatorOptions>): void {
@@ -43,11 +44,17 @@ function applyOptions(state: SimulatorState, rawPatch: Partial<SimulatorOptions>
   const next: Record<string, unknown> = { ...state.options };
   for (const [k, v] of Object.entries(patch)) next[k] = v === undefined ? DEFAULTS[k as keyof ResolvedOptions] : v;
   state.options = next as ResolvedOptions;
-  if (LIMIT_OPTIONS.some((name) => name in patch)) state.limits.configure(state.options);
+  if (LIMIT_OPTIONS.some((name) => name in patch)) state.organizations.configure(state.options);
+  if ('unseenTraffic' in patch) restartUnseenTraffic(state);
   if ('seed' in patch) state.random = seededRandom(seedOrRandom(state.options.seed));
   if ('spendLimitAfter' in patch) state.spendUsed = 0;
   if ('billingRefusalAfter' in patch) state.billingUsed = 0;
   if ('failBatchCreates' in patch) state.createCallsSinceFailSet = 0;
+}
+
+function restartUnseenTraffic(state: SimulatorState): void {
+  state.stopUnseenTraffic?.();
+  state.stopUnseenTraffic = state.options.unseenTraffic ? startUnseenTraffic(state, state.options.unseenTraffic) : undefined;
 }
 
 async function control(state: SimulatorState, method: string, path: string, req: IncomingMessage, res: ServerResponse, rid: string) {
@@ -85,6 +92,11 @@ async function route(state: SimulatorState, req: IncomingMessage, res: ServerRes
   const url = new URL(req.url ?? '/', 'http://simulator');
   const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
   if (path.startsWith('/_sim/')) return control(state, method, path, req, res, rid);
+  // Every answer to a key the API accepts names its organization (and workspace), errors included.
+  const key = keyOf(req);
+  if (key !== undefined && !state.options.rejectKeys.includes(key)) {
+    for (const [name, value] of Object.entries(tenancyHeaders(state.organizations.of(key)))) res.setHeader(name, value);
+  }
   if (path === '/v1/messages' && method === 'POST') return handleMessage(state, req, res, rid);
   const known = path === '/v1/messages/count_tokens' || path === '/v1/messages/batches' || BATCH_PATH.test(path);
   if (!known) throw notFound(`${method} ${path}: no such endpoint`);
@@ -113,7 +125,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const state: SimulatorState = {
     options: resolved as ResolvedOptions,
     counters: emptyCounters(),
-    limits: new RateLimits(),
+    organizations: new Organizations(),
     batches: new BatchStore(seed, cache),
     cache,
     random: seededRandom(seed),
@@ -122,7 +134,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     billingUsed: 0,
     createCallsSinceFailSet: 0,
   };
-  state.limits.configure(state.options);
+  state.organizations.configure(state.options);
+  restartUnseenTraffic(state);
 
   const server = createServer((req, res) => {
     const rid = nextRequestId();
@@ -158,6 +171,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     flushCache: () => state.cache.flush(),
     close: () =>
       new Promise<void>((resolve, reject) => {
+        state.stopUnseenTraffic?.();
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
       }),

@@ -1,7 +1,7 @@
 /** The simulator's mutable state, shared by its routes. */
 import type { SimulatorCounters } from './counters.js';
 import type { ResolvedOptions } from './options.js';
-import type { RateLimits } from './rate-limits.js';
+import type { Organizations } from './organizations.js';
 import type { BatchStore } from './batch-store.js';
 import type { Random } from './random.js';
 import type { CacheSettings, PromptCache } from './prompt-cache.js';
@@ -9,7 +9,8 @@ import type { CacheSettings, PromptCache } from './prompt-cache.js';
 export interface SimulatorState {
   options: ResolvedOptions;
   counters: SimulatorCounters;
-  limits: RateLimits;
+  /** Each organization's (and workspace's) limits, and which key belongs to which. */
+  organizations: Organizations;
   batches: BatchStore;
   /** Prompt-cache entries, shared by /v1/messages and batches. */
   cache: PromptCache;
@@ -20,6 +21,8 @@ export interface SimulatorState {
   spendUsed: number;
   /** Messages admitted since `billingRefusalAfter` was last set: the billing refusal counts these. */
   billingUsed: number;
+  /** Stops the `unseenTraffic` timer, when it runs. */
+  stopUnseenTraffic?: () => void;
   /** Batch-create calls since `failBatchCreates` was last set: its indexes count these. */
   createCallsSinceFailSet: number;
 }
