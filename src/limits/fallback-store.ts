@@ -10,7 +10,7 @@
  * No call ever throws because the store failed. An error that is not a `LimitStoreError` is a
  * bug, not an outage, and is thrown as it is.
  */
-import { LimitStoreError, type BudgetSnapshot, type LimitStore, type PauseResult, type PeerInfo, type PeerSeen, type TakeResult } from './limit-store.js';
+import { LimitStoreError, type BudgetSnapshot, type KeyLink, type LimitStore, type LinkedKey, type PauseResult, type PeerInfo, type PeerSeen, type TakeResult } from './limit-store.js';
 import { MemoryStore } from './memory-store.js';
 import { DIMENSIONS, type BudgetKey, type BudgetSpec, type Cost, type Dimension, type RateLimits } from './types.js';
 
@@ -216,6 +216,33 @@ export class FallbackStore implements LimitStore {
     return this.use(
       () => this.shared.snapshot(account),
       () => this.local.snapshot(account),
+    );
+  }
+
+  async linkKey(keyId: string, link: KeyLink): Promise<void> {
+    // Kept here too: while alone, the key still draws from its organization's budget.
+    await this.local.linkKey(keyId, link);
+    await this.use(
+      () => this.shared.linkKey(keyId, link),
+      async () => {},
+    );
+  }
+
+  linkOf(keyId: string): Promise<KeyLink | undefined> {
+    return this.use(
+      async () => {
+        const link = await this.shared.linkOf(keyId);
+        if (link) await this.local.linkKey(keyId, link);
+        return link;
+      },
+      () => this.local.linkOf(keyId),
+    );
+  }
+
+  keysOf(account: string): Promise<LinkedKey[]> {
+    return this.use(
+      () => this.shared.keysOf(account),
+      () => this.local.keysOf(account),
     );
   }
 

@@ -30,6 +30,26 @@ export interface PauseResult {
   remainingMs: number;
 }
 
+/**
+ * Which organization (and workspace) an API key belongs to, as the API's answers name it
+ * (`anthropic-organization-id`, `anthropic-workspace-id`). The API's limits are the organization's,
+ * so every key linked to one account draws from the same budgets.
+ */
+export interface KeyLink {
+  /** The account whose budgets the key draws from (account-key.ts `organizationAccount`). */
+  account: string;
+  /** When `account` is a workspace's: its organization's account, which the key's requests count against too. */
+  parent?: string;
+  organization: string;
+  workspace?: string;
+}
+
+/** A key linked to an account, as `keysOf` lists it. */
+export interface LinkedKey extends KeyLink {
+  /** The key's fingerprint (account-key.ts `accountFingerprint`), never the key. */
+  keyId: string;
+}
+
 /** One process that uses the store, as `claw-batch limits` lists it. */
 export interface PeerInfo {
   /** Unique per process: `<host>:<pid>:<random>`. */
@@ -38,6 +58,8 @@ export interface PeerInfo {
   pid: number;
   /** `run`, `proxy`, … */
   command: string;
+  /** The fingerprint of the API key it uses for this account (a proxy lists one entry per key). */
+  keyId?: string;
   /** Model classes it is drawing from. */
   modelClasses: string[];
 }
@@ -93,6 +115,13 @@ export interface LimitStore {
   peers(account: string, activeWithinMs: number): Promise<PeerSeen[]>;
   /** Every model class the store knows for `account`. */
   snapshot(account: string): Promise<BudgetSnapshot[]>;
+
+  /** Records which account a key's answers named (a later link of the same key replaces it). */
+  linkKey(keyId: string, link: KeyLink): Promise<void>;
+  /** The account a key was linked to, by this process or any other on the store. */
+  linkOf(keyId: string): Promise<KeyLink | undefined>;
+  /** The keys linked to `account`, as their own account or as its parent (a workspace's keys). */
+  keysOf(account: string): Promise<LinkedKey[]>;
 
   close(): Promise<void>;
 }

@@ -3,7 +3,7 @@
  * of the LimitStore contract; the shared stores compute the same things on shared state.
  */
 import { adjustAll, clampAll, levelsAt, takeAll, type BudgetState } from './bucket-math.js';
-import type { BudgetSnapshot, LimitStore, PauseResult, PeerInfo, PeerSeen, TakeResult } from './limit-store.js';
+import type { BudgetSnapshot, KeyLink, LimitStore, LinkedKey, PauseResult, PeerInfo, PeerSeen, TakeResult } from './limit-store.js';
 import { DIMENSIONS, type BudgetKey, type BudgetSpec, type Cost, type Dimension, type RateLimits } from './types.js';
 
 interface Entry {
@@ -17,6 +17,7 @@ export class MemoryStore implements LimitStore {
   readonly kind = 'off' as const;
   readonly where = 'this process';
   private readonly entries = new Map<string, Entry>();
+  private readonly links = new Map<string, KeyLink>();
   private readonly peerList = new Map<string, Map<string, { info: PeerInfo; seenAt: number }>>();
   private last = 0;
   private readonly clock: () => number;
@@ -147,6 +148,22 @@ export class MemoryStore implements LimitStore {
       });
     }
     return out;
+  }
+
+  async linkKey(keyId: string, link: KeyLink): Promise<void> {
+    this.links.set(keyId, { ...link });
+  }
+
+  async linkOf(keyId: string): Promise<KeyLink | undefined> {
+    const link = this.links.get(keyId);
+    return link ? { ...link } : undefined;
+  }
+
+  async keysOf(account: string): Promise<LinkedKey[]> {
+    return [...this.links]
+      .filter(([, l]) => l.account === account || l.parent === account)
+      .map(([keyId, l]) => ({ keyId, ...l }))
+      .sort((a, b) => a.keyId.localeCompare(b.keyId));
   }
 
   async close(): Promise<void> {}

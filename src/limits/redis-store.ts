@@ -7,7 +7,9 @@
  * - `claw-batch:{<account>:<class>}:budget`: a hash of the bucket levels, the pause, the spec and
  *   the learned limits of one model class (expires after a week unused);
  * - `claw-batch:{<account>}:peers` / `:peer-info`: who is drawing, scored by the server's time;
- * - `claw-batch:{<account>}:classes`: the model classes the account has used, for `snapshot()`.
+ * - `claw-batch:{<account>}:classes`: the model classes the account has used, for `snapshot()`;
+ * - `claw-batch:key:{<key fingerprint>}`: the account (organization) a key belongs to, and
+ *   `claw-batch:{<account>}:keys`: the keys linked to an account (both expire after 30 days unused).
  *
  * The URL may name any node of a Redis Cluster: the store sees `cluster_enabled:1` and switches to
  * ioredis's cluster client, which follows each key's slot to its node.
@@ -20,12 +22,13 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { isIP } from 'node:net';
 import { maskUrlPassword } from '../secrets.js';
-import { LimitStoreError, type BudgetSnapshot, type LimitStore, type PauseResult, type PeerInfo, type PeerSeen, type TakeResult } from './limit-store.js';
+import { LimitStoreError, type BudgetSnapshot, type KeyLink, type LimitStore, type LinkedKey, type PauseResult, type PeerInfo, type PeerSeen, type TakeResult } from './limit-store.js';
 import { BUDGET_SCRIPT, PEERS_SCRIPT } from './redis-scripts.js';
 import { DIMENSIONS, type BudgetKey, type BudgetSpec, type Cost, type Dimension, type RateLimits } from './types.js';
 
 const BUDGET_TTL_MS = 7 * 24 * 3_600_000;
 const PEERS_TTL_MS = 24 * 3_600_000;
+const LINK_TTL_MS = 30 * 24 * 3_600_000;
 /** Peers not seen for this long are deleted (an hour, or the window asked for if longer). */
 const PEER_RETENTION_MS = 3_600_000;
 
@@ -154,7 +157,11 @@ export class RedisStore implements LimitStore {
     return `claw-batch:{${key.account}:${key.modelClass}}:budget`;
   }
 
-  private accountKey(account: string, what: 'peers' | 'peer-info' | 'classes'): string {
+  private linkKeyName(keyId: string): string {
+    return `claw-batch:key:{${keyId}}`;
+  }
+
+  private accountKey(account: string, what: 'peers' | 'peer-info' | 'classes' | 'keys'): string {
     return `claw-batch:{${account}}:${what}`;
   }
 
@@ -244,6 +251,38 @@ export class RedisStore implements LimitStore {
         pausedForMs: Number(pausedForMs),
         learned: learned(rpm, itpm, otpm),
       });
+    }
+    return out;
+  }
+
+  async linkKey(keyId: string, link: KeyLink): Promise<void> {
+    // Three commands on up to three cluster slots: each is idempotent, so a partial write is
+    // simply completed by the next link (every process links its key when it learns the account).
+    await this.call(async () => {
+      const previous = await this.linkOf(keyId);
+      await this.client.set(this.linkKeyName(keyId), JSON.stringify(link), 'PX', LINK_TTL_MS);
+      for (const account of [link.account, link.parent]) {
+        if (!account) continue;
+        const keys = this.accountKey(account, 'keys');
+        await this.client.multi().sadd(keys, keyId).pexpire(keys, LINK_TTL_MS).exec();
+      }
+      for (const account of [previous?.account, previous?.parent]) {
+        if (account && account !== link.account && account !== link.parent) await this.client.srem(this.accountKey(account, 'keys'), keyId);
+      }
+    });
+  }
+
+  async linkOf(keyId: string): Promise<KeyLink | undefined> {
+    const text = await this.call(() => this.client.get(this.linkKeyName(keyId)));
+    return text ? (JSON.parse(text) as KeyLink) : undefined;
+  }
+
+  async keysOf(account: string): Promise<LinkedKey[]> {
+    const ids = (await this.call(() => this.client.smembers(this.accountKey(account, 'keys')))).sort();
+    const out: LinkedKey[] = [];
+    for (const keyId of ids) {
+      const link = await this.linkOf(keyId);
+      if (link && (link.account === account || link.parent === account)) out.push({ keyId, ...link });
     }
     return out;
   }

@@ -23,7 +23,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { adjustAll, clampAll, levelsAt, takeAll, type BudgetState } from './bucket-math.js';
-import { LimitStoreError, type BudgetSnapshot, type LimitStore, type PauseResult, type PeerInfo, type PeerSeen, type TakeResult } from './limit-store.js';
+import { LimitStoreError, type BudgetSnapshot, type KeyLink, type LimitStore, type LinkedKey, type PauseResult, type PeerInfo, type PeerSeen, type TakeResult } from './limit-store.js';
 import type { BudgetKey, BudgetSpec, Cost, Dimension, RateLimits } from './types.js';
 
 /** The database's file name inside the state dir. */
@@ -70,6 +70,13 @@ CREATE TABLE IF NOT EXISTS peer (
   seen_at REAL NOT NULL,
   PRIMARY KEY (account, id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS key_link (
+  key_id TEXT NOT NULL PRIMARY KEY,
+  account TEXT NOT NULL,
+  parent TEXT,
+  link TEXT NOT NULL,
+  linked_at REAL NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS clock (id INTEGER PRIMARY KEY CHECK (id = 1), last REAL NOT NULL);
 `;
 
@@ -101,6 +108,9 @@ class Connection {
   readonly prunePeers;
   readonly deletePeer;
   readonly accountPeers;
+  readonly putLink;
+  readonly getLink;
+  readonly accountLinks;
 
   constructor(file: string, busyTimeoutMs: number) {
     mkdirSync(dirname(file), { recursive: true });
@@ -135,6 +145,14 @@ class Connection {
     this.prunePeers = db.prepare<[string, number]>('DELETE FROM peer WHERE account = ? AND seen_at < ?');
     this.deletePeer = db.prepare<[string, string]>('DELETE FROM peer WHERE account = ? AND id = ?');
     this.accountPeers = db.prepare<[string], { info: string; seen_at: number }>('SELECT info, seen_at FROM peer WHERE account = ? ORDER BY id');
+    this.putLink = db.prepare<[string, string, string | null, string, number]>(
+      `INSERT INTO key_link (key_id, account, parent, link, linked_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (key_id) DO UPDATE SET account = excluded.account, parent = excluded.parent, link = excluded.link, linked_at = excluded.linked_at`,
+    );
+    this.getLink = db.prepare<[string], { link: string }>('SELECT link FROM key_link WHERE key_id = ?');
+    this.accountLinks = db.prepare<[string, string], { key_id: string; link: string }>(
+      'SELECT key_id, link FROM key_link WHERE account = ? OR parent = ? ORDER BY key_id',
+    );
   }
 }
 
@@ -311,6 +329,21 @@ export class SqliteStore implements LimitStore {
         };
       }),
     );
+  }
+
+  async linkKey(keyId: string, link: KeyLink): Promise<void> {
+    this.tx((c, now) => c.putLink.run(keyId, link.account, link.parent ?? null, JSON.stringify(link), now));
+  }
+
+  async linkOf(keyId: string): Promise<KeyLink | undefined> {
+    return this.tx((c) => {
+      const row = c.getLink.get(keyId);
+      return row ? (JSON.parse(row.link) as KeyLink) : undefined;
+    });
+  }
+
+  async keysOf(account: string): Promise<LinkedKey[]> {
+    return this.tx((c) => c.accountLinks.all(account, account).map((row) => ({ keyId: row.key_id, ...(JSON.parse(row.link) as KeyLink) })));
   }
 
   async close(): Promise<void> {

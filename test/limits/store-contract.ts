@@ -280,6 +280,23 @@ export function storeContract(name: string, fixture: ContractFixture): void {
       expect((await store.take(key, cost(1), SPEC)).ok).toBe(true);
     });
 
+    it('links a key to its organization, lists the keys of an account, and moves a key that is linked again', async () => {
+      const org = `org-${randomBytes(4).toString('hex')}`;
+      const ws = `${org}.ws`;
+      const [k1, k2, k3] = ['a', 'b', 'c'].map((c) => `${c}${randomBytes(6).toString('hex')}`);
+      expect(await store.linkOf(k1!)).toBeUndefined();
+      await store.linkKey(k1!, { account: org, organization: 'org-id' });
+      await store.linkKey(k2!, { account: ws, parent: org, organization: 'org-id', workspace: 'wrkspc_1' });
+      expect(await store.linkOf(k1!)).toEqual({ account: org, organization: 'org-id' });
+      expect((await store.keysOf(org)).map((k) => k.keyId)).toEqual([k1, k2].sort());
+      expect(await store.keysOf(ws)).toEqual([{ keyId: k2, account: ws, parent: org, organization: 'org-id', workspace: 'wrkspc_1' }]);
+      const elsewhere = `${org}-2`;
+      await store.linkKey(k3!, { account: elsewhere, organization: 'other' });
+      await store.linkKey(k1!, { account: elsewhere, organization: 'other' });
+      expect((await store.keysOf(org)).map((k) => k.keyId)).toEqual([k2]);
+      expect((await store.keysOf(elsewhere)).map((k) => k.keyId)).toEqual([k1, k3].sort());
+    });
+
     describe.skipIf(!fixture.sibling)('sharing', () => {
       it("sees the other instance's takes, pauses, learned limits and peers", async () => {
         const other = await fixture.sibling!();
@@ -295,6 +312,8 @@ export function storeContract(name: string, fixture: ContractFixture): void {
         await store.heartbeat(key.account, { id: 'a', host: 'h', pid: 1, command: 'run', modelClasses: [] }, 10_000);
         expect(await other.heartbeat(key.account, { id: 'b', host: 'h', pid: 2, command: 'run', modelClasses: [] }, 10_000)).toBe(2);
         expect((await other.snapshot(key.account)).map((s) => s.modelClass)).toEqual(['claude-haiku-4-5']);
+        await store.linkKey('key-seen-by-one', { account: key.account, organization: 'org-1' });
+        expect(await other.linkOf('key-seen-by-one')).toEqual({ account: key.account, organization: 'org-1' });
       });
 
       it('lets many concurrent takes from two instances spend the bucket exactly once', async () => {
