@@ -1,14 +1,17 @@
 /**
- * `claw-batch limits`: for the current key (`ANTHROPIC_API_KEY` against `ANTHROPIC_BASE_URL`),
- * each model class's limits, its bucket levels now, any 429 pause, and the processes sharing them,
- * read from the shared limit store (`--shared-limits`, default `local`). `--json` prints one object
- * on stdout. Only the account's fingerprint is shown, never the key. Asks nothing of the API.
+ * `claw-batch limits`: for the current key (`ANTHROPIC_API_KEY` against `ANTHROPIC_BASE_URL`), the
+ * organization it belongs to (as the API's answers named it: the shared store's link, else this
+ * machine's key-links.json) with the keys seen drawing from it, each model class's limits, its
+ * bucket levels now, any 429 pause, and the processes sharing them with the key each uses, read
+ * from the shared limit store (`--shared-limits`, default `local`). `--json` prints one object on
+ * stdout. Only fingerprints of keys are shown, never a key. Asks nothing of the API.
  */
 import type { CommandContext } from './context.js';
 import { baseUrlFromEnv } from '../base-url.js';
 import { loadSettings } from '../config.js';
 import { ExitCode, MissingApiKeyError } from '../errors.js';
-import { accountFingerprint } from '../limits/account-key.js';
+import { accountFingerprint, normalizeBaseUrl } from '../limits/account-key.js';
+import { readKeyLink } from '../limits/learned-limits.js';
 import { describeLimits, formatLimits, limitsJson } from '../limits/describe-limits.js';
 import { openLimitStore, sharedLimitsSource } from '../limits/open-store.js';
 import { registerSecret } from '../secrets.js';
@@ -34,7 +37,9 @@ export async function limits(options: LimitsOptions, ctx: CommandContext): Promi
     stateDir: stateDir(ctx.env),
   });
   try {
-    const report = await describeLimits(store, accountFingerprint(apiKey, baseURL));
+    const keyId = accountFingerprint(apiKey, normalizeBaseUrl(baseURL));
+    const link = (await store.linkOf(keyId)) ?? (await readKeyLink(stateDir(ctx.env), keyId));
+    const report = await describeLimits(store, link?.account ?? keyId, {}, undefined, { link, keyId });
     ctx.stdout.write(options.json ? `${JSON.stringify(limitsJson(report))}\n` : `${formatLimits(report).join('\n')}\n`);
   } finally {
     await store.close();

@@ -12,7 +12,7 @@
 import { StoppedError } from '../errors.js';
 import { sleep } from '../sleep.js';
 import type { LimitStore, TakeResult } from './limit-store.js';
-import type { LimitReading, RateLimitHeaders } from './rate-limit-headers.js';
+import type { LimitReading, RateLimitHeaders, Tenancy } from './rate-limit-headers.js';
 import { DIMENSIONS, LIMIT_OF, type BudgetKey, type BudgetSpec, type Cost, type Dimension, type RateLimits } from './types.js';
 
 export interface ClassBudgetOptions {
@@ -32,6 +32,13 @@ export interface ClassBudgetOptions {
   recoveryMs?: number;
   /** Limits known before any answer (learned by an earlier run, or from the shared store). */
   known?: RateLimits;
+  /**
+   * An answer named the organization (and workspace) whose limits these are: the account moves
+   * the budget onto that organization's (account-budget.ts). Returns undefined when nothing changes.
+   */
+  onTenancy?: (tenancy: Tenancy) => Promise<void> | undefined;
+  /** Before a take, while the key's organization is not known yet: lets the account look it up. */
+  beforeTake?: () => Promise<void> | undefined;
   now?: () => number;
 }
 
@@ -49,9 +56,20 @@ const MIN_PACE = 0.25;
 const STEP_DOWN = 0.7;
 /** Longest single sleep while waiting, so a lowered or raised limit takes effect promptly. */
 const MAX_SLEEP_MS = 250;
+/** How often the organization's limits are read again for a workspace's budget (other processes learn them). */
+const PARENT_REFRESH_MS = 2000;
 
 export class ClassBudget {
-  readonly key: BudgetKey;
+  private currentKey: BudgetKey;
+  /**
+   * A workspace with limits of its own: its requests count against the organization's budget too,
+   * paced there by the organization's limits as other processes of the organization learned them.
+   */
+  private parent: BudgetKey | undefined;
+  private parentLimits: RateLimits = {};
+  private parentReadAt = 0;
+  /** Reservations taken and not yet settled or refunded: what a move to another account carries. */
+  private readonly outstanding = new Set<Cost>();
   private readonly store: LimitStore;
   private readonly options: ClassBudgetOptions;
   private readonly now: () => number;
@@ -77,7 +95,7 @@ export class ClassBudget {
 
   constructor(options: ClassBudgetOptions) {
     this.options = options;
-    this.key = options.key;
+    this.currentKey = options.key;
     this.store = options.store;
     this.now = options.now ?? Date.now;
     for (const d of DIMENSIONS) {
@@ -86,6 +104,42 @@ export class ClassBudget {
       const limit = given && known ? Math.min(given, known) : (given ?? known);
       if (limit) this.base[d] = limit;
     }
+  }
+
+  /** Whose budget this is now: the key's own until an answer names its organization. */
+  get key(): BudgetKey {
+    return this.currentKey;
+  }
+
+  /** The organization's budget a workspace's requests count against too, when this is a workspace's. */
+  get parentKey(): BudgetKey | undefined {
+    return this.parent;
+  }
+
+  /**
+   * The budget moves to another account (the organization an answer named): from now on every
+   * take, settle and pause goes there. What is in flight was taken from the old account, so it is
+   * charged to the new one now — its settle will correct it there — and the old buckets simply
+   * refill unused. Takes wait for the move.
+   */
+  moveTo(account: string, parentAccount?: string): Promise<void> {
+    const key = { account, modelClass: this.currentKey.modelClass };
+    const parent = parentAccount ? { account: parentAccount, modelClass: key.modelClass } : undefined;
+    const move = (async () => {
+      if (key.account === this.currentKey.account && parent?.account === this.parent?.account) return;
+      const carried: Partial<Cost> = {};
+      for (const cost of this.outstanding) {
+        const untracked = this.untracked.get(cost) ?? [];
+        for (const d of DIMENSIONS) if (!untracked.includes(d) && cost[d] > 0) carried[d] = (carried[d] ?? 0) - cost[d];
+      }
+      this.currentKey = key;
+      this.parent = parent;
+      this.parentLimits = {};
+      this.parentReadAt = 0;
+      if (parent) await this.refreshParent();
+      if (Object.keys(carried).length > 0) await this.adjustAll(carried, this.spec());
+    })();
+    return this.holdTakes(move);
   }
 
   /** True once the API has reported this class's limits in headers. */
@@ -131,6 +185,57 @@ export class ClassBudget {
     return spec;
   }
 
+  /** The organization's bucket sizes, for a workspace's budget: its learned limits at the full pace. */
+  private parentSpec(): BudgetSpec {
+    const spec: BudgetSpec = {};
+    const capacitySeconds = this.options.capacitySeconds ?? DEFAULT_CAPACITY_SECONDS;
+    for (const d of DIMENSIONS) {
+      const limit = this.parentLimits[LIMIT_OF[d]];
+      if (limit) spec[d] = { perMinute: limit, capacitySeconds, fullSeconds: API_BUCKET_SECONDS, debtOnly: d === 'outputTokens' };
+    }
+    return spec;
+  }
+
+  private async refreshParent(): Promise<void> {
+    if (!this.parent) return;
+    this.parentReadAt = this.now();
+    try {
+      this.parentLimits = await this.store.getLearned(this.parent);
+    } catch {
+      // Keeps what it knew: the next refresh tries again.
+    }
+  }
+
+  /** Applies `delta` to this budget and, for a workspace's, to its organization's. */
+  private async adjustAll(delta: Partial<Cost>, spec: BudgetSpec): Promise<void> {
+    await this.store.adjust(this.currentKey, delta, spec);
+    if (this.parent) {
+      const parentSpec = this.parentSpec();
+      if (Object.keys(parentSpec).length > 0) await this.store.adjust(this.parent, delta, parentSpec);
+    }
+  }
+
+  /** Takes `cost` from the organization's budget too, for a workspace's; gives back this one's when it does not fit. */
+  private async takeParent(cost: Cost, spec: BudgetSpec): Promise<TakeResult> {
+    if (!this.parent) return { ok: true, waitMs: 0 };
+    if (this.now() - this.parentReadAt >= PARENT_REFRESH_MS) await this.refreshParent();
+    const parentSpec = this.parentSpec();
+    if (Object.keys(parentSpec).length === 0) return { ok: true, waitMs: 0 };
+    const result = await this.store.take(this.parent, cost, parentSpec);
+    if (!result.ok) await this.store.adjust(this.currentKey, cost, spec);
+    return result;
+  }
+
+  /** Takes wait while `work` runs (a limit being learned, a move to the organization's budget). */
+  private holdTakes(work: Promise<void>): Promise<void> {
+    const gate = work.catch(() => undefined);
+    this.gates.add(gate);
+    void gate.then(() => this.gates.delete(gate));
+    return work;
+  }
+
+  private readonly gates = new Set<Promise<unknown>>();
+
   /**
    * Waits until `cost` fits every bucket and no 429 pause is in force, then takes it. Resolves
    * false when `signal` aborts first. Throws StoppedError when `maxWaitMs` is set and one wait
@@ -147,11 +252,15 @@ export class ClassBudget {
       for (;;) {
         if (signal?.aborted) return false;
         this.recoverPace();
-        while (this.observing) await this.observing;
+        const lookup = this.options.beforeTake?.();
+        if (lookup) await lookup;
+        while (this.gates.size > 0) await Promise.all(this.gates);
         const spec = this.spec();
-        const result: TakeResult = await this.store.take(this.key, cost, spec);
+        let result: TakeResult = await this.store.take(this.currentKey, cost, spec);
+        if (result.ok) result = await this.takeParent(cost, spec);
         if (result.ok) {
           this.noteUntracked(cost, spec);
+          this.outstanding.add(cost);
           return true;
         }
         if (result.heldBy === 'pause') this.pausedUntil = Math.max(this.pausedUntil, this.now() + result.waitMs);
@@ -176,9 +285,9 @@ export class ClassBudget {
    */
   async settle(reserved: Cost, used: { inputTokens?: number; outputTokens?: number }, chargedOutput = 0): Promise<void> {
     this.forgetUntracked(reserved);
+    this.outstanding.delete(reserved);
     const out = reserved.outputTokens + chargedOutput;
-    await this.store.adjust(
-      this.key,
+    await this.adjustAll(
       {
         inputTokens: reserved.inputTokens - (used.inputTokens ?? reserved.inputTokens),
         outputTokens: out - (used.outputTokens ?? out),
@@ -199,14 +308,14 @@ export class ClassBudget {
    * while an answer runs long, not only once it has ended. `settle` then counts `charged` as taken.
    */
   async chargeOutput(tokens: number): Promise<void> {
-    if (tokens > 0) await this.store.adjust(this.key, { outputTokens: -tokens }, this.spec());
+    if (tokens > 0) await this.adjustAll({ outputTokens: -tokens }, this.spec());
   }
 
   /** The request was refused before it counted (429: `request` true) or failed without using tokens (5xx). */
   async refund(reserved: Cost, options: { request: boolean }): Promise<void> {
     this.forgetUntracked(reserved);
-    await this.store.adjust(
-      this.key,
+    this.outstanding.delete(reserved);
+    await this.adjustAll(
       { requests: options.request ? reserved.requests : 0, inputTokens: reserved.inputTokens, outputTokens: reserved.outputTokens },
       this.spec(),
     );
@@ -218,6 +327,11 @@ export class ClassBudget {
    * counted here but not there yet, and token counts come rounded to the thousand.
    */
   async observe(headers: RateLimitHeaders): Promise<void> {
+    // Whose limits these are comes first: the readings below belong to that account's buckets.
+    if (headers.tenancy) {
+      const move = this.options.onTenancy?.(headers.tenancy);
+      if (move) await move;
+    }
     const readings = this.readings(headers);
     let any = false;
     const newlyKnown: Dimension[] = [];
@@ -240,22 +354,13 @@ export class ClassBudget {
     }
     const writes = (async () => {
       await this.chargeUntracked(newlyKnown, spec);
-      if (Object.keys(levels).length > 0) await this.store.clamp(this.key, levels, spec);
+      if (Object.keys(levels).length > 0) await this.store.clamp(this.currentKey, levels, spec);
     })();
     if (newlyKnown.length === 0) return writes;
     // A limit just learned is in force from now on, but its bucket learns what is spent only with
     // these writes: a take in between would see a full bucket and send at once. Takes wait for them.
-    const gate = writes.catch(() => undefined);
-    this.observing = gate;
-    try {
-      await writes;
-    } finally {
-      if (this.observing === gate) this.observing = undefined;
-    }
+    return this.holdTakes(writes);
   }
-
-  /** The store writes of an `observe` that learned a limit, which a take waits for. */
-  private observing: Promise<unknown> | undefined;
 
   /**
    * A 429: every worker waits `retryAfterMs`, the buckets drop to what the API says remains, and
@@ -264,7 +369,7 @@ export class ClassBudget {
    */
   async onRateLimited(retryAfterMs: number | undefined, headers: RateLimitHeaders): Promise<boolean> {
     await this.observe(headers);
-    const { newPause, remainingMs } = await this.store.pause(this.key, retryAfterMs ?? 1000);
+    const { newPause, remainingMs } = await this.store.pause(this.currentKey, retryAfterMs ?? 1000);
     const now = this.now();
     // A 429 that another process's pause already covers is the same signal: no second step-down.
     const fresh = newPause && now >= this.pausedUntil;
@@ -305,7 +410,7 @@ export class ClassBudget {
       if (left.length === 0) this.untracked.delete(cost);
       else this.untracked.set(cost, left);
     }
-    if (Object.keys(delta).length > 0) await this.store.adjust(this.key, delta, spec);
+    if (Object.keys(delta).length > 0) await this.adjustAll(delta, spec);
   }
 
   private readings(h: RateLimitHeaders): Record<Dimension, LimitReading | undefined> {

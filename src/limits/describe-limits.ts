@@ -1,11 +1,12 @@
 /**
- * What `claw-batch limits` shows for one account: per model class the limits the API reported,
- * the bucket levels now, any 429 pause, and the processes drawing from it; as lines for a person
- * and as JSON. Only the account's fingerprint is ever shown, never the key.
+ * What `claw-batch limits` shows for one account: whose it is (the organization the API named, and
+ * the keys seen drawing from it), per model class the limits the API reported, the bucket levels
+ * now, any 429 pause, and the processes drawing from it with the key each uses; as lines for a
+ * person and as JSON. Only fingerprints of keys are ever shown, never a key.
  */
 import { capacity } from './bucket-math.js';
 import { HEARTBEAT_EVERY_MS, MISSED_HEARTBEATS } from './heartbeat.js';
-import type { LimitStore, PeerSeen } from './limit-store.js';
+import type { KeyLink, LimitStore, LinkedKey, PeerSeen } from './limit-store.js';
 import { DIMENSIONS, type Dimension, type RateLimits } from './types.js';
 
 export interface LevelNow {
@@ -31,6 +32,12 @@ export interface LimitsRow {
 
 export interface LimitsReport {
   account: string;
+  /** The organization (and workspace) the account is, once an answer has named it. */
+  link?: KeyLink;
+  /** The key asked about (its fingerprint). */
+  keyId?: string;
+  /** The keys seen drawing from the account (the asked one included once linked). */
+  keys: LinkedKey[];
   store: { kind: LimitStore['kind']; where: string };
   rows: LimitsRow[];
   /** Every process seen using the account's budgets. */
@@ -46,8 +53,9 @@ export async function describeLimits(
   account: string,
   known: Record<string, RateLimits> = {},
   activeWithinMs = MISSED_HEARTBEATS * HEARTBEAT_EVERY_MS,
+  whose: { link?: KeyLink; keyId?: string } = {},
 ): Promise<LimitsReport> {
-  const [snapshots, processes] = await Promise.all([store.snapshot(account), store.peers(account, activeWithinMs)]);
+  const [snapshots, processes, keys] = await Promise.all([store.snapshot(account), store.peers(account, activeWithinMs), store.keysOf(account)]);
   const classes = new Set([...snapshots.map((s) => s.modelClass), ...Object.keys(known)]);
   const rows: LimitsRow[] = [...classes].sort().map((modelClass) => {
     const snap = snapshots.find((s) => s.modelClass === modelClass);
@@ -65,7 +73,7 @@ export async function describeLimits(
       processes: processes.filter((p) => p.modelClasses.includes(modelClass)),
     };
   });
-  return { account, store: { kind: store.kind, where: store.where }, rows, processes };
+  return { account, link: whose.link, keyId: whose.keyId, keys, store: { kind: store.kind, where: store.where }, rows, processes };
 }
 
 const LABEL: Record<Dimension, string> = { requests: 'requests', inputTokens: 'input tokens', outputTokens: 'output tokens' };
@@ -78,8 +86,21 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
-function processLine(p: PeerSeen): string {
-  return `${p.command} PID ${p.pid} on ${p.host} (seen ${seconds(p.lastSeenMsAgo)} ago)`;
+function keyName(keyId: string | undefined, report: LimitsReport): string {
+  return keyId === undefined ? 'a key' : `key ${keyId}${keyId === report.keyId ? ' (this key)' : ''}`;
+}
+
+function processLine(p: PeerSeen, report: LimitsReport): string {
+  const key = p.keyId ? ` with ${keyName(p.keyId, report)}` : '';
+  return `${p.command} PID ${p.pid} on ${p.host}${key} (seen ${seconds(p.lastSeenMsAgo)} ago)`;
+}
+
+/** Whose budgets these are, for the report's first line. */
+function whose(report: LimitsReport): string {
+  const link = report.link;
+  if (!link) return `Account ${report.account} (this key's own until an answer names its organization)`;
+  const ws = link.workspace ? `, workspace ${link.workspace} (limits of its own; its requests count against the organization's too)` : '';
+  return `Organization ${link.organization}${ws}, account ${report.account}`;
 }
 
 function limitsText(l: RateLimits): string {
@@ -93,8 +114,12 @@ export function formatLimits(report: LimitsReport): string[] {
     report.store.kind === 'off'
       ? 'not shared (--shared-limits off): each process keeps its own budget, so there is nothing to show here'
       : `shared through ${report.store.kind === 'local' ? `this machine's ${report.store.where}` : report.store.where}`;
-  const out = [`Account ${report.account}: ${shared}`];
+  const out = [`${whose(report)}: ${shared}`];
   if (report.store.kind === 'off') return out;
+  if (report.link) {
+    const keys = report.keys.map((k) => `${k.keyId}${k.keyId === report.keyId ? ' (this key)' : ''}${k.account !== report.account ? ` (workspace ${k.workspace ?? '?'})` : ''}`);
+    out.push(`  keys seen  ${keys.length ? `${keys.length}: ${keys.join(', ')}` : 'none recorded yet'}`);
+  }
   if (report.rows.length === 0) out.push('  no model class used yet');
   for (const row of report.rows) {
     out.push('', row.modelClass);
@@ -105,10 +130,10 @@ export function formatLimits(report: LimitsReport): string[] {
     });
     out.push(`  now        ${levels.length ? levels.join(', ') : 'no levels yet'}`);
     out.push(`  pause      ${row.pausedForMs > 0 ? `${seconds(row.pausedForMs)} left (after a 429)` : 'none'}`);
-    out.push(`  processes  ${row.processes.length ? `${row.processes.length}: ${row.processes.map(processLine).join('; ')}` : 'none now'}`);
+    out.push(`  processes  ${row.processes.length ? `${row.processes.length}: ${row.processes.map((p) => processLine(p, report)).join('; ')}` : 'none now'}`);
   }
   out.push('', `Processes using this account: ${report.processes.length ? report.processes.length : 'none now'}`);
-  for (const p of report.processes) out.push(`  ${processLine(p)}${p.modelClasses.length ? `: ${p.modelClasses.join(', ')}` : ''}`);
+  for (const p of report.processes) out.push(`  ${processLine(p, report)}${p.modelClasses.length ? `: ${p.modelClasses.join(', ')}` : ''}`);
   return out;
 }
 
@@ -116,6 +141,11 @@ export function formatLimits(report: LimitsReport): string[] {
 export function limitsJson(report: LimitsReport): object {
   return {
     account: report.account,
+    organization: report.link?.organization ?? null,
+    workspace: report.link?.workspace ?? null,
+    parentAccount: report.link?.parent ?? null,
+    key: report.keyId ?? null,
+    keys: report.keys.map((k) => ({ key: k.keyId, account: k.account, workspace: k.workspace ?? null })),
     store: report.store,
     modelClasses: report.rows.map((r) => ({
       modelClass: r.modelClass,

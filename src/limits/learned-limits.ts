@@ -1,13 +1,14 @@
 /**
- * Remembers the limits the API reported, per account (a fingerprint of the API key and base URL,
- * never the key) and model class, so the next run can plan before it has sent anything and start
- * at the limit instead of finding it again. Stored in the state dir as `learned-limits.json`; a
+ * Remembers the limits the API reported, per account (the organization's; before an answer named
+ * one, a fingerprint of the API key and base URL, never the key) and model class, so the next run
+ * can plan before it has sent anything and start at the limit instead of finding it again. Stored in the state dir as `learned-limits.json`; a
  * missing or unreadable file just means nothing is known yet. The shared limit stores keep the
  * same for every process that uses them; this file is what survives between runs with any store.
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeAtomic } from '../write-atomic.js';
+import type { KeyLink } from './limit-store.js';
 import type { RateLimits } from './types.js';
 
 /** What an earlier run learned about one model class. */
@@ -77,4 +78,45 @@ export async function saveLearnedLimits(dir: string, account: string, baseURL: s
   }
   await mkdir(dir, { recursive: true });
   await writeAtomic(join(dir, FILE), `${JSON.stringify(store, null, 2)}\n`);
+}
+
+/**
+ * Which organization each key belongs to, as the API's answers named it: `key-links.json` in the
+ * state dir, so the next run of a key starts on its organization's budget (and its learned limits)
+ * before its first answer. Keyed by the key's fingerprint, never the key.
+ */
+const LINKS_FILE = 'key-links.json';
+
+interface LinkEntry extends KeyLink {
+  baseURL: string;
+  updatedAt: string;
+}
+
+async function readLinks(dir: string): Promise<Record<string, LinkEntry>> {
+  try {
+    const parsed = JSON.parse(await readFile(join(dir, LINKS_FILE), 'utf8')) as unknown;
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, LinkEntry>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** The organization `keyId` was last seen to belong to, if any. */
+export async function readKeyLink(dir: string, keyId: string): Promise<KeyLink | undefined> {
+  const e = (await readLinks(dir))[keyId];
+  if (!e || typeof e.account !== 'string' || typeof e.organization !== 'string') return undefined;
+  const link: KeyLink = { account: e.account, organization: e.organization };
+  if (typeof e.parent === 'string') link.parent = e.parent;
+  if (typeof e.workspace === 'string') link.workspace = e.workspace;
+  return link;
+}
+
+/** Records the organization `keyId` belongs to (nothing is written when it is already recorded). */
+export async function saveKeyLink(dir: string, keyId: string, baseURL: string, link: KeyLink): Promise<void> {
+  const links = await readLinks(dir);
+  const old = links[keyId];
+  if (old && old.account === link.account && old.parent === link.parent && old.organization === link.organization && old.workspace === link.workspace) return;
+  links[keyId] = { ...link, baseURL, updatedAt: new Date().toISOString() };
+  await mkdir(dir, { recursive: true });
+  await writeAtomic(join(dir, LINKS_FILE), `${JSON.stringify(links, null, 2)}\n`);
 }

@@ -23,6 +23,28 @@ export interface RateLimitHeaders {
   requests?: LimitReading;
   inputTokens?: LimitReading;
   outputTokens?: LimitReading;
+  /**
+   * Whose limits these are: `anthropic-organization-id` (on every answer of the API) and
+   * `anthropic-workspace-id` (when the key's workspace has limits of its own).
+   */
+  tenancy?: Tenancy;
+}
+
+/** The organization (and workspace) an answer names. */
+export interface Tenancy {
+  organization: string;
+  workspace?: string;
+}
+
+/** Ids are short and printable; anything else is not an id (a gateway's garbage) and is ignored. */
+const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/** The organization and workspace an answer's headers name, when they name one. */
+export function readTenancy(headers: HeaderSource): Tenancy | undefined {
+  const organization = headers?.get('anthropic-organization-id')?.trim();
+  if (!organization || !ID.test(organization)) return undefined;
+  const workspace = headers?.get('anthropic-workspace-id')?.trim();
+  return workspace && ID.test(workspace) ? { organization, workspace } : { organization };
 }
 
 export type HeaderSource = { get(name: string): string | null } | undefined | null;
@@ -61,6 +83,8 @@ export function parseRateLimitHeaders(headers: HeaderSource): RateLimitHeaders {
   // model class with separate input and output limits is not always the same one. Use them only
   // as the input limit when nothing more precise came (older API versions, some gateways).
   if (!out.inputTokens && !out.outputTokens) out.inputTokens = reading(headers, 'tokens', true);
+  const tenancy = readTenancy(headers);
+  if (tenancy) out.tenancy = tenancy;
   return out;
 }
 

@@ -8,7 +8,7 @@
 import type { Settings } from '../config.js';
 import type { PreparedInput } from '../input/index.js';
 import { accountFingerprint, normalizeBaseUrl } from '../limits/account-key.js';
-import { readLearnedLimits, type LearnedClass } from '../limits/learned-limits.js';
+import { readKeyLink, readLearnedLimits, type LearnedClass } from '../limits/learned-limits.js';
 import { modelClass } from '../limits/model-class.js';
 import type { RateLimits } from '../limits/types.js';
 import { stateDir } from '../state-dir.js';
@@ -17,10 +17,21 @@ import type { LimitStore } from '../limits/limit-store.js';
 import { START_TIER, type PlanInput } from './index.js';
 import type { LimitsSource, PlanClass } from './realtime-estimate.js';
 
-/** The account whose learned limits apply: undefined without a key (nothing can be learned then). */
-export function accountOf(env: NodeJS.ProcessEnv): string | undefined {
+/** The key's fingerprint: undefined without a key (nothing can be learned then). */
+export function keyIdOf(env: NodeJS.ProcessEnv): string | undefined {
   const key = env.ANTHROPIC_API_KEY || env.ANTHROPIC_AUTH_TOKEN;
   return key ? accountFingerprint(key, env.ANTHROPIC_BASE_URL) : undefined;
+}
+
+/**
+ * The account whose learned limits apply: the organization the key was seen to belong to (the
+ * local store's link, else key-links.json), else the key's own.
+ */
+async function accountOf(env: NodeJS.ProcessEnv, store: LimitStore | undefined): Promise<string | undefined> {
+  const keyId = keyIdOf(env);
+  if (!keyId) return undefined;
+  const link = (await store?.linkOf(keyId).catch(() => undefined)) ?? (await readKeyLink(stateDir(env), keyId));
+  return link?.account ?? keyId;
 }
 
 export async function planInput(
@@ -29,11 +40,11 @@ export async function planInput(
   env: NodeJS.ProcessEnv,
   choice: Pick<PlanInput, 'urgent' | 'mode'>,
 ): Promise<PlanInput> {
-  const account = accountOf(env);
-  const learned = account ? await readLearnedLimits(stateDir(env), account) : new Map<string, LearnedClass>();
   // A run still going on this machine has learned limits the file gets only when it ends: the
   // local store has them now. Read only; anything amiss with it leaves the plan to the file.
-  const store = account && settings.sharedLimits === 'local' ? await openLocalStoreForReading(env) : undefined;
+  const store = keyIdOf(env) && settings.sharedLimits === 'local' ? await openLocalStoreForReading(env) : undefined;
+  const account = await accountOf(env, store);
+  const learned = account ? await readLearnedLimits(stateDir(env), account) : new Map<string, LearnedClass>();
   const sharedLearned = async (cls: string): Promise<RateLimits> =>
     store && account ? await store.getLearned({ account, modelClass: cls }).catch(() => ({})) : {};
   const classes = new Map<string, PlanClass>();

@@ -1,12 +1,17 @@
 /**
- * The accounts requests come in for, each with its budgets on the limit store: keyed by
- * accountFingerprint(credential, upstream), as `claw-batch run` keys them, so a proxy and a run
- * job using the same key on the same store share one limit. Each model class of an account has
- * its own lane: a Haiku request never waits behind Sonnet's limit.
+ * The keys requests come in with, and the lanes that pace them. Each key has its budgets
+ * (AccountBudget) on the limit store, keyed as `claw-batch run` keys them, so a proxy and a run
+ * job drawing from one account share one limit. The API's limits are the organization's: once a
+ * key's answer names its organization, the key's budgets move onto the organization's account,
+ * and its requests join the lanes of every other key of that organization — one lane per (account,
+ * model class), so the fair queue takes turns across every client of the organization and a
+ * Haiku request never waits behind Sonnet's limit. Before that (a key's first request), a key has
+ * lanes of its own.
  */
 import { AccountBudget, type GivenLimits } from '../limits/account-budget.js';
-import { accountFingerprint } from '../limits/account-key.js';
+import { accountFingerprint, normalizeBaseUrl } from '../limits/account-key.js';
 import type { LimitStore } from '../limits/limit-store.js';
+import { modelClass } from '../limits/model-class.js';
 import { MessageLane } from './message-lane.js';
 
 export interface AccountsOptions {
@@ -16,22 +21,30 @@ export interface AccountsOptions {
   given: GivenLimits;
 }
 
+/** One key's budgets. */
 export interface Account {
-  /** 16 hex digits; never the key. */
+  /** The key's fingerprint: 16 hex digits; never the key. */
   readonly id: string;
   readonly budget: AccountBudget;
-  readonly lanes: Map<string, MessageLane>;
+}
+
+/** A lane with the account it paces (the organization's once known, else one key's). */
+export interface AccountLane {
+  account: string;
+  lane: MessageLane;
 }
 
 /**
- * Accounts kept at most. Each is a heartbeat and a few buckets; a client cycling through made-up
- * keys (each answered 401) must not grow them without end, so the longest unused idle one goes.
+ * Keys kept at most. Each is a heartbeat and a few buckets; a client cycling through made-up keys
+ * (each answered 401) must not grow them without end, so the longest unused idle one goes.
  */
 const MAX_ACCOUNTS = 64;
 
 export class Accounts {
   private readonly options: AccountsOptions;
-  private readonly byId = new Map<string, Account>();
+  private readonly byKey = new Map<string, Account>();
+  /** Keyed by `<account>\0<model class>`. */
+  private readonly lanesByAccount = new Map<string, AccountLane & { owner: Account }>();
 
   constructor(options: AccountsOptions) {
     this.options = options;
@@ -40,22 +53,47 @@ export class Accounts {
   /** The lane for `model` under `credential`'s account, created on first use. */
   async lane(credential: string, model: string): Promise<MessageLane> {
     const account = await this.account(credential);
-    const budget = account.budget.forModel(model);
-    let lane = account.lanes.get(budget.key.modelClass);
-    if (!lane) {
-      lane = new MessageLane(budget);
-      account.lanes.set(budget.key.modelClass, lane);
+    const cls = modelClass(model);
+    const id = `${account.budget.account}\u0000${cls}`;
+    let entry = this.lanesByAccount.get(id);
+    if (!entry) {
+      this.dropMovedLanes();
+      entry = { account: account.budget.account, lane: new MessageLane(account.budget.forClass(cls)), owner: account };
+      this.lanesByAccount.set(id, entry);
     }
-    return lane;
+    return entry.lane;
   }
 
   /** Shares what the API reported for the lane's class with the other processes on the store. */
   async shareReported(lane: MessageLane): Promise<void> {
-    await this.byId.get(lane.budget.key.account)?.budget.shareReported(lane.budget);
+    for (const entry of this.lanesByAccount.values()) {
+      if (entry.lane === lane) return entry.owner.budget.shareReported(lane.budget);
+    }
   }
 
+  /** The limit store every budget lives on. */
+  get store(): LimitStore {
+    return this.options.store;
+  }
+
+  /** Every key seen (and not forgotten). */
   all(): Account[] {
-    return [...this.byId.values()];
+    return [...this.byKey.values()];
+  }
+
+  /** Every lane, with the account it paces now. */
+  lanes(): AccountLane[] {
+    return [...this.lanesByAccount.values()].map(({ lane }) => ({ account: lane.budget.key.account, lane }));
+  }
+
+  /**
+   * A key's own lane whose budget has since moved to its organization's account gets no new
+   * requests (they go to the organization's lane): once idle it goes.
+   */
+  private dropMovedLanes(): void {
+    for (const [id, e] of this.lanesByAccount) {
+      if (e.account !== e.lane.budget.key.account && e.lane.queued === 0 && e.lane.inFlight === 0) this.lanesByAccount.delete(id);
+    }
   }
 
   /** Stops every account's heartbeat and leaves the store's list of processes. */
@@ -65,26 +103,36 @@ export class Accounts {
 
   private async account(credential: string): Promise<Account> {
     const id = accountFingerprint(credential, this.options.upstream);
-    let account = this.byId.get(id);
+    let account = this.byKey.get(id);
     // Map order doubles as recency of use.
     if (account) {
-      this.byId.delete(id);
-      this.byId.set(id, account);
+      this.byKey.delete(id);
+      this.byKey.set(id, account);
     } else {
-      if (this.byId.size >= MAX_ACCOUNTS) this.forgetIdle();
-      const budget = new AccountBudget({ store: this.options.store, account: id, given: this.options.given, command: 'proxy' });
-      account = { id, budget, lanes: new Map() };
-      this.byId.set(id, account);
-      // Registers this process with the store (for `claw-batch limits`) and starts its heartbeat.
+      if (this.byKey.size >= MAX_ACCOUNTS) this.forgetIdle();
+      const budget = new AccountBudget({
+        store: this.options.store,
+        keyId: id,
+        baseURL: normalizeBaseUrl(this.options.upstream),
+        given: this.options.given,
+        command: 'proxy',
+      });
+      account = { id, budget };
+      this.byKey.set(id, account);
+      // Registers this process with the store (for `claw-batch limits`), starts its heartbeat, and
+      // joins the organization's account at once when the store already links the key to one.
       await budget.prepare([]);
     }
     return account;
   }
 
+  /** Forgets the longest unused key whose lanes are all idle (and the lanes only it paced). */
   private forgetIdle(): void {
-    for (const [id, account] of this.byId) {
-      if ([...account.lanes.values()].every((l) => l.queued === 0 && l.inFlight === 0)) {
-        this.byId.delete(id);
+    for (const [id, account] of this.byKey) {
+      const owned = [...this.lanesByAccount].filter(([, e]) => e.owner === account);
+      if (owned.every(([, e]) => e.lane.queued === 0 && e.lane.inFlight === 0)) {
+        for (const [laneId] of owned) this.lanesByAccount.delete(laneId);
+        this.byKey.delete(id);
         void account.budget.close();
         return;
       }

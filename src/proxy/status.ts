@@ -10,8 +10,16 @@ import type { Accounts } from './accounts.js';
 import type { ClientStats, ProxyStats, ProxyTotals } from './stats.js';
 
 export interface ClassStatus {
-  /** The account's fingerprint (16 hex digits of SHA-256 over the upstream and the key). */
+  /**
+   * Whose budget: the organization's account (`org-` and 16 hex digits) once an answer named it,
+   * else the key's fingerprint (16 hex digits of SHA-256 over the upstream and the key).
+   */
   account: string;
+  /** The organization (and workspace) the API named, when known. */
+  organization: string | null;
+  workspace: string | null;
+  /** Fingerprints of the keys this proxy has seen drawing from the account. */
+  keys: string[];
   modelClass: string;
   /** The limits in force: given ceilings capped by what the API reported. */
   limits: RateLimits;
@@ -41,27 +49,32 @@ export interface ProxyStatus {
 
 export async function proxyStatus(accounts: Accounts, stats: ProxyStats, upstream: string, sharedLimits: string): Promise<ProxyStatus> {
   const classes: ClassStatus[] = [];
-  for (const account of accounts.all()) {
-    let snapshots: BudgetSnapshot[] = [];
-    try {
-      snapshots = await account.budget.store.snapshot(account.id);
-    } catch {
+  const snapshots = new Map<string, BudgetSnapshot[]>();
+  const keys = accounts.all();
+  for (const { account, lane } of accounts.lanes()) {
+    let snaps = snapshots.get(account);
+    if (!snaps) {
+      snaps = await accounts.store.snapshot(account).catch(() => []);
       // A store that cannot answer now: the status shows limits without levels.
+      snapshots.set(account, snaps);
     }
-    for (const lane of account.lanes.values()) {
-      const snap = snapshots.find((s) => s.modelClass === lane.modelClass);
-      classes.push({
-        account: account.id,
-        modelClass: lane.modelClass,
-        limits: lane.budget.limits(),
-        levels: roundLevels(snap?.levels ?? {}),
-        pausedForMs: Math.round(snap?.pausedForMs ?? 0),
-        pace: Math.round(lane.budget.paceFactor * 100) / 100,
-        waitingFor: lane.budget.hold()?.heldBy ?? null,
-        queued: lane.queued,
-        inFlight: lane.inFlight,
-      });
-    }
+    const snap = snaps.find((s) => s.modelClass === lane.modelClass);
+    const users = keys.filter((k) => k.budget.account === account);
+    const link = users[0]?.budget.link;
+    classes.push({
+      account,
+      organization: link?.organization ?? null,
+      workspace: link?.workspace ?? null,
+      keys: users.map((k) => k.id),
+      modelClass: lane.modelClass,
+      limits: lane.budget.limits(),
+      levels: roundLevels(snap?.levels ?? {}),
+      pausedForMs: Math.round(snap?.pausedForMs ?? 0),
+      pace: Math.round(lane.budget.paceFactor * 100) / 100,
+      waitingFor: lane.budget.hold()?.heldBy ?? null,
+      queued: lane.queued,
+      inFlight: lane.inFlight,
+    });
   }
   return {
     upstream,

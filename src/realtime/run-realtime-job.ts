@@ -10,7 +10,7 @@ import { ExitCode, StoppedError } from '../errors.js';
 import type { PreparedInput } from '../input/index.js';
 import { AccountBudget } from '../limits/account-budget.js';
 import { accountFingerprint, normalizeBaseUrl } from '../limits/account-key.js';
-import { readLearnedLimits, saveLearnedLimits, type LearnedClass } from '../limits/learned-limits.js';
+import { readKeyLink, readLearnedLimits, saveKeyLink, saveLearnedLimits, type LearnedClass } from '../limits/learned-limits.js';
 import type { LimitStore } from '../limits/limit-store.js';
 import { openLimitStore } from '../limits/open-store.js';
 import { modelClass } from '../limits/model-class.js';
@@ -68,12 +68,16 @@ export async function runRealtimeJob(job: RealtimeJobRun): Promise<number> {
       onNotice: (m) => notice(m),
     }));
   const baseURL = normalizeBaseUrl(ctx.env.ANTHROPIC_BASE_URL);
-  const account = accountFingerprint(client.apiKey ?? '', baseURL);
+  const keyId = accountFingerprint(client.apiKey ?? '', baseURL);
   const dir = stateDir(ctx.env);
-  const known = await readLearnedLimits(dir, account);
+  // The organization an earlier run saw this key belong to: its budget and learned limits from the start.
+  const link = await readKeyLink(dir, keyId);
+  const known = await readLearnedLimits(dir, link?.account ?? keyId);
   const budget = new AccountBudget({
     store,
-    account,
+    keyId,
+    baseURL,
+    link,
     given: { all: { rpm: settings.rpm, itpm: settings.itpm, otpm: settings.otpm }, byClass: settings.classLimits },
     known,
     maxWaitMs: rateLimitWaitLimitMs(settings),
@@ -120,7 +124,8 @@ export async function runRealtimeJob(job: RealtimeJobRun): Promise<number> {
     });
     progress.stop();
     await writer.close();
-    await saveLearnedLimits(dir, account, baseURL, learnedFrom(budget, outcome)).catch(() => undefined);
+    await saveLearnedLimits(dir, budget.account, baseURL, learnedFrom(budget, outcome)).catch(() => undefined);
+    if (budget.link) await saveKeyLink(dir, keyId, baseURL, budget.link).catch(() => undefined);
     writeSummary(ctx.stderr, ctx.env, outcome.stats, {
       wallMs: Date.now() - startedAt,
       sendingMs: Date.now() - sendingFrom,

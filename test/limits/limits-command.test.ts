@@ -66,7 +66,7 @@ describe('describeLimits', () => {
     expect(sonnet).toMatchObject({ limits: { rpm: 50 }, levels: {}, processes: [] });
     expect(report.processes).toHaveLength(2);
     expect(formatLimits(report).slice(0, 7)).toEqual([
-      `Account ${account}: shared through this machine's ${join(dir, 'limits.sqlite')}`,
+      `Account ${account} (this key's own until an answer names its organization): shared through this machine's ${join(dir, 'limits.sqlite')}`,
       '',
       'claude-haiku-4-5',
       '  limits     600 RPM, 6,000 ITPM, 6,000 OTPM',
@@ -76,7 +76,7 @@ describe('describeLimits', () => {
     ]);
     await store.close();
     expect(formatLimits(await describeLimits(new MemoryStore(), account))).toEqual([
-      `Account ${account}: not shared (--shared-limits off): each process keeps its own budget, so there is nothing to show here`,
+      `Account ${account} (this key's own until an answer names its organization): not shared (--shared-limits off): each process keeps its own budget, so there is nothing to show here`,
     ]);
   });
 });
@@ -91,7 +91,7 @@ describe('claw-batch limits', () => {
     const env = { ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: BASE, CLAW_BATCH_STATE_DIR: dir };
     const { code, out } = await command({}, env);
     expect(code).toBe(0);
-    expect(out).toContain(`Account ${account}: shared through this machine's ${join(dir, 'limits.sqlite')}`);
+    expect(out).toContain(`Account ${account} (this key's own until an answer names its organization): shared through this machine's ${join(dir, 'limits.sqlite')}`);
     expect(out).toContain('claude-opus-4\n  limits     not known yet');
     expect(out).toMatch(/pause {6}\d+\.\d s left \(after a 429\)/);
     expect(out).not.toContain('claude-sonnet-4'); // another account's

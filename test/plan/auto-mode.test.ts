@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveLearnedLimits } from '../../src/limits/learned-limits.js';
-import { accountOf } from '../../src/plan/plan-input.js';
+import { keyIdOf } from '../../src/plan/plan-input.js';
 import { stateDir } from '../../src/state-dir.js';
 import { sandbox, writeItems, type Sandbox } from '../batch/helpers.js';
 
@@ -38,7 +38,7 @@ describe('run --mode auto prints its choice', () => {
   });
 
   it('submit --dry-run paces by the limits an earlier run learned, as run --dry-run does', async () => {
-    await saveLearnedLimits(stateDir(sb.env), accountOf(sb.env)!, sb.env.ANTHROPIC_BASE_URL!, new Map([['claude-haiku-4-5', { rpm: 6000, itpm: 10_000_000, otpm: 2_000_000 }]]));
+    await saveLearnedLimits(stateDir(sb.env), keyIdOf(sb.env)!, sb.env.ANTHROPIC_BASE_URL!, new Map([['claude-haiku-4-5', { rpm: 6000, itpm: 10_000_000, otpm: 2_000_000 }]]));
     for (const command of ['submit', 'run']) {
       const r = await sb.inProcess([command, sb.file('big.jsonl'), '--dry-run']);
       expect(r.stderr).not.toMatch(/claw-batch:/);

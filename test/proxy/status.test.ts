@@ -1,5 +1,6 @@
 /** What the proxy shows of itself: the status page, and a plain line on stderr while anything happens. */
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_ORGANIZATION_ID } from '../../src/simulator/index.js';
 import { ask, MODEL, naiveClient, sleep, useProxyFixture } from './helpers.js';
 
 const fx = useProxyFixture({ rpm: 600, itpm: 100_000, otpm: 50_000 });
@@ -22,7 +23,11 @@ describe('the status page', () => {
     });
     expect(status.classes).toEqual([
       {
-        account: expect.stringMatching(/^[0-9a-f]{16}$/),
+        // The organization the simulator's answers name (every key in its default one).
+        account: expect.stringMatching(/^org-[0-9a-f]{16}$/),
+        organization: DEFAULT_ORGANIZATION_ID,
+        workspace: null,
+        keys: [expect.stringMatching(/^[0-9a-f]{16}$/)],
         modelClass: MODEL,
         limits: { rpm: 600, itpm: 100_000, otpm: 50_000 },
         levels: { requests: expect.any(Number), inputTokens: expect.any(Number), outputTokens: expect.any(Number) },
