@@ -67,24 +67,26 @@ describe('organizations', () => {
 
   it('holds a workspace key to the workspace limit, shows it in the headers, and counts it against the organization', async () => {
     sim = await startSimulator({
-      rpm: 600,
-      burstSeconds: 1,
-      organizations: [{ id: 'org-w', keys: ['main'], workspaces: [{ id: 'wrkspc_low', keys: ['low'], rpm: 60 }] }],
+      // A minute-long bucket refills a token every 6 s (the organization) and every 60 s (the
+      // workspace): nothing comes back while the test runs, however slow the machine.
+      rpm: 10,
+      burstSeconds: 60,
+      organizations: [{ id: 'org-w', keys: ['main'], workspaces: [{ id: 'wrkspc_low', keys: ['low'], rpm: 1 }] }],
     });
     const low = sdk(sim, 'low');
     const first = await low.messages.create(params('one')).withResponse();
     expect(first.response.headers.get('anthropic-organization-id')).toBe('org-w');
     expect(first.response.headers.get('anthropic-workspace-id')).toBe('wrkspc_low');
-    expect(first.response.headers.get('anthropic-ratelimit-requests-limit')).toBe('60');
+    expect(first.response.headers.get('anthropic-ratelimit-requests-limit')).toBe('1');
     const second = await rejection(low.messages.create(params('two')));
     expect(second.status).toBe(429);
-    expect(second.message).toMatch(/workspace's rate limit of 60 requests per minute/);
-    // The organization's bucket (10 a second) took the workspace's request: 9 are left.
+    expect(second.message).toMatch(/workspace's rate limit of 1 requests? per minute/);
+    // The organization's bucket (10) took the workspace's request: 9 are left.
     const main = sdk(sim, 'main');
     const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => main.messages.create(params(`m${i}`))));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(9);
     const mainHeaders = await rejection(main.messages.create(params('over')));
-    expect(mainHeaders.headers?.get('anthropic-ratelimit-requests-limit')).toBe('600');
+    expect(mainHeaders.headers?.get('anthropic-ratelimit-requests-limit')).toBe('10');
     expect(sim.counters().byOrganization['org-w/wrkspc_low']).toMatchObject({ succeeded: 1, rateLimited: 1 });
   });
 
