@@ -33,18 +33,25 @@ function writeInput(dir, name, n, extra = {}) {
 async function run(sim, dir, { name, key, items, extra, args = [] }) {
   const input = writeInput(dir, name, items, extra);
   const out = join(dir, `${name}.out.jsonl`);
+  const startedAt = Date.now();
   const r = await runCli(['run', input, '-o', out, '--realtime', '--quiet', ...args], {
     ANTHROPIC_BASE_URL: sim.url,
     ANTHROPIC_API_KEY: key,
     CLAW_BATCH_STATE_DIR: join(dir, 'state'),
   });
   const counts = countResults(out);
-  return { name, items, ms: r.ms, succeeded: counts.succeeded, code: r.code };
+  return { name, items, ms: r.ms, startedAt, endedAt: startedAt + r.ms, succeeded: counts.succeeded, code: r.code };
 }
 
 function paceAtApi(c, limit) {
   if (!c.firstRequestAt || !c.lastRequestAt || c.lastRequestAt === c.firstRequestAt) return '—';
   return ((c.requests - c.rateLimited) / ((c.lastRequestAt - c.firstRequestAt) / 60_000) / limit).toFixed(2);
+}
+
+/** Where a run's time went: start-up until the API saw its first request, sending, and the last answers. */
+function phases(r, c) {
+  const s = (ms) => `${(ms / 1000).toFixed(1)} s`;
+  return { 'to first request': s(c.firstRequestAt - r.startedAt), sending: s(c.lastRequestAt - c.firstRequestAt), 'after last request': s(r.endedAt - c.lastRequestAt) };
 }
 
 const achieved = (n, ms, limit) => (n / (ms / 60_000) / limit).toFixed(2);
@@ -224,7 +231,7 @@ const scenarios = {
       const r = await run(sim, dir, { name: 'cached', key: 'k', items: 300, extra: { max_tokens: 256, system: [{ type: 'text', text: SHARED_SYSTEM, cache_control: { type: 'ephemeral' } }] } });
       const c = sim.counters();
       await sim.close();
-      return table([{ job: '300 items, cached prefix', succeeded: r.succeeded, '429s': c.rateLimited, 'cache writes': c.cacheWrites, 'achieved / limit': achieved(r.succeeded, r.ms, 1200), 'pace at the API': paceAtApi(c, 1200), seconds: (r.ms / 1000).toFixed(1) }], ['job', 'succeeded', '429s', 'cache writes', 'achieved / limit', 'pace at the API', 'seconds']);
+      return table([{ job: '300 items, cached prefix', succeeded: r.succeeded, '429s': c.rateLimited, 'cache writes': c.cacheWrites, 'achieved / limit': achieved(r.succeeded, r.ms, 1200), 'pace at the API': paceAtApi(c, 1200), seconds: (r.ms / 1000).toFixed(1), ...phases(r, c) }], ['job', 'succeeded', '429s', 'cache writes', 'achieved / limit', 'pace at the API', 'seconds', 'to first request', 'sending', 'after last request']);
     },
   },
   'short-start-tier': {
@@ -235,7 +242,7 @@ const scenarios = {
       const r = await run(sim, dir, { name: 'start', key: 'k', items: 400 });
       const c = sim.counters();
       await sim.close();
-      return table([{ job: '400 items, Start tier', succeeded: r.succeeded, '429s': c.rateLimited, 'achieved / limit': achieved(r.succeeded, r.ms, 1000), 'pace at the API': paceAtApi(c, 1000), seconds: (r.ms / 1000).toFixed(1) }], ['job', 'succeeded', '429s', 'achieved / limit', 'pace at the API', 'seconds']);
+      return table([{ job: '400 items, Start tier', succeeded: r.succeeded, '429s': c.rateLimited, 'achieved / limit': achieved(r.succeeded, r.ms, 1000), 'pace at the API': paceAtApi(c, 1000), seconds: (r.ms / 1000).toFixed(1), ...phases(r, c) }], ['job', 'succeeded', '429s', 'achieved / limit', 'pace at the API', 'seconds', 'to first request', 'sending', 'after last request']);
     },
   },
 };

@@ -85,7 +85,7 @@ export async function attemptItem(ctx: AttemptContext, lane: ClassLane, work: Wo
   const cost: Cost = {
     requests: 1,
     inputTokens: lane.input.estimate(admission.uncachedChars),
-    outputTokens: lane.output.estimate(params.max_tokens, lane.budget.outputPerSecond),
+    outputTokens: lane.output.estimate(params.max_tokens, lane.outputPrior(ctx.timeouts.transport !== 'json')),
   };
   let reserved: boolean;
   try {
@@ -136,8 +136,16 @@ export async function attemptItem(ctx: AttemptContext, lane: ClassLane, work: Wo
       void lane.budget.chargeOutput(over).catch(() => undefined);
     }
   };
+  // The cache entry a streamed answer writes is readable once its output starts: the requests
+  // waiting for it go then, not seconds later when the whole answer is in.
+  let cacheSettled = false;
+  const onOutputStart = (usage: Anthropic.Usage) => {
+    if (work.plan.breakpoints.length === 0) return;
+    cacheSettled = true;
+    ctx.cache.onAnswer(work.plan, sentAt, usage, admission.write);
+  };
   // The answer's headers carry the limits and what remains; a stream has them before its first
-  // token, so the budget learns and the ramp starts without waiting for the whole answer.
+  // token, so the budget learns and the count in flight grows without waiting for the whole answer.
   const onFirstByte = (headers: Headers | undefined) => {
     watch.heard();
     lane.sizer.onStarted();
@@ -154,6 +162,7 @@ export async function attemptItem(ctx: AttemptContext, lane: ClassLane, work: Wo
       transport: ctx.timeouts.transport,
       onFirstByte,
       onOutput,
+      onOutputStart,
     }));
   } catch (err) {
     stats.inFlight -= 1;
@@ -182,7 +191,7 @@ export async function attemptItem(ctx: AttemptContext, lane: ClassLane, work: Wo
   ctx.rates.record({ inputTokens: counted, outputTokens: usage?.output_tokens ?? 0, done: 1 });
   ctx.onSucceeded?.(work.item, message);
 
-  ctx.cache.onAnswer(work.plan, sentAt, usage ?? {}, admission.write);
+  if (!cacheSettled) ctx.cache.onAnswer(work.plan, sentAt, usage ?? {}, admission.write);
   lane.sizer.onAnswer(Date.now() - sentAt, true);
   if (usage) {
     lane.input.observe(work.plan.totalChars, usage);

@@ -118,6 +118,21 @@ export class ClassLane {
     return Math.min(...candidates) * pace;
   }
 
+  /**
+   * The output tokens a request reserves before any answer of the class has ended (OutputEstimate's
+   * prior cap). Streamed: one request's share of the output limit at the request limit's pace, so
+   * a job's first seconds run at its RPM instead of at OTPM / max_tokens (a Start-tier job at
+   * max_tokens 1024 would start at 6 requests a second of its 16); an answer that runs longer is
+   * charged as it streams, and the next requests wait for it. Not streamed (charged only at the
+   * end): one second of the output limit.
+   */
+  outputPrior(streamed: boolean): number | undefined {
+    const perSecond = this.budget.outputPerSecond;
+    if (perSecond === undefined || !streamed) return perSecond;
+    const rpm = this.budget.limits().rpm;
+    return rpm ? Math.max(1, Math.min(perSecond, perSecond / (rpm / 60))) : perSecond;
+  }
+
   /** Sets the queue's concurrency to what the sizer allows now. */
   resize(): void {
     const allowed = this.sizer.allowed(this.requestsPerSecond());

@@ -5,11 +5,14 @@
  * needs 50 in flight, 10,000/min needs 500. So the target follows the pace the limits allow and the
  * latency observed, with headroom for slower answers, under the `--concurrency` ceiling.
  *
- * A cold start ramps: one request alone until the API has answered (its headers confirm the
- * limits), then a few, growing with each answer that starts (about threefold per round trip), so a job does
- * not open hundreds of connections at once or jump from nothing to the full rate (the API punishes
- * sharp ramps). With no limit known at all (a gateway that strips the headers), the count grows by
- * one per success and halves on each 429.
+ * A cold start sends one request alone until the API has answered: its headers give the limits
+ * and what remains. From then on the target is what Little's law asks at once — the budget already
+ * paces when requests start, so a larger count only lets the pace run, it does not burst. Until a
+ * whole answer has been timed the latency is taken as generous (PROVISIONAL_LATENCY_MS): too many
+ * slots for a moment cost nothing, too few hold a short job at a fraction of its pace while a slow
+ * ramp catches up (300 items at 1,200 RPM ran at a third of the limit for their first ~8 s).
+ * With no limit known at all (a gateway that strips the headers), the count starts at a few, grows
+ * by one per success and halves on each 429.
  */
 
 export interface InFlightOptions {
@@ -17,10 +20,10 @@ export interface InFlightOptions {
   ceiling: number;
 }
 
-/** In flight after the first answer, before the ramp grows. */
-const RAMP_START = 4;
-/** Slots added per success while ramping (about threefold per round trip). */
-const RAMP_STEP = 2;
+/** In flight after the first answer when no limit is known (then one more per success). */
+const WINDOW_START = 4;
+/** The latency assumed until a whole answer has been timed: longer than most answers take. */
+const PROVISIONAL_LATENCY_MS = 10_000;
 /** Little's law gives the mean; answers vary, so keep this much more in flight. */
 const HEADROOM = 1.5;
 /** Weight of the newest latency in the running average. */
@@ -29,9 +32,8 @@ const LATENCY_WEIGHT = 0.1;
 export class InFlightSizer {
   private readonly ceiling: number;
   private answered = false;
-  private ramp = 1;
   /** Without limits: additive increase, multiplicative decrease. */
-  private window = RAMP_START;
+  private window = WINDOW_START;
   private latencyMs: number | undefined;
 
   constructor(options: InFlightOptions) {
@@ -44,26 +46,18 @@ export class InFlightSizer {
   }
 
   /**
-   * An answer started (its headers, or a stream's first event): the first one confirms the limits
-   * and starts the ramp; each later one grows it. Growing on starts rather than on ends keeps a
-   * job of long answers (tens of seconds each) from ramping at the pace of its slowest answers.
+   * An answer started (its headers, or a stream's first event): the first one confirms the limits,
+   * and the count goes to its target without waiting for the whole answer (which may take tens of
+   * seconds).
    */
   onStarted(): void {
-    if (!this.answered) {
-      this.answered = true;
-      this.ramp = RAMP_START;
-    } else {
-      this.ramp += RAMP_STEP;
-    }
+    this.answered = true;
   }
 
   /** An answer arrived after `latencyMs` (ok: a success, not an error answer). */
   onAnswer(latencyMs: number | undefined, ok: boolean): void {
-    if (!this.answered) {
-      this.onStarted();
-    } else if (ok) {
-      this.window += 1;
-    }
+    if (!this.answered) this.answered = true;
+    else if (ok) this.window += 1;
     if (ok && latencyMs !== undefined && latencyMs >= 0) {
       this.latencyMs = this.latencyMs === undefined ? latencyMs : this.latencyMs + LATENCY_WEIGHT * (latencyMs - this.latencyMs);
     }
@@ -83,9 +77,9 @@ export class InFlightSizer {
     let target: number;
     if (requestsPerSecond === undefined) target = this.window;
     else {
-      const latencySeconds = (this.latencyMs ?? 1000) / 1000;
+      const latencySeconds = (this.latencyMs ?? PROVISIONAL_LATENCY_MS) / 1000;
       target = Math.ceil(requestsPerSecond * latencySeconds * HEADROOM) + 2;
     }
-    return Math.max(1, Math.min(this.ceiling, target, this.ramp));
+    return Math.max(1, Math.min(this.ceiling, target));
   }
 }

@@ -34,6 +34,11 @@ export interface SendOptions {
    * API counts output tokens as they are produced; this lets the budget count them as they come.
    */
   onOutput?: (charsSoFar: number) => void;
+  /**
+   * A stream's output has started: the API has read the prompt, and a cache prefix the answer
+   * writes is readable by others from now. `usage` is the message_start's (input and cache fields).
+   */
+  onOutputStart?: (usage: Anthropic.Usage) => void;
 }
 
 export interface SentMessage {
@@ -109,9 +114,16 @@ export async function sendMessage(client: Anthropic, params: MessageParams, opti
     const heard = () => progressed(stream.response?.headers);
     stream.on('connect', heard);
     let chars = 0;
+    let started = false;
     stream.on('streamEvent', (event) => {
       heard();
-      if (event.type !== 'content_block_delta' || !options.onOutput) return;
+      if (event.type !== 'content_block_delta') return;
+      if (!started) {
+        started = true;
+        const usage = stream.currentMessage?.usage;
+        if (usage) options.onOutputStart?.(usage);
+      }
+      if (!options.onOutput) return;
       const d = event.delta as { type: string; text?: string; partial_json?: string; thinking?: string };
       chars += (d.text ?? d.partial_json ?? d.thinking ?? '').length;
       options.onOutput(chars);

@@ -116,6 +116,8 @@ export async function handleMessage(state: SimulatorState, req: IncomingMessage,
         counters.stalled++;
         output.stop(at);
       },
+      // The API makes a cache entry readable once the response that writes it has begun.
+      onOutputStart: (at) => state.cache.commit(cache, at),
     });
     if (outcome.kind === 'aborted') {
       counters.clientAborts++;

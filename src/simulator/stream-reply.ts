@@ -30,6 +30,8 @@ export interface StreamPlan {
   stall: boolean;
   /** Called the moment a stall starts, before waiting for the client to give up. */
   onStall(at: number): void;
+  /** Called when output starts: the prompt has been read (a prefix it writes is readable from now). */
+  onOutputStart?(at: number): void;
 }
 
 const event = (type: string, data: unknown) => `event: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
@@ -68,6 +70,8 @@ export async function streamMessage(
   const chunks = chunksOf(text, usage.output_tokens);
   const stallAt = plan.stall ? Math.floor(chunks.length / 2) : -1;
   const span = plan.outputEnd - plan.outputStart;
+  if (!(await waitUntil(res, plan.outputStart))) return { kind: 'aborted', at: Date.now() };
+  plan.onOutputStart?.(Date.now());
   for (let k = 0; k < chunks.length; k++) {
     const due = plan.outputStart + ((k + 1) / chunks.length) * span;
     if (k === stallAt) return stalled(res, Date.now(), plan);

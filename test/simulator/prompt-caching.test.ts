@@ -75,6 +75,20 @@ describe('prompt caching', () => {
     expect(sim.counters()).toMatchObject({ cacheWrites: 2, cacheReads: 1 });
   });
 
+  it('makes a streamed write readable once its output has started, before the answer ends', async () => {
+    sim = await startSimulator({ latencyMs: 100, jitterMs: 0, outputTokensPerSecond: 20, replyTokens: { min: 40, max: 40 } });
+    const client = sdk(sim);
+    const writer = client.messages.stream(cachedParams('writer'));
+    let writerDone = false;
+    const written = writer.finalMessage().finally(() => (writerDone = true));
+    // Its first text arrives after ~150 ms; the whole answer takes 2 s.
+    await new Promise<void>((resolve) => writer.once('text', () => resolve()));
+    const reader = await client.messages.create({ ...cachedParams('reader'), max_tokens: 1 });
+    expect(reader.usage.cache_read_input_tokens).toBe(SYSTEM_TOKENS);
+    expect(writerDone).toBe(false);
+    expect((await written).usage.cache_creation_input_tokens).toBe(SYSTEM_TOKENS);
+  });
+
   it('does not commit the write of a request whose client went away', async () => {
     sim = await startSimulator({ latencyMs: 300 });
     const client = sdk(sim);
