@@ -6,7 +6,15 @@ import { defineConfig } from 'vitest/config';
  * skew what they measure. The rest — most of the suite, mostly waiting on child processes and
  * sockets — run four files at a time.
  */
-const PACED = ['test/run/pacing.test.ts', 'test/run/shared-limits.test.ts', 'test/run/prompt-cache.test.ts', 'test/proxy/must-show.test.ts', 'test/proxy/shared-limits.test.ts'];
+const PACED = [
+  'test/run/pacing.test.ts',
+  'test/run/shared-limits.test.ts',
+  'test/run/organization.test.ts',
+  'test/run/prompt-cache.test.ts',
+  'test/proxy/must-show.test.ts',
+  'test/proxy/shared-limits.test.ts',
+  'test/proxy/organization.test.ts',
+];
 
 export default defineConfig({
   test: {

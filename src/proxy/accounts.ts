@@ -57,7 +57,10 @@ export class Accounts {
     const id = `${account.budget.account}\u0000${cls}`;
     let entry = this.lanesByAccount.get(id);
     if (!entry) {
-      this.dropMovedLanes();
+      this.rekeyMovedLanes();
+      entry = this.lanesByAccount.get(id);
+    }
+    if (!entry) {
       entry = { account: account.budget.account, lane: new MessageLane(account.budget.forClass(cls)), owner: account };
       this.lanesByAccount.set(id, entry);
     }
@@ -83,16 +86,24 @@ export class Accounts {
 
   /** Every lane, with the account it paces now. */
   lanes(): AccountLane[] {
+    this.rekeyMovedLanes();
     return [...this.lanesByAccount.values()].map(({ lane }) => ({ account: lane.budget.key.account, lane }));
   }
 
   /**
-   * A key's own lane whose budget has since moved to its organization's account gets no new
-   * requests (they go to the organization's lane): once idle it goes.
+   * A key's own lane whose budget has since moved to its organization's account becomes that
+   * account's lane when it has none yet (its queue and what it learned go with it); when the
+   * organization already has one, new requests go there, and this one goes once idle.
    */
-  private dropMovedLanes(): void {
+  private rekeyMovedLanes(): void {
     for (const [id, e] of this.lanesByAccount) {
-      if (e.account !== e.lane.budget.key.account && e.lane.queued === 0 && e.lane.inFlight === 0) this.lanesByAccount.delete(id);
+      const now = e.lane.budget.key.account;
+      if (e.account === now) continue;
+      const target = `${now}\u0000${e.lane.budget.key.modelClass}`;
+      if (!this.lanesByAccount.has(target)) {
+        this.lanesByAccount.delete(id);
+        this.lanesByAccount.set(target, { ...e, account: now });
+      } else if (e.lane.queued === 0 && e.lane.inFlight === 0) this.lanesByAccount.delete(id);
     }
   }
 

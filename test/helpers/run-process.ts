@@ -16,11 +16,11 @@ export interface RunProcess {
   done: Promise<{ code: number | null; stderr: string }>;
 }
 
-/** Starts `run` on `n` items of its own (`<name>.jsonl` in `dir`), told `--rpm rpm`. */
-export function startRun(dir: string, name: string, n: number, rpm: number, env: Record<string, string>, extra: string[] = ['--quiet']): RunProcess {
+/** Starts `run` on `n` items of its own (`<name>.jsonl` in `dir`), told `--rpm rpm` (nothing when undefined). */
+export function startRun(dir: string, name: string, n: number, rpm: number | undefined, env: Record<string, string>, extra: string[] = ['--quiet']): RunProcess {
   const input = writeItems(dir, n, (i) => `${name}: label document ${i}`, `${name}.jsonl`);
   const out = join(dir, `${name}.out.jsonl`);
-  const args = [BIN, 'run', input, '-o', out, '--rpm', String(rpm), '--model', 'claude-haiku-4-5', '--max-tokens', '64', '--realtime', ...extra];
+  const args = [BIN, 'run', input, '-o', out, ...(rpm === undefined ? [] : ['--rpm', String(rpm)]), '--model', 'claude-haiku-4-5', '--max-tokens', '64', '--realtime', ...extra];
   const child = spawn(process.execPath, args, { env: cliEnv(env), stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
