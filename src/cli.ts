@@ -11,7 +11,7 @@ import { poll } from './commands/poll.js';
 import { cancel } from './commands/cancel.js';
 import { list } from './commands/list.js';
 import { limits } from './commands/limits.js';
-import { parseClassLimits, parseReplyTokens, simulate } from './commands/simulate.js';
+import { parseClassLimits, parseReplyTokens, readOrganizations, simulate } from './commands/simulate.js';
 import { parseConcurrency } from './config.js';
 import { proxy } from './commands/proxy.js';
 import { UsageError } from './errors.js';
@@ -339,6 +339,8 @@ See docs/proxy.md for Claude Code, the Python and TypeScript SDKs, and curl.`,
     .option('--batch-ms <n>', 'how long a message batch takes to end (default 2000)')
     .option('--spend-limit-after <n>', 'after this many messages, answer 429 enforced_spend_limit_reached')
     .option('--billing-refusal-after <n>', 'after this many messages, refuse every request for billing')
+    .option('--organizations <file>', 'JSON array of organizations and the keys that share their limits: [{"id","keys":[...],"rpm"?,"workspaces"?}] (default: every key in one)')
+    .option('--unseen-rpm <n>', 'another tool of the organization spends this many requests/min, unseen by the client')
     .addOption(
       new Option('--billing-refusal <kind>', 'the refusal --billing-refusal-after gives (default credit-balance)').choices([
         'credit-balance',
@@ -384,6 +386,8 @@ See docs/simulator.md for every option and the API rule each implements.`,
             spendLimitAfter: parseNonNegativeInt('--spend-limit-after', str(o.spendLimitAfter)),
             billingRefusalAfter: parseNonNegativeInt('--billing-refusal-after', str(o.billingRefusalAfter)),
             billingRefusal: parseChoice('--billing-refusal', str(o.billingRefusal), ['credit-balance', 'workspace-limit', 'billing-error'] as const),
+            organizations: readOrganizations(str(o.organizations)),
+            unseenRpm: parsePositiveNumber('--unseen-rpm', str(o.unseenRpm)),
           },
           ctx,
         ),

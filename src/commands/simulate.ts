@@ -3,6 +3,7 @@
  * rehearse a job offline by pointing ANTHROPIC_BASE_URL at it. Every option is documented in
  * src/simulator/options.ts and docs/simulator.md.
  */
+import { readFileSync } from 'node:fs';
 import { nextStopSignal } from '../stop-signal.js';
 import type { CommandContext } from './context.js';
 import { InvalidOptionError, UsageError } from '../errors.js';
@@ -15,8 +16,10 @@ export interface SimulateOptions
     | 'port' | 'host' | 'rpm' | 'itpm' | 'otpm' | 'classLimits' | 'tier' | 'otpmRule' | 'burstSeconds'
     | 'latencyMs' | 'jitterMs' | 'replyTokens' | 'outputTokensPerSecond' | 'cacheMinTokens' | 'cacheTtlScale'
     | 'rate500' | 'rate529' | 'dropRate' | 'hangRate' | 'stallRate'
-    | 'spendLimitAfter' | 'billingRefusalAfter' | 'billingRefusal' | 'batchMs'
+    | 'spendLimitAfter' | 'billingRefusalAfter' | 'billingRefusal' | 'batchMs' | 'organizations'
   > {
+  /** `--unseen-rpm`: requests per minute another tool of the (default) organization sends. */
+  unseenRpm?: number;
   /** Fraction of requests that fail with a fault, split evenly over 500, 529 and dropped connections. */
   faultRate?: number;
   /** An API key to reject with 401. */
@@ -67,12 +70,32 @@ export function parseReplyTokens(raw: string | undefined): ReplyTokens | undefin
   return max === undefined ? min : { min, max };
 }
 
+/**
+ * `--organizations FILE`: a JSON array of `{ id, keys, rpm?, itpm?, otpm?, classLimits?, tier?,
+ * workspaces? }` (the `organizations` option). The simulator checks the shape when it starts.
+ */
+export function readOrganizations(file: string | undefined): SimulatorOptions['organizations'] {
+  if (file === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--organizations ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  try {
+    return JSON.parse(text) as SimulatorOptions['organizations'];
+  } catch (err) {
+    throw new UsageError(`--organizations ${file}: not valid JSON (${(err as Error).message.replace(/\s+/g, ' ')})`);
+  }
+}
+
 /** Flags -> simulator options; a specific fault rate wins over its third of --fault-rate. */
 export function simulatorOptionsFrom(o: SimulateOptions): SimulatorOptions {
   const share = o.faultRate !== undefined ? o.faultRate / 3 : undefined;
-  const { faultRate: _faultRate, rejectKey, ...rest } = o;
+  const { faultRate: _faultRate, rejectKey, unseenRpm, ...rest } = o;
   return {
     ...rest,
+    unseenTraffic: unseenRpm !== undefined ? { rpm: unseenRpm } : undefined,
     port: o.port ?? DEFAULT_SIMULATOR_PORT,
     rate500: o.rate500 ?? share,
     rate529: o.rate529 ?? share,
@@ -116,6 +139,10 @@ function describe(o: SimulatorOptions): string[] {
     `  faults:  ${faults.length ? faults.join(', ') : 'none'}`,
     `  batches: end ${o.batchMs ?? 2000} ms after create`,
     ...(o.rejectKeys?.length ? ['  one API key is answered 401'] : []),
+    ...(o.organizations?.length
+      ? [`  organizations: ${o.organizations.map((org) => `${org.id} (${org.keys.length} key${org.keys.length === 1 ? '' : 's'}${org.workspaces?.length ? `, ${org.workspaces.length} workspace${org.workspaces.length === 1 ? '' : 's'}` : ''})`).join(', ')}; any other key: the default organization`]
+      : []),
+    ...(o.unseenTraffic ? [`  another tool of the organization spends ${o.unseenTraffic.rpm} requests/min unseen`] : []),
     ...(o.spendLimitAfter !== undefined ? [`  spend limit: reached after ${o.spendLimitAfter} messages`] : []),
     ...billing,
   ];
@@ -133,6 +160,8 @@ export async function simulate(options: SimulateOptions, ctx: CommandContext): P
       throw new UsageError(`cannot listen on --host ${simOptions.host}: no such local address`);
     }
     if (code === 'EACCES') throw new UsageError(`port ${simOptions.port} needs privileges; pick another with --port`);
+    // The simulator checks its options (an --organizations file's shape among them) as it starts.
+    if (err instanceof TypeError) throw new UsageError(options.organizations ? `--organizations: ${err.message}` : err.message);
     throw err;
   }
   ctx.stderr.write(

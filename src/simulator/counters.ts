@@ -18,6 +18,9 @@ export interface OrganizationCounters {
   rateLimited: number;
   inputTokens: number;
   outputTokens: number;
+  /** Epoch ms of its first and latest request. */
+  firstRequestAt?: number;
+  lastRequestAt?: number;
 }
 
 /** 429s for a rate limit, by the limit that refused (the one with the longest wait). */

@@ -53,6 +53,8 @@ export async function handleMessage(state: SimulatorState, req: IncomingMessage,
   const budget = tightest(budgets);
   const orgCount = organizationCounters(counters, tenancy.workspace ? `${tenancy.organization}/${tenancy.workspace}` : tenancy.organization);
   orgCount.requests++;
+  orgCount.firstRequestAt ??= receivedAt;
+  orgCount.lastRequestAt = receivedAt;
 
   if (opts.spendLimitAfter !== undefined && state.spendUsed >= opts.spendLimitAfter) {
     classCount.rateLimited++;

@@ -33,7 +33,7 @@ async function setUp(options: SimulatorOptions): Promise<{ sim: Simulator; dir: 
 }
 
 /** Requests per minute at the simulator, after the opening burst its full bucket lets through. */
-function arrivalRate(c: SimulatorCounters, bucket: number): number {
+function arrivalRate(c: Pick<SimulatorCounters, 'requests' | 'firstRequestAt' | 'lastRequestAt'>, bucket: number): number {
   return (c.requests - bucket) / ((c.lastRequestAt! - c.firstRequestAt!) / 60_000);
 }
 
@@ -76,10 +76,10 @@ describe('keys of one organization', () => {
     for (const org of ['org-a', 'org-b']) {
       const o = c.byOrganization[org]!;
       expect(o.succeeded).toBe(120);
-      expect(o.rateLimited / o.requests).toBeLessThanOrEqual(0.02);
+      expect(o.rateLimited / o.requests).toBeLessThanOrEqual(0.05);
+      // Sharing one budget, each would have run at half its limit.
+      expect(arrivalRate(o, RPM / 60)).toBeGreaterThanOrEqual(RPM * 0.8);
     }
-    // Sharing one budget, both would have run at the one limit together.
-    expect(arrivalRate(c, (2 * RPM) / 60)).toBeGreaterThanOrEqual(2 * RPM * 0.8);
   });
 
   it('a workspace with a lower limit holds its key to it, while a key of the organization runs beside it', async () => {
@@ -96,8 +96,8 @@ describe('keys of one organization', () => {
     const c = sim.counters();
     const inWorkspace = c.byOrganization['org-w/wrkspc_low']!;
     expect(inWorkspace.succeeded).toBe(50);
-    expect(inWorkspace.rateLimited / inWorkspace.requests).toBeLessThanOrEqual(0.04);
-    expect(c.byOrganization['org-w']!.rateLimited / c.byOrganization['org-w']!.requests).toBeLessThanOrEqual(0.02);
+    expect(inWorkspace.rateLimited / inWorkspace.requests).toBeLessThanOrEqual(0.05);
+    expect(c.byOrganization['org-w']!.rateLimited / c.byOrganization['org-w']!.requests).toBeLessThanOrEqual(0.05);
     // 50 items at 600 RPM after a 10-request burst take at least 4 s: the workspace's limit held.
     expect(Date.now() - started).toBeGreaterThanOrEqual(((50 - low / 60) / low) * 60_000);
   });

@@ -4,7 +4,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Anthropic from '@anthropic-ai/sdk';
 import { PassThrough } from 'node:stream';
@@ -98,6 +101,42 @@ describe('claw-batch simulate', () => {
       cli.child.kill('SIGINT');
     }
     expect(await cli.exited).toBe(0);
+  });
+
+  it('puts keys in organizations from --organizations FILE, and refuses a bad file with exit 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'claw-sim-'));
+    try {
+      const file = join(dir, 'orgs.json');
+      writeFileSync(file, JSON.stringify([{ id: 'org-team', keys: ['team-1', 'team-2'], rpm: 120, workspaces: [{ id: 'wrkspc_x', keys: ['ws-1'], rpm: 30 }] }]));
+      const cli = spawnCli(['simulate', '--port', '0', '--organizations', file, '--unseen-rpm', '1']);
+      try {
+        const url = await listeningUrl(cli);
+        expect(cli.stderr()).toMatch(/organizations: org-team \(2 keys, 1 workspace\)/);
+        expect(cli.stderr()).toMatch(/another tool of the organization spends 1 requests\/min unseen/);
+        const headersOf = async (apiKey: string) => (await new Anthropic({ apiKey, baseURL: url, maxRetries: 0 }).messages.create(params('org')).withResponse()).response.headers;
+        const team = await headersOf('team-2');
+        expect(team.get('anthropic-organization-id')).toBe('org-team');
+        expect(team.get('anthropic-ratelimit-requests-limit')).toBe('120');
+        const ws = await headersOf('ws-1');
+        expect(ws.get('anthropic-workspace-id')).toBe('wrkspc_x');
+        expect(ws.get('anthropic-ratelimit-requests-limit')).toBe('30');
+        expect((await headersOf('someone-else')).get('anthropic-organization-id')).not.toBe('org-team');
+      } finally {
+        cli.child.kill('SIGINT');
+      }
+      expect(await cli.exited).toBe(0);
+
+      writeFileSync(file, JSON.stringify([{ id: 'a', keys: ['k'] }, { id: 'b', keys: ['k'] }]));
+      const twice = spawnCli(['simulate', '--port', '0', '--organizations', file]);
+      expect(await twice.exited).toBe(2);
+      expect(twice.stderr().trim().split('\n')).toEqual([expect.stringMatching(/^claw-batch: --organizations: .*listed twice/)]);
+      writeFileSync(file, '[{"id": ');
+      const broken = spawnCli(['simulate', '--port', '0', '--organizations', file]);
+      expect(await broken.exited).toBe(2);
+      expect(broken.stderr()).toContain(`--organizations ${file}: not valid JSON`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('exits 2 naming the flag and the value for a bad --class-limit', async () => {
