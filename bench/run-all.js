@@ -10,6 +10,7 @@ const benches = [
   ['throughput.js', 'no limit, no latency: claw-batch against a bare SDK loop; memory from 20k to 200k items'],
   ['limit-store.js', 'what one take-or-wait costs on each limit store, and items/s with each store'],
   ['proxy.js', 'throughput through the proxy against direct, and the latency it adds'],
+  ['organization.js', 'keys of one organization through the proxy and run, two organizations, a workspace, unseen traffic, short jobs'],
   ['batch-memory.js', 'the Batches API path: submit and poll memory at 120k and 240k items'],
 ];
 let failed = 0;
