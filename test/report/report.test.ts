@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The run report, end to end: a small job against the simulator through the CLI leaves an event
  * log; `claw-batch report` (and `run --report`) turn it into one HTML file; a real headless
