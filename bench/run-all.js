@@ -11,6 +11,7 @@ const benches = [
   ['limit-store.js', 'what one take-or-wait costs on each limit store, and items/s with each store'],
   ['proxy.js', 'throughput through the proxy against direct, and the latency it adds'],
   ['batch-memory.js', 'the Batches API path: submit and poll memory at 120k and 240k items'],
+  ['report.js', "the run report of a 200k- and a 1M-item job: the log's and the page's size, time to open in Chromium"],
 ];
 let failed = 0;
 for (const [file, what] of benches) {

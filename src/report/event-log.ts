@@ -169,14 +169,13 @@ export class EventLog implements AttemptEvents {
     if (now - this.lastFlush >= FLUSH_MS) this.flush(now);
   }
 
-  answered(latencyMs: number): void {
+  answered(latencyMs: number, now = Date.now()): void {
     if (this.closed) return;
-    this.bucketAt(Date.now()).latencies.push(latencyMs);
+    this.bucketAt(now).latencies.push(latencyMs);
   }
 
-  failed(type: string, customId: string, message: string, final: boolean): void {
+  failed(type: string, customId: string, message: string, final: boolean, now = Date.now()): void {
     if (this.closed) return;
-    const now = Date.now();
     const n = (this.errorCounts.get(type) ?? 0) + 1;
     this.errorCounts.set(type, n);
     const key = final ? `${type}!` : type;
