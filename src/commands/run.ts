@@ -170,11 +170,14 @@ export async function run(options: RunOptions, ctx: CommandContext): Promise<num
         }),
       pollBy: cutOver && (() => cutOverAt(cutOver.deadline, unresolved, cutOver.msPerItem)),
       finishInRealtime: Boolean(cutOver),
+      events,
+      reportTo,
     });
     if (!cutOver || batch.unresolved === 0) return batch.code;
     // The batch has ended (canceled at the cut-over, or with items expired or errored): what it did
     // not finish goes out in real time, each item once, with the time that is left.
     say(`deadline: ${batch.unresolved} item(s) the Batches API did not finish go out in real time now (${formatDuration((cutOver.deadline - Date.now()) / 1000)} left)`);
+    events.startPhase(`real time: the ${batch.unresolved} item(s) the Batches API did not finish`);
     return await realtime(prepared.count - batch.unresolved, false, startedAt);
   } finally {
     lock?.release();

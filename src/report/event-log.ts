@@ -113,6 +113,7 @@ interface Bucket {
   inFlight: number;
   latencies: number[];
   errs: Record<string, number>;
+  batch?: EventRow['batch'];
 }
 
 export class EventLog implements AttemptEvents {
@@ -126,7 +127,6 @@ export class EventLog implements AttemptEvents {
   private lastLimits = '';
   /** Limits that changed since the last row (a row carries them only then). */
   private limitsChanged: RateLimits | undefined;
-  private batchCounts: EventRow['batch'];
   private lastFlush = 0;
   private readonly errorCounts = new Map<string, number>();
   private readonly onBroken?: (message: string) => void;
@@ -194,11 +194,19 @@ export class EventLog implements AttemptEvents {
     this.flush(now);
   }
 
+  /**
+   * A new part of the run begins (real time after a deadline's cut-over) with numbers of its own:
+   * marked, and its first sample is the new baseline.
+   */
+  startPhase(text: string, now = Date.now()): void {
+    this.mark(text, now);
+    this.last = undefined;
+  }
+
   /** Batch jobs: the batches' request counts, as the poller saw them. */
   batchProgress(counts: NonNullable<EventRow['batch']>, now = Date.now()): void {
     if (this.closed) return;
-    this.batchCounts = counts;
-    this.bucketAt(now);
+    this.bucketAt(now).batch = counts;
   }
 
   /** The last numbers, the summary (summaryObject), and the file is complete. */
@@ -255,7 +263,7 @@ export class EventLog implements AttemptEvents {
       this.limitsChanged = undefined;
     }
     if (Object.keys(b.errs).length > 0) row.errs = b.errs;
-    if (this.batchCounts) row.batch = this.batchCounts;
+    if (b.batch) row.batch = b.batch;
     this.pending.push(JSON.stringify(row));
   }
 
