@@ -267,6 +267,13 @@ export class EventLog implements AttemptEvents {
     this.pending.push(JSON.stringify(row));
   }
 
+  /** Writes what is pending now (for a live report), the current bucket included. */
+  flushNow(now = Date.now()): void {
+    if (this.closed) return;
+    this.closeBucket();
+    this.flush(now);
+  }
+
   private flush(now = Date.now()): void {
     this.lastFlush = now;
     if (this.pending.length === 0) return;

@@ -22,14 +22,15 @@ function uplotAssets(): { js: string; css: string } {
   return uplot;
 }
 
-export function renderReport(data: ReportData): string {
+/** `refreshSeconds`: a live page (the proxy's) reloads itself this often. */
+export function renderReport(data: ReportData, options: { refreshSeconds?: number } = {}): string {
   const { js, css } = uplotAssets();
   const title = `claw-batch ${data.command} ${data.id}`;
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="viewport" content="width=device-width, initial-scale=1">${options.refreshSeconds ? `\n<meta http-equiv="refresh" content="${options.refreshSeconds}">` : ''}
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
 <title>${esc(title)}</title>
 <style>${css}</style>

@@ -33,8 +33,8 @@ export interface OpenedPage {
 }
 
 export interface BrowserFixture {
-  /** Opens a local file with the network blocked; waits for the load event. */
-  open(path: string): Promise<OpenedPage>;
+  /** Opens a local file (or one http:// URL, e.g. a local server's page) with every other request blocked; waits for the load event. */
+  open(pathOrUrl: string): Promise<OpenedPage>;
   close(): Promise<void>;
 }
 
@@ -47,12 +47,13 @@ export async function launchBrowser(): Promise<BrowserFixture> {
     executablePath: CHROMIUM_PATH,
     headless: true,
     args: ARGS,
-    offline: true,
+    // Offline would refuse the loopback page of a local server too; the route below blocks the rest.
+    offline: false,
     viewport: { width: 1200, height: 900 },
   });
   return {
-    async open(path) {
-      const url = pathToFileURL(path).href;
+    async open(pathOrUrl) {
+      const url = /^https?:\/\//.test(pathOrUrl) ? pathOrUrl : pathToFileURL(pathOrUrl).href;
       const page = await context.newPage();
       const errors: string[] = [];
       const blocked: string[] = [];
