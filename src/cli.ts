@@ -215,6 +215,7 @@ Examples:
     .option('--interval <seconds>', 'seconds between polls to start with; grows while waiting (default 10)')
     .option('--quiet', 'print errors only')
     .option('--json', 'print the status as one JSON object on stderr')
+    .option('--report <file>', 'once the job has ended and its results are written, write its HTML report to this file')
     .addHelpText(
       'after',
       `
@@ -232,6 +233,7 @@ Examples:
             interval: parsePositiveNumber('--interval', str(o.interval)),
             quiet: Boolean(o.quiet),
             json: Boolean(o.json),
+            report: str(o.report),
           },
           ctx,
         ),

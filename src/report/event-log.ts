@@ -22,7 +22,7 @@
  * `t` is seconds since startedAt; `s` the bucket's width; `lim` only when the limits changed;
  * `usd` and `done` are running totals.
  */
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { stateDir } from '../state-dir.js';
@@ -137,7 +137,11 @@ export class EventLog implements AttemptEvents {
    * Starts a log (the header is written at once). `spentUsd`: the cost meter's running total.
    * `onBroken`: told once if the log cannot be written (the run goes on without it).
    */
-  constructor(env: NodeJS.ProcessEnv, header: Omit<EventLogHeader, 'kind' | 'v' | 'startedAt'> & { startedAt?: number }, options: { spentUsd?: () => number; onBroken?: (message: string) => void } = {}) {
+  constructor(
+    env: NodeJS.ProcessEnv,
+    header: Omit<EventLogHeader, 'kind' | 'v' | 'startedAt'> & { startedAt?: number },
+    options: { spentUsd?: () => number; onBroken?: (message: string) => void; headerWritten?: boolean } = {},
+  ) {
     this.id = header.id;
     this.startedAt = header.startedAt ?? Date.now();
     this.path = eventLogPath(env, header.id);
@@ -148,16 +152,35 @@ export class EventLog implements AttemptEvents {
     } catch {
       // reported by the first append
     }
-    this.pending.push(JSON.stringify({ kind: 'header', v: EVENT_LOG_VERSION, ...header, startedAt: this.startedAt }));
-    this.flush();
+    if (!options.headerWritten) {
+      const { kind: _kind, v: _v, ...fields } = header as Partial<EventLogHeader>;
+      this.pending.push(JSON.stringify({ kind: 'header', v: EVENT_LOG_VERSION, ...fields, startedAt: this.startedAt }));
+      this.flush();
+    }
   }
+
+  /**
+   * The log of a Batches API job, which several processes write in turn (`submit`, then each
+   * `poll`): the file is appended to under the job's id, and its header (with the job's start) is
+   * written only by the first. A later process's first sample is its baseline, so counts already
+   * logged are not counted again; the batches' counts in the rows are absolute.
+   */
+  static forJob(env: NodeJS.ProcessEnv, header: Omit<EventLogHeader, 'kind' | 'v'>, options: { spentUsd?: () => number; onBroken?: (message: string) => void } = {}): EventLog {
+    const existing = readHeaderSync(eventLogPath(env, header.id));
+    const log = new EventLog(env, existing ?? header, { ...options, headerWritten: existing !== undefined });
+    if (existing) log.resumed = true;
+    return log;
+  }
+
+  private resumed = false;
 
   /** The run's numbers now (cumulative); cheap, called as often as the progress display is. */
   sample(stats: RunStats, now = Date.now()): void {
     if (this.closed) return;
     const bucket = this.bucketAt(now);
-    // Items already done before the run (resume) are no part of what it did.
-    const last = this.last ?? { ...zero(), succeeded: stats.skipped, done: stats.skipped };
+    // Items already done before the run (resume) are no part of what it did; a job's later process
+    // starts from what it sees first.
+    const last = this.last ?? (this.resumed ? pick(stats) : { ...zero(), succeeded: stats.skipped, done: stats.skipped });
     for (const k of COUNTERS) bucket.delta[k] += stats[k] - last[k];
     this.last = pick(stats);
     bucket.inFlight = Math.max(bucket.inFlight, stats.inFlight);
@@ -286,6 +309,22 @@ export class EventLog implements AttemptEvents {
       this.unwritable = true;
       this.onBroken?.(`could not write the run's event log ${this.path} (${err instanceof Error ? err.message : String(err)}); the run goes on without it`);
     }
+  }
+}
+
+/** The header of an existing log, if there is one (the first line, read synchronously: it is small). */
+function readHeaderSync(path: string): EventLogHeader | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const buf = Buffer.alloc(16_384);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const rec = JSON.parse(buf.subarray(0, n).toString('utf8').split('\n', 1)[0]!) as EventLogHeader;
+    return rec.kind === 'header' ? rec : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
