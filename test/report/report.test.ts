@@ -11,7 +11,7 @@ import { runCli, writeItems } from '../helpers/cli.js';
 import { launchBrowser, type BrowserFixture } from '../helpers/browser.js';
 import { useSimulator } from '../helpers/simulator.js';
 
-const fx = useSimulator({ latencyMs: 40, rpm: 600, rate500: 0.08, rate529: 0.08 }, {});
+const fx = useSimulator({ latencyMs: 40, rpm: 600, rate500: 0.08, rate529: 0.08, batchMs: 3000 }, {});
 
 let browser: BrowserFixture;
 beforeAll(async () => {
@@ -43,7 +43,7 @@ describe('claw-batch report', () => {
   it('draws a run from its results file in Chromium offline, with the peaks and totals of its event log', async () => {
     const dir = fx.newDir();
     const env = { ...fx.env(), CLAW_BATCH_STATE_DIR: join(dir, 'state') };
-    const items = writeItems(dir, 20);
+    const items = writeItems(dir, 12);
     const out = join(dir, 'out.jsonl');
     const ran = await runCli(['run', items, '-o', out, '--realtime', '--model', 'claude-haiku-4-5', '--rpm', '600', '--json'], { env, cwd: dir });
     expect(ran.code, ran.stderr).toBe(0);
@@ -115,6 +115,33 @@ describe('claw-batch report', () => {
     try {
       expect(await opened.page.textContent('#total-answers')).toBe('5');
       expect(await opened.page.locator('.chart canvas').count()).toBe(6);
+      expect(opened.errors).toEqual([]);
+    } finally {
+      await opened.close();
+    }
+  });
+
+  it('draws a Batches API job from submit to poll --wait --report, its batches processing over time', async () => {
+    const dir = fx.newDir();
+    const env = { ...fx.env(), CLAW_BATCH_POLL_INTERVAL_S: '0.3' };
+    const items = writeItems(dir, 8);
+    const submitted = await runCli(['submit', items, '--model', 'claude-haiku-4-5', '--quiet'], { env, cwd: dir });
+    expect(submitted.code, submitted.stderr).toBe(0);
+    const job = submitted.stdout.trim();
+    const polled = await runCli(['poll', job, '--wait', '-o', 'out.jsonl', '--report', 'job.html'], { env, cwd: dir });
+    expect(polled.code, polled.stderr).toBe(0);
+    expect(polled.stderr).toContain(`report: ${join(dir, 'job.html')}`);
+    const opened = await browser.open(join(dir, 'job.html'));
+    try {
+      expect(await opened.page.textContent('#done')).toBe('8 of 8');
+      const processing = await opened.page.evaluate(() => {
+        const r = (window as unknown as { clawReport: { charts: Record<string, { data: Array<Array<number | null>> }> } }).clawReport;
+        return r.charts.batch!.data[1]!;
+      });
+      // Processing at the first poll, none once ended.
+      expect(Math.max(...processing.map((v) => v ?? 0))).toBe(8);
+      expect(processing[processing.length - 1]).toBe(0);
+      expect(await opened.page.textContent('body')).toContain(`job ${job}: 8 items submitted`);
       expect(opened.errors).toEqual([]);
     } finally {
       await opened.close();
