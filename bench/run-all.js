@@ -12,6 +12,7 @@ const benches = [
   ['proxy.js', 'throughput through the proxy against direct, and the latency it adds'],
   ['organization.js', 'keys of one organization through the proxy and run, two organizations, a workspace, unseen traffic, short jobs'],
   ['batch-memory.js', 'the Batches API path: submit and poll memory at 120k and 240k items'],
+  ['report.js', "the run report of a 200k- and a 1M-item job: the log's and the page's size, time to open in Chromium"],
 ];
 let failed = 0;
 for (const [file, what] of benches) {

@@ -14,6 +14,7 @@ import { limits } from './commands/limits.js';
 import { parseClassLimits, parseReplyTokens, readOrganizations, simulate } from './commands/simulate.js';
 import { parseConcurrency } from './config.js';
 import { proxy } from './commands/proxy.js';
+import { report } from './commands/report.js';
 import { UsageError } from './errors.js';
 import {
   parseChoice,
@@ -119,6 +120,7 @@ Exit codes: 0 all succeeded, 1 some items errored, 2 usage or input error (nothi
     .option('--dry-run', 'print the plan (mode, time and cost each way) and send nothing')
     .option('--quiet', 'print errors only')
     .option('--json', 'print the final summary as one JSON object on stderr')
+    .option('--report <file>', 'at the end, write the run as a self-contained HTML report to this file (any time later: claw-batch report)')
     .addHelpText(
       'after',
       `
@@ -148,6 +150,7 @@ Examples:
             dryRun: Boolean(o.dryRun),
             quiet: Boolean(o.quiet),
             json: Boolean(o.json),
+            report: str(o.report),
           },
           ctx,
         ),
@@ -212,6 +215,7 @@ Examples:
     .option('--interval <seconds>', 'seconds between polls to start with; grows while waiting (default 10)')
     .option('--quiet', 'print errors only')
     .option('--json', 'print the status as one JSON object on stderr')
+    .option('--report <file>', 'once the job has ended and its results are written, write its HTML report to this file')
     .addHelpText(
       'after',
       `
@@ -229,10 +233,22 @@ Examples:
             interval: parsePositiveNumber('--interval', str(o.interval)),
             quiet: Boolean(o.quiet),
             json: Boolean(o.json),
+            report: str(o.report),
           },
           ctx,
         ),
       );
+    });
+
+  program
+    .command('report')
+    .description('draw a run from its event log as ONE self-contained HTML file (opens offline): rates against the limits, in flight, 429s, latency, cost, errors')
+    .argument('[run]', 'a run or job id, or the results file a run wrote (default: the newest run)')
+    .option('-o, --output <file>', 'the HTML file (default: OUT.report.html beside the results file, else <id>.report.html here)')
+    .option('--quiet', 'print errors only')
+    .addHelpText('after', '\nExamples:\n  $ claw-batch report results.jsonl\n  $ claw-batch report job_20261128_141500_a3f9 -o job.html')
+    .action(async (target: string | undefined, o: Raw) => {
+      onResult(await report({ target, output: str(o.output), quiet: Boolean(o.quiet) }, ctx));
     });
 
   program

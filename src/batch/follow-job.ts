@@ -4,6 +4,7 @@
  */
 import type Anthropic from '@anthropic-ai/sdk';
 import type { ResultType } from '../output/index.js';
+import type { EventLog } from '../report/event-log.js';
 import type { ResultLine } from '../types.js';
 import { formatCount, formatDuration } from '../ui/format.js';
 import { emptyStats, type RunStats } from '../ui/stats.js';
@@ -40,6 +41,8 @@ export interface FollowOptions {
   cutOver?: (batches: MessageBatch[]) => string | undefined;
   /** With `cutOver`: the time the next poll must come by (its cut-over time); see WaitOptions.pollBy. */
   pollBy?: () => number | undefined;
+  /** The run's event log: the batches' counts at every poll, and the cut-over. */
+  events?: Pick<EventLog, 'sample' | 'batchProgress' | 'mark'>;
 }
 
 /** The live numbers for the progress display: an ended batch's counts are final. */
@@ -92,7 +95,10 @@ export async function waitWithProgress(options: FollowOptions): Promise<MessageB
     onRetry: (err, attempt, delayMs) =>
       options.progress.warn(`polling failed (${describeError(err)}); retrying in ${formatDuration(delayMs)} (attempt ${attempt + 1})`),
     onPoll: async (polled) => {
-      options.progress.update(statsOf(polled, options.total, startedAt));
+      const stats = statsOf(polled, options.total, startedAt);
+      options.progress.update(stats);
+      options.events?.batchProgress(totalCounts(polled));
+      options.events?.sample(stats);
       options.progress.info(describeProgress(polled, Date.now() - startedAt));
       if (options.manifest) {
         recordStatus(options.manifest, polled);
@@ -103,6 +109,7 @@ export async function waitWithProgress(options: FollowOptions): Promise<MessageB
       if (reason) {
         cutOver = true;
         options.progress.warn(reason);
+        options.events?.mark(`cut-over: ${reason}`);
         await cancelInProgress(options.client, polled, options.signal);
         if (options.manifest) options.manifest.canceledAt = new Date().toISOString();
       }

@@ -13,7 +13,8 @@ import { rateLimitWaitLimitMs, type Settings } from '../config.js';
 import { ExitCode, StoppedError } from '../errors.js';
 import type { PreparedInput } from '../input/index.js';
 import { openResults } from '../output/index.js';
-import { createProgress, plural, writeSummary, type CostMeter } from '../ui/index.js';
+import { finishRunLog, type EventLog } from '../report/index.js';
+import { createProgress, plural, summaryObject, writeSummary, type CostMeter } from '../ui/index.js';
 import { emptyStats } from '../ui/stats.js';
 import { chunkLimitsFromEnv } from './chunking.js';
 import { downloadResults, failedCount, tallyWarnings, waitWithProgress, type FollowOptions } from './follow-job.js';
@@ -56,6 +57,10 @@ export interface BatchJobRun {
   finishInRealtime?: boolean;
   /** Default: env CLAW_BATCH_POLL_INTERVAL_S, else 10; grows ×1.5 up to 60 while waiting. */
   pollIntervalSeconds?: number;
+  /** The run's event log; closed here with the summary (unless the rest goes out in real time). */
+  events?: EventLog;
+  /** `--report FILE` (absolute): the HTML report is written there at the end. */
+  reportTo?: string;
 }
 
 export interface BatchJobOutcome {
@@ -132,9 +137,10 @@ export async function runBatchJob(run: BatchJobRun): Promise<BatchJobOutcome> {
       });
       if (job.batches.length === 0) {
         progress.info(`every item already succeeded in ${run.output ?? 'the output'}; nothing to send`);
-        return { code: finish(ExitCode.ok), unresolved: 0 };
+        return { code: await finish(ExitCode.ok), unresolved: 0 };
       }
       progress.info(`job ${job.id}: ${plural(job.items, 'item')} in ${plural(job.batches.length, 'batch', 'batches')} submitted`);
+      run.events?.mark(`job ${job.id}: ${plural(job.items, 'item')} submitted to the Batches API`);
     }
 
     await waitWithProgress({
@@ -148,6 +154,7 @@ export async function runBatchJob(run: BatchJobRun): Promise<BatchJobOutcome> {
       signal: stop.signal,
       cutOver: run.cutOver,
       pollBy: run.pollBy,
+      events: run.events,
     }).catch((err: unknown) => {
       if (err instanceof StoppedError && err.reason === 'interrupted') throw reattachHint(err, job.id, run.output);
       throw err;
@@ -203,7 +210,7 @@ export async function runBatchJob(run: BatchJobRun): Promise<BatchJobOutcome> {
       progress.stop();
       return { code: ExitCode.someErrored, unresolved: stats.errored };
     }
-    return { code: finish(stats.errored > 0 ? ExitCode.someErrored : ExitCode.ok, stats, job.id), unresolved: stats.errored };
+    return { code: await finish(stats.errored > 0 ? ExitCode.someErrored : ExitCode.ok, stats, job.id), unresolved: stats.errored };
   } finally {
     stop.dispose();
     progress.stop();
@@ -225,18 +232,21 @@ export async function runBatchJob(run: BatchJobRun): Promise<BatchJobOutcome> {
     }
   }
 
-  function finish(code: number, stats = emptyStats(prepared.count), jobId?: string): number {
+  async function finish(code: number, stats = emptyStats(prepared.count), jobId?: string): Promise<number> {
     progress.stop();
     if (stats.done === 0 && code === ExitCode.ok) {
       stats.done = stats.succeeded = stats.skipped = prepared.count;
     }
+    const timing = { wallMs: Date.now() - startedAt, cost: run.cost?.line() };
+    const fields = { mode: 'batch', job: jobId ?? null };
+    const note = await finishRunLog(run.events, stats, { ...fields, ...summaryObject(stats, timing) }, run.reportTo, (m) => progress.warn(m));
     writeSummary(ctx.stderr, env, stats, {
-      wallMs: Date.now() - startedAt,
+      ...timing,
       json: run.json,
       quiet: run.quiet,
       batch: true,
-      cost: run.cost?.line(),
-      fields: { mode: 'batch', job: jobId ?? null },
+      report: note?.text,
+      fields: note ? { ...fields, report: note.report ?? null, events_log: note.events } : fields,
     });
     return code;
   }

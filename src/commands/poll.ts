@@ -11,7 +11,9 @@ import { costMeter } from '../plan/cost.js';
 import { ExitCode, StillProcessingError, StoppedError } from '../errors.js';
 import { fileIdentity, openResults, refuseOutputOverInput } from '../output/index.js';
 import { createProgress } from '../ui/index.js';
-import { downloadResults, failedCount, formatTally, tallyWarnings, waitWithProgress } from '../batch/follow-job.js';
+import { downloadResults, failedCount, formatTally, statsOf, tallyWarnings, waitWithProgress } from '../batch/follow-job.js';
+import { EventLog, writeReport } from '../report/index.js';
+import type { CostMeter } from '../ui/index.js';
 import { batchesToRead } from '../batch/jobs.js';
 import { saveManifest } from '../batch/manifest.js';
 import { allEnded, defaultIntervalSeconds, formatBatchLine, recordStatus, retrieveBatches, totalCounts } from '../batch/poller.js';
@@ -28,6 +30,8 @@ export interface PollOptions {
   interval?: number;
   quiet?: boolean;
   json?: boolean;
+  /** `--report FILE`: once the job has ended and its results are written, its HTML report goes there. */
+  report?: string;
 }
 
 export async function poll(options: PollOptions, ctx: CommandContext): Promise<number> {
@@ -44,6 +48,16 @@ export async function poll(options: PollOptions, ctx: CommandContext): Promise<n
   const total = manifest
     ? manifest.batches.filter((b) => !target.only || b.id === target.only).reduce((n, b) => n + b.count, 0)
     : 0;
+  let cost: CostMeter | undefined;
+  // A claw-batch job's event log (submit began it): every poll adds the batches' counts.
+  const events = manifest
+    ? EventLog.forJob(
+        env,
+        { id: manifest.id, command: 'poll', mode: 'batch', startedAt: Date.parse(manifest.createdAt), output: manifest.output ?? null, input: manifest.input.displayName, items: manifest.items },
+        { spentUsd: () => cost?.spentUsd() ?? 0, onBroken: (m) => progress.warn(m) },
+      )
+    : undefined;
+  if (options.report && !manifest) say(`warning: --report needs a claw-batch job id (${options.id} has no event log here); no report is written`);
 
   try {
     let batches = await retrieveBatches(client, target.batchIds, {
@@ -54,6 +68,8 @@ export async function poll(options: PollOptions, ctx: CommandContext): Promise<n
       await saveManifest(env, manifest);
     }
     for (const b of batches) say(formatBatchLine(b));
+    events?.batchProgress(totalCounts(batches));
+    events?.sample(statsOf(batches, total, Date.now()));
     if (manifest?.state === 'submitting') {
       say(`warning: job ${manifest.id} is not fully submitted (${manifest.batches.length} batches exist); rerun its submit to create the rest`);
     }
@@ -61,6 +77,7 @@ export async function poll(options: PollOptions, ctx: CommandContext): Promise<n
     if (!allEnded(batches)) {
       const ended = batches.filter((b) => b.processing_status === 'ended').length;
       if (!options.wait) {
+        events?.flushNow();
         if (options.json) ctx.stderr.write(`${JSON.stringify(statusObject(target.label, batches, 'processing'))}\n`);
         // Still processing is the expected answer most of the time in cron: --quiet says nothing.
         if (options.quiet || options.json) return ExitCode.stillProcessing;
@@ -78,6 +95,7 @@ export async function poll(options: PollOptions, ctx: CommandContext): Promise<n
           progress,
           signal: stop.signal,
           pollFirst: false,
+          events,
         });
       } catch (err) {
         if (err instanceof StoppedError && err.reason === 'interrupted') {
@@ -103,7 +121,7 @@ export async function poll(options: PollOptions, ctx: CommandContext): Promise<n
     // What the job cost, from the usage of every result the API returned for it (also those an
     // earlier poll wrote: a second poll reports the same job's cost).
     const settings = await loadSettings({}, { env, cwd: ctx.cwd });
-    const cost = costMeter({ prices: settings.prices });
+    cost = costMeter({ prices: settings.prices });
     try {
       try {
         tally = await downloadResults({
@@ -113,7 +131,7 @@ export async function poll(options: PollOptions, ctx: CommandContext): Promise<n
           existing: existing.byId,
           progress,
           onResult: (r) => {
-            if (r.result.type === 'succeeded') cost.add(r.result.message.model, r.result.message.usage, { batch: true });
+            if (r.result.type === 'succeeded') cost!.add(r.result.message.model, r.result.message.usage, { batch: true });
           },
         });
       } finally {
@@ -140,6 +158,14 @@ export async function poll(options: PollOptions, ctx: CommandContext): Promise<n
     const costText = cost.line();
     if (costText) say(`cost: ${costText.text}`);
     for (const warning of tallyWarnings(tally)) say(warning);
+    if (events) {
+      const stats = statsOf(batches, total, Date.now());
+      events.close(stats, { mode: 'batch', job: manifest!.id, results: tally, cost_usd: costText?.usd ?? null });
+      if (options.report) {
+        const { path } = await writeReport(events.path, resolve(ctx.cwd, options.report));
+        say(`report: ${path}`);
+      }
+    }
     if (options.json) {
       const object = { ...statusObject(target.label, batches, 'ended'), results: tally, cost_usd: costText?.usd ?? null, cost_other_way_usd: costText?.otherWayUsd ?? null };
       ctx.stderr.write(`${JSON.stringify(object)}\n`);

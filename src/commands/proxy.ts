@@ -11,7 +11,8 @@ import { ExitCode, InvalidOptionError, UsageError } from '../errors.js';
 import { stateDir } from '../state-dir.js';
 import type { LimitStore } from '../limits/limit-store.js';
 import { openLimitStore, sharedLimitsSource } from '../limits/open-store.js';
-import { DEFAULT_MAX_WAIT_MS, DEFAULT_PROXY_PORT, DEFAULT_UPSTREAM, isLoopback, startProxy, STATUS_PATH, TOKEN_HEADER, type Proxy } from '../proxy/index.js';
+import { DEFAULT_MAX_WAIT_MS, DEFAULT_PROXY_PORT, DEFAULT_UPSTREAM, isLoopback, REPORT_PATH, startProxy, STATUS_PATH, TOKEN_HEADER, type Proxy } from '../proxy/index.js';
+import { EventLog, newRunId } from '../report/index.js';
 import { redact, registerSecret } from '../secrets.js';
 import { formatDuration, plural } from '../ui/format.js';
 
@@ -85,6 +86,12 @@ export async function proxy(options: ProxyCommandOptions, ctx: CommandContext): 
     onNotice: (message) => ctx.stderr.write(`claw-batch proxy: ${redact(message)}\n`),
   });
 
+  // The proxy's numbers every second, for its live report and `claw-batch report` afterwards.
+  const events = new EventLog(
+    ctx.env,
+    { id: newRunId(), command: 'proxy', mode: 'proxy', output: null },
+    { onBroken: (m) => ctx.stderr.write(`claw-batch proxy: warning: ${m}\n`) },
+  );
   let server: Proxy;
   try {
     server = await startProxy({
@@ -99,6 +106,7 @@ export async function proxy(options: ProxyCommandOptions, ctx: CommandContext): 
       firstByteTimeoutMs: settings.firstByteTimeoutMs,
       idleTimeoutMs: settings.idleTimeoutMs,
       log: (line) => ctx.stderr.write(`${line}\n`),
+      events,
     });
   } catch (err) {
     await store.close().catch(() => undefined);
@@ -109,7 +117,7 @@ export async function proxy(options: ProxyCommandOptions, ctx: CommandContext): 
     throw err;
   }
 
-  ctx.stderr.write(`${redact(startBanner(server, server.upstream, store, settings, options, token !== undefined))}\n`);
+  ctx.stderr.write(`${redact(startBanner(server, server.upstream, store, settings, options, token !== undefined, events.id))}\n`);
   const signal = await nextStopSignal();
   const again = () => {
     ctx.stderr.write(`claw-batch proxy: ${signal} again: exiting now\n`);
@@ -143,6 +151,7 @@ function startBanner(
   settings: { rpm?: number; itpm?: number; otpm?: number },
   options: ProxyCommandOptions,
   tokened: boolean,
+  eventsId: string,
 ): string {
   const given = [
     settings.rpm ? `${settings.rpm} rpm` : undefined,
@@ -163,5 +172,6 @@ function startBanner(
     `  export ANTHROPIC_BASE_URL=${local}`,
     ...(tokened ? [`  export ANTHROPIC_CUSTOM_HEADERS='${TOKEN_HEADER}: <the token>'   # Claude Code; SDKs: default headers`] : []),
     `Status: curl ${tokened ? `-H '${TOKEN_HEADER}: <the token>' ` : ''}${local}${STATUS_PATH}. Stop with Ctrl-C.`,
+    tokened ? `Report: claw-batch report ${eventsId}` : `Report: ${local}${REPORT_PATH} in a browser, live (afterwards: claw-batch report ${eventsId})`,
   ].join('\n');
 }

@@ -21,6 +21,7 @@ import { planInput } from '../plan/plan-input.js';
 import { runBatchJob } from '../batch/run-batch-job.js';
 import { runRealtimeJob } from '../realtime/run-realtime-job.js';
 import { costMeter } from '../plan/cost.js';
+import { EventLog, newRunId } from '../report/index.js';
 import { checkBatchMaxCost, checkRealtimeMaxCost, realtimeSpendCap } from './max-cost.js';
 
 export interface RunOptions extends InputFlags {
@@ -44,6 +45,8 @@ export interface RunOptions extends InputFlags {
   dryRun?: boolean;
   quiet?: boolean;
   json?: boolean;
+  /** `--report FILE`: write the run's HTML report there at the end. */
+  report?: string;
 }
 
 export async function run(options: RunOptions, ctx: CommandContext): Promise<number> {
@@ -110,6 +113,22 @@ export async function run(options: RunOptions, ctx: CommandContext): Promise<num
     }
     const cost = costMeter({ prices: settings.prices });
     const startedAt = Date.now();
+    // Every run keeps an event log in the state dir, for `claw-batch report` (and --report).
+    const events = new EventLog(
+      ctx.env,
+      {
+        id: newRunId(new Date(startedAt)),
+        command: 'run',
+        mode: plan.mode,
+        startedAt,
+        output: options.output === undefined ? null : resolve(ctx.cwd, options.output),
+        input: prepared.displayName,
+        items: prepared.count,
+        plan: planObject(plan),
+      },
+      { spentUsd: () => cost.spentUsd(), onBroken: (m) => say(`warning: ${m}`) },
+    );
+    const reportTo = options.report === undefined ? undefined : resolve(ctx.cwd, options.report);
     const realtime = (alreadyDone: number, fresh: boolean, since?: number) =>
       runRealtimeJob({
         startedAt: since,
@@ -123,6 +142,8 @@ export async function run(options: RunOptions, ctx: CommandContext): Promise<num
         json: Boolean(options.json),
         sharedLimitsSource: sharedLimitsSource(settings),
         alreadyDone,
+        events,
+        reportTo,
         ctx,
       });
     if (plan.mode !== 'batch') return await realtime(pending.alreadyDone, Boolean(options.fresh));
@@ -149,11 +170,14 @@ export async function run(options: RunOptions, ctx: CommandContext): Promise<num
         }),
       pollBy: cutOver && (() => cutOverAt(cutOver.deadline, unresolved, cutOver.msPerItem)),
       finishInRealtime: Boolean(cutOver),
+      events,
+      reportTo,
     });
     if (!cutOver || batch.unresolved === 0) return batch.code;
     // The batch has ended (canceled at the cut-over, or with items expired or errored): what it did
     // not finish goes out in real time, each item once, with the time that is left.
     say(`deadline: ${batch.unresolved} item(s) the Batches API did not finish go out in real time now (${formatDuration((cutOver.deadline - Date.now()) / 1000)} left)`);
+    events.startPhase(`real time: the ${batch.unresolved} item(s) the Batches API did not finish`);
     return await realtime(prepared.count - batch.unresolved, false, startedAt);
   } finally {
     lock?.release();

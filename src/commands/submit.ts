@@ -16,6 +16,7 @@ import { planInput } from '../plan/plan-input.js';
 import { chunkItems, chunkLimitsFromEnv, type ChunkLimits } from '../batch/chunking.js';
 import { failedIdsOf, findActiveJob, findActiveRetry, findIncompleteSubmit, newManifest, requireEnded, type JobRecipe } from '../batch/jobs.js';
 import { loadManifest, saveManifest, type JobManifest } from '../batch/manifest.js';
+import { EventLog } from '../report/index.js';
 import { recordStatus, retrieveBatches } from '../batch/poller.js';
 import { onStopSignals } from '../stop-signal.js';
 import { submitJob } from '../batch/submitter.js';
@@ -115,6 +116,12 @@ async function send(
     stop.dispose();
   }
   say(`job ${manifest.id}: ${manifest.items} items in ${manifest.batches.length} batch(es): ${manifest.batches.map((b) => b.id).join(', ')}`);
+  // The job's event log starts here; each poll adds to it (`claw-batch report JOB` draws it).
+  EventLog.forJob(
+    ctx.env,
+    { id: manifest.id, command: 'submit', mode: 'batch', startedAt: Date.parse(manifest.createdAt), output: manifest.output ?? null, input: manifest.input.displayName, items: manifest.items },
+    { onBroken: (m) => say(`warning: ${m}`) },
+  ).mark(`job ${manifest.id}: ${manifest.items} items submitted in ${manifest.batches.length} batch(es)`);
   say(`follow it with: claw-batch poll ${manifest.id} -o results.jsonl`);
   if (options.json) {
     const { id, state, items, parentJob } = manifest;

@@ -8,5 +8,6 @@ export { startProxy, STATUS_PATH, type Proxy } from './server.js';
 export { DEFAULT_PROXY_PORT, DEFAULT_UPSTREAM, DEFAULT_MAX_WAIT_MS, type ProxyOptions } from './options.js';
 export { isLoopback, urlFor } from './address.js';
 export { CLIENT_HEADER } from './client-identity.js';
+export { REPORT_PATH } from './live-report.js';
 export { TOKEN_HEADER } from './token.js';
 export type { ProxyStatus, ClassStatus } from './status.js';

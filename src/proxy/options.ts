@@ -1,6 +1,7 @@
 /** The proxy's options, their defaults, and what each one means. */
 import type { GivenLimits } from '../limits/account-budget.js';
 import type { LimitStore } from '../limits/limit-store.js';
+import type { EventLog } from '../report/event-log.js';
 
 export interface ProxyOptions {
   /** Port to listen on. Default 8787 (DEFAULT_PROXY_PORT); 0 picks a free one (read it back from `Proxy.port`). */
@@ -34,6 +35,11 @@ export interface ProxyOptions {
   keepAliveTimeoutMs?: number;
   /** ms between status lines (printed only when something happened). Default 10,000. */
   statusEveryMs?: number;
+  /**
+   * The proxy's event log: its numbers go in every second, `GET /_claw/report` draws it live, and
+   * the status names that page. Default: none.
+   */
+  events?: EventLog;
   /** Where log lines go (each already redacted). Default: nowhere. */
   log?: (line: string) => void;
 }

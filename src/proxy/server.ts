@@ -1,6 +1,7 @@
 /**
  * The proxy's HTTP server: who may ask (loopback names only, or the token; never a browser page),
- * routing (`POST /v1/messages` paced, other `/v1/` paths forwarded, `GET /_claw/status`), bounded
+ * routing (`POST /v1/messages` paced, other `/v1/` paths forwarded, `GET /_claw/status`, and the
+ * live report `GET /_claw/report`), bounded
  * request bodies and timeouts for slow senders, the periodic status line, and a close that stops
  * accepting and lets what is in flight finish within a grace period.
  */
@@ -13,6 +14,7 @@ import { clientIdOf, credentialOf } from './client-identity.js';
 import type { ProxyContext, RequestIdentity } from './context.js';
 import { forwardStreamed } from './forward.js';
 import { BodyTooLargeError, ClientGoneError, MAX_MESSAGE_BYTES, readBody, sendApiError, sendJson } from './http-io.js';
+import { proxyRunStats, REPORT_PATH, sendLiveReport } from './live-report.js';
 import { ProxyLog } from './log.js';
 import { DEFAULTS, DEFAULT_PROXY_PORT, type ProxyOptions } from './options.js';
 import { handleMessage } from './paced-message.js';
@@ -66,7 +68,11 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
     },
   };
   const lentKey = loopback ? options.apiKey : undefined;
-  const status = () => proxyStatus(accounts, stats, upstream.base, store.where);
+  const events = options.events;
+  const status = async () => {
+    const s = await proxyStatus(accounts, stats, upstream.base, store.where);
+    return events ? { ...s, report: REPORT_PATH } : s;
+  };
 
   const active = new Set<ServerResponse>();
   let closing = false;
@@ -94,6 +100,11 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
       return sendApiError(res, 401, 'authentication_error', `missing or wrong ${TOKEN_HEADER} header (this proxy was started with --token)`);
     }
     if (path === STATUS_PATH && (req.method === 'GET' || req.method === 'HEAD')) return sendJson(res, 200, await status());
+    if (path === REPORT_PATH && events && (req.method === 'GET' || req.method === 'HEAD')) {
+      // The numbers up to this moment, not up to the last second's sample.
+      events.sample(proxyRunStats(await status(), stats.startedAt));
+      return sendLiveReport(res, events);
+    }
 
     const credential = credentialOf(req.headers);
     const lent = credential === undefined ? lentKey : undefined;
@@ -158,6 +169,9 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
     });
   }, everyMs);
   ticker.unref();
+  // The event log takes the numbers every second (the report's rows are per second).
+  const sampler = events && setInterval(() => void status().then((s) => events.sample(proxyRunStats(s, stats.startedAt))), 1000);
+  sampler?.unref();
 
   return {
     url: urlFor(host, port),
@@ -169,6 +183,7 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
     async close(graceMs = 10_000) {
       closing = true;
       clearInterval(ticker);
+      if (sampler) clearInterval(sampler);
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       if (active.size > 0) {
@@ -187,6 +202,10 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
       const cutOff = active.size;
       server.closeAllConnections();
       await stopped;
+      if (events) {
+        const s = await status();
+        events.close(proxyRunStats(s, stats.startedAt), { mode: 'proxy', totals: s.totals });
+      }
       await accounts.close();
       upstream.close();
       if (ownStore) await store.close();

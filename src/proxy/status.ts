@@ -45,6 +45,8 @@ export interface ProxyStatus {
   totals: ProxyTotals;
   classes: ClassStatus[];
   clients: Array<ClientStats & { id: string }>;
+  /** The live report page's path (`/_claw/report`), when the proxy keeps an event log. */
+  report?: string;
 }
 
 export async function proxyStatus(accounts: Accounts, stats: ProxyStats, upstream: string, sharedLimits: string): Promise<ProxyStatus> {

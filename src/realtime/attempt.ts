@@ -12,6 +12,7 @@ import type { CachePlan, PromptCacheTracker } from '../limits/prompt-cache.js';
 import { parseRateLimitHeaders } from '../limits/rate-limit-headers.js';
 import type { Cost } from '../limits/types.js';
 import type { ResultWriter } from '../output/index.js';
+import type { AttemptEvents } from '../report/event-log.js';
 import type { Item } from '../types.js';
 import type { RunStats } from '../ui/stats.js';
 import type { ClassLane } from './class-lane.js';
@@ -74,6 +75,8 @@ export interface AttemptContext {
   onSucceeded?: (item: Item, message: Anthropic.Message) => void;
   /** `--max-cost`: asked before each request is sent. */
   spend?: SpendCap;
+  /** The run's event log (latency of answers, type of failures), for the report. */
+  events?: AttemptEvents;
 }
 
 export async function attemptItem(ctx: AttemptContext, lane: ClassLane, work: Work): Promise<AttemptOutcome> {
@@ -192,7 +195,9 @@ export async function attemptItem(ctx: AttemptContext, lane: ClassLane, work: Wo
   ctx.onSucceeded?.(work.item, message);
 
   if (!cacheSettled) ctx.cache.onAnswer(work.plan, sentAt, usage ?? {}, admission.write);
-  lane.sizer.onAnswer(Date.now() - sentAt, true);
+  const latencyMs = Date.now() - sentAt;
+  lane.sizer.onAnswer(latencyMs, true);
+  ctx.events?.answered(latencyMs);
   if (usage) {
     lane.input.observe(work.plan.totalChars, usage);
     lane.output.observe(usage.output_tokens);

@@ -31,6 +31,7 @@ export const MAX_RATE_LIMITED_ATTEMPTS = 50;
 export async function handleFailure(ctx: AttemptContext, lane: ClassLane, work: Work, cost: Cost, err: unknown): Promise<AttemptOutcome> {
   const action = classifyFailure(err);
   const { stats, control } = ctx;
+  if (action.kind !== 'aborted') logFailure(ctx, work, action);
   const connectionFailure = action.kind === 'transient' && (action.errorType === 'api_connection_error' || action.errorType === 'api_timeout');
   if (connectionFailure) ctx.unreachable.inARow += 1;
   else if (action.kind !== 'aborted') {
@@ -91,6 +92,22 @@ export async function handleFailure(ctx: AttemptContext, lane: ClassLane, work: 
       await lane.budget.refund(cost, { request: false });
       control.requestStop(new StoppedError(action.reason, action.message));
       return { kind: 'pending' };
+  }
+}
+
+/** For the report: each failure's type (final: the item is written as errored with it, not retried). */
+function logFailure(ctx: AttemptContext, work: Work, action: Exclude<ReturnType<typeof classifyFailure>, { kind: 'aborted' }>): void {
+  if (!ctx.events) return;
+  const id = work.item.custom_id;
+  switch (action.kind) {
+    case 'rate-limited':
+      return ctx.events.failed('rate_limit_error', id, action.message, work.rateLimited + 1 >= MAX_RATE_LIMITED_ATTEMPTS);
+    case 'transient':
+      return ctx.events.failed(action.errorType, id, action.message, work.attempt >= ctx.maxAttempts);
+    case 'item-error':
+      return ctx.events.failed(action.errorType, id, action.message, true);
+    case 'stop':
+      return ctx.events.failed(`stop:${action.reason}`, id, action.message, false);
   }
 }
 

@@ -17,7 +17,8 @@ import { modelClass } from '../limits/model-class.js';
 import { openResults } from '../output/index.js';
 import { stateDir } from '../state-dir.js';
 import { onStopSignals } from '../stop-signal.js';
-import { createProgress, formatDuration, writeSummary, type CostMeter } from '../ui/index.js';
+import { finishRunLog, type EventLog } from '../report/index.js';
+import { createProgress, formatDuration, summaryObject, writeSummary, type CostMeter } from '../ui/index.js';
 import { runRealtime, type RealtimeOutcome } from './scheduler.js';
 import type { SpendCap } from './spend-cap.js';
 
@@ -49,6 +50,10 @@ export interface RealtimeJobRun {
   spend?: SpendCap;
   /** Items of the input already succeeded in the output (counted as skipped from the start). */
   alreadyDone?: number;
+  /** The run's event log (the command starts it); closed here with the summary. */
+  events?: EventLog;
+  /** `--report FILE`: the HTML report is written there at the end (absolute path). */
+  reportTo?: string;
   /** When the run began, for the summary's time: after a deadline's cut-over, the batch's start. Default now. */
   startedAt?: number;
   ctx: RealtimeRunContext;
@@ -117,22 +122,28 @@ export async function runRealtimeJob(job: RealtimeJobRun): Promise<number> {
         timeouts: { firstByteMs: settings.firstByteTimeoutMs, idleMs: settings.idleTimeoutMs, transport: settings.transport },
       },
       signal: interrupt.signal,
-      onProgress: (stats) => progress.update(stats),
+      onProgress: (stats) => {
+        progress.update(stats);
+        job.events?.sample(stats);
+      },
       onNotice: (message) => progress.warn(message),
       onSucceeded: job.cost ? (item, message) => job.cost!.add(item.params.model, message.usage) : undefined,
       spend: job.spend,
+      events: job.events,
     });
     progress.stop();
     await writer.close();
     await saveLearnedLimits(dir, budget.account, baseURL, learnedFrom(budget, outcome)).catch(() => undefined);
     if (budget.link) await saveKeyLink(dir, keyId, baseURL, budget.link).catch(() => undefined);
+    const timing = { wallMs: Date.now() - startedAt, sendingMs: Date.now() - sendingFrom, cost: job.cost?.line() };
+    const fields = { mode: 'realtime', stopped: outcome.stopped?.reason ?? null };
+    const note = await finishRunLog(job.events, outcome.stats, { ...fields, ...summaryObject(outcome.stats, timing) }, job.reportTo, (m) => progress.warn(m));
     writeSummary(ctx.stderr, ctx.env, outcome.stats, {
-      wallMs: Date.now() - startedAt,
-      sendingMs: Date.now() - sendingFrom,
+      ...timing,
       json: job.json,
       quiet: job.quiet,
-      cost: job.cost?.line(),
-      fields: { mode: 'realtime', stopped: outcome.stopped?.reason ?? null },
+      report: note?.text,
+      fields: note ? { ...fields, report: note.report ?? null, events_log: note.events } : fields,
     });
     // Only a run that went through the whole input has seen every id it could skip.
     const foreign = outcome.stopped ? 0 : existing.byId.size - outcome.stats.skipped;

@@ -57,6 +57,8 @@ export interface RealtimeRun {
   onSucceeded?: AttemptContext['onSucceeded'];
   /** `--max-cost`. */
   spend?: AttemptContext['spend'];
+  /** The run's event log, for the report. */
+  events?: AttemptContext['events'];
   random?: () => number;
 }
 
@@ -133,6 +135,7 @@ class Scheduler {
       unreachable: { inARow: 0 },
       onSucceeded: run.onSucceeded,
       spend: run.spend,
+      events: run.events,
     };
   }
 

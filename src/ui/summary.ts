@@ -47,7 +47,7 @@ export const RATE_COMPARISON_MIN_MS = 60_000;
  * `wallMs`: the whole run's time, for the headline; `sendingMs`: the part spent sending in real
  * time, for the rate achieved (after a deadline's cut-over the batch's time is no part of it).
  */
-export function formatSummary(stats: RunStats, opts: { wallMs: number; sendingMs?: number; color: boolean; batch?: boolean; cost?: CostLine }): string {
+export function formatSummary(stats: RunStats, opts: { wallMs: number; sendingMs?: number; color: boolean; batch?: boolean; cost?: CostLine; report?: string }): string {
   const c = colors(opts.color);
   const row = (label: string, value: number, paint: (s: string) => string = (s) => s, note = '') =>
     `  ${c.dim(label.padEnd(10))} ${paint(formatCount(value).padStart(12))}${note ? `   ${note}` : ''}`;
@@ -82,6 +82,7 @@ export function formatSummary(stats: RunStats, opts: { wallMs: number; sendingMs
     lines.push(`  ${c.dim('cache'.padEnd(10))} ${formatCount(stats.cacheWriteTokens)} written · ${formatCount(stats.cacheReadTokens)} read`);
   }
   if (opts.cost) lines.push(`  ${c.dim('cost'.padEnd(10))} ${opts.cost.text}`);
+  if (opts.report) lines.push(`  ${c.dim('report'.padEnd(10))} ${opts.report}`);
   return lines.join('\n');
 }
 
@@ -121,12 +122,12 @@ export function writeSummary(
   stream: NodeJS.WritableStream & { isTTY?: boolean },
   env: NodeJS.ProcessEnv,
   stats: RunStats,
-  opts: { wallMs: number; sendingMs?: number; json?: boolean; quiet?: boolean; batch?: boolean; cost?: CostLine; fields?: Record<string, unknown> },
+  opts: { wallMs: number; sendingMs?: number; json?: boolean; quiet?: boolean; batch?: boolean; cost?: CostLine; fields?: Record<string, unknown>; report?: string },
 ): void {
   const { wallMs, sendingMs, cost } = opts;
   if (opts.json) {
     stream.write(`${JSON.stringify({ ...opts.fields, ...summaryObject(stats, { wallMs, sendingMs, cost }) })}\n`);
   } else if (!opts.quiet) {
-    stream.write(`${formatSummary(stats, { wallMs, sendingMs, color: useColor(stream, env), batch: opts.batch, cost })}\n`);
+    stream.write(`${formatSummary(stats, { wallMs, sendingMs, color: useColor(stream, env), batch: opts.batch, cost, report: opts.report })}\n`);
   }
 }
