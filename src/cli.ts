@@ -35,6 +35,7 @@ function addInputFlags(cmd: Command): Command {
     .option('--model <model>', 'model for items that do not name one')
     .option('--max-tokens <n>', 'max_tokens for items that do not set it')
     .option('--system <text>', 'system prompt for items that do not set one')
+    .option('--schema <file>', 'JSON Schema the answers must follow: sent as structured output, each answer validated and parsed')
     .option('--template <text>', 'CSV: the user message, with {{column}} placeholders')
     .option('--id-field <name>', 'the column or field that holds the custom_id')
     .addOption(new Option('--format <format>', 'input format (default: from the file extension)').choices(['jsonl', 'csv']))
@@ -48,6 +49,7 @@ function inputFlags(input: string, o: Raw): InputFlags {
     model: str(o.model),
     maxTokens: parsePositiveInt('--max-tokens', str(o.maxTokens)),
     system: str(o.system),
+    schema: str(o.schema),
     template: str(o.template),
     idField: str(o.idField),
     config: str(o.config),
@@ -179,7 +181,7 @@ Examples:
       if (!input && !retryFailed) throw new UsageError('submit needs an input file (or --retry-failed JOB)');
       if (retryFailed) {
         // The items are rebuilt as the parent job built them: a flag that would change them would be dropped.
-        const changing = (['model', 'maxTokens', 'system', 'template', 'idField', 'format'] as const).filter((k) => o[k] !== undefined);
+        const changing = (['model', 'maxTokens', 'system', 'schema', 'template', 'idField', 'format'] as const).filter((k) => o[k] !== undefined);
         if (changing.length > 0) {
           const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
           throw new UsageError(

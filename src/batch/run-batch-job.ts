@@ -9,7 +9,7 @@
 import { resolve } from 'node:path';
 import { createClient } from '../client.js';
 import { onStopSignals } from '../stop-signal.js';
-import { rateLimitWaitLimitMs, type Settings } from '../config.js';
+import { itemDefaults, rateLimitWaitLimitMs, type Settings } from '../config.js';
 import { ExitCode, StoppedError } from '../errors.js';
 import type { PreparedInput } from '../input/index.js';
 import { openResults } from '../output/index.js';
@@ -79,7 +79,7 @@ export async function runBatchJob(run: BatchJobRun): Promise<BatchJobOutcome> {
     const recipe: JobRecipe = {
       contentHash: prepared.contentHash,
       format: prepared.format,
-      defaults: { model: settings.model, max_tokens: settings.maxTokens, system: settings.system },
+      defaults: itemDefaults(settings),
       template: run.template,
       idField: run.idField,
     };

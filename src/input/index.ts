@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { extname } from 'node:path';
 import { InputError, UsageError } from '../errors.js';
 import type { Item } from '../types.js';
+import type { ItemDefaults } from './record-to-item.js';
 import { CustomIdRegistry } from './custom-id.js';
 import { promptChars } from './prompt-size.js';
 import { openInputSource, type FileIdentity } from './input-source.js';
@@ -26,7 +27,7 @@ export interface InputSpec {
   /** CSV column / JSONL field holding the custom_id. */
   idField?: string;
   /** Fill what a record lacks (`system` only when the record has none). */
-  defaults: { model?: string; max_tokens?: number; system?: string };
+  defaults: ItemDefaults;
 }
 
 /** One model's share of an input. */
