@@ -337,6 +337,7 @@ See docs/proxy.md for Claude Code, the Python and TypeScript SDKs, and curl.`,
     .option('--drop-rate <p>', 'fraction of connections dropped without an answer')
     .option('--hang-rate <p>', 'fraction of requests accepted and never answered')
     .option('--stall-rate <p>', 'fraction of streams that stop mid-answer without ending')
+    .option('--invalid-structured-rate <p>', 'fraction of structured answers (--schema) that are not JSON or break the schema')
     .option('--reject-key <key>', 'answer 401 to this API key')
     .option('--batch-ms <n>', 'how long a message batch takes to end (default 2000)')
     .option('--spend-limit-after <n>', 'after this many messages, answer 429 enforced_spend_limit_reached')
@@ -380,6 +381,7 @@ See docs/simulator.md for every option and the API rule each implements.`,
             rate529: parseFraction('--rate-529', str(o.rate529)),
             dropRate: parseFraction('--drop-rate', str(o.dropRate)),
             hangRate: parseFraction('--hang-rate', str(o.hangRate)),
+            invalidStructuredRate: parseFraction('--invalid-structured-rate', str(o.invalidStructuredRate)),
             stallRate: parseFraction('--stall-rate', str(o.stallRate)),
             rejectKey: str(o.rejectKey),
             batchMs: parseNonNegativeInt('--batch-ms', str(o.batchMs)),

@@ -14,7 +14,7 @@ export interface SimulateOptions
     SimulatorOptions,
     | 'port' | 'host' | 'rpm' | 'itpm' | 'otpm' | 'classLimits' | 'tier' | 'otpmRule' | 'burstSeconds'
     | 'latencyMs' | 'jitterMs' | 'replyTokens' | 'outputTokensPerSecond' | 'cacheMinTokens' | 'cacheTtlScale'
-    | 'rate500' | 'rate529' | 'dropRate' | 'hangRate' | 'stallRate'
+    | 'rate500' | 'rate529' | 'dropRate' | 'hangRate' | 'stallRate' | 'invalidStructuredRate'
     | 'spendLimitAfter' | 'billingRefusalAfter' | 'billingRefusal' | 'batchMs'
   > {
   /** Fraction of requests that fail with a fault, split evenly over 500, 529 and dropped connections. */

@@ -119,7 +119,7 @@ export async function runRealtimeJob(job: RealtimeJobRun): Promise<number> {
       signal: interrupt.signal,
       onProgress: (stats) => progress.update(stats),
       onNotice: (message) => progress.warn(message),
-      onSucceeded: job.cost ? (item, message) => job.cost!.add(item.params.model, message.usage) : undefined,
+      onAnswer: job.cost ? (item, message) => job.cost!.add(item.params.model, message.usage) : undefined,
       spend: job.spend,
     });
     progress.stop();
