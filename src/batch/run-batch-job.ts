@@ -162,14 +162,16 @@ export async function runBatchJob(run: BatchJobRun): Promise<BatchJobOutcome> {
       sink: writer,
       existing: existing.byId,
       progress,
-      onLine: (line) => {
-        if (line.result.type !== 'succeeded') return;
-        const usage = line.result.message.usage;
-        run.cost?.add(line.result.message.model, usage, { batch: true });
+      schema: job.defaults.schema,
+      onLine: (_line, r) => {
+        // The API's answer, also one that failed the schema: it is paid for either way.
+        if (r.result.type !== 'succeeded') return;
+        const usage = r.result.message.usage;
+        run.cost?.add(r.result.message.model, usage, { batch: true });
         stats.cacheWriteTokens += usage.cache_creation_input_tokens ?? 0;
         stats.cacheReadTokens += usage.cache_read_input_tokens ?? 0;
-        stats.inputTokens += line.result.message.usage.input_tokens;
-        stats.outputTokens += line.result.message.usage.output_tokens;
+        stats.inputTokens += usage.input_tokens;
+        stats.outputTokens += usage.output_tokens;
       },
     })
       .then(async (t) => {
