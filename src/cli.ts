@@ -14,7 +14,8 @@ import { limits } from './commands/limits.js';
 import { parseClassLimits, parseReplyTokens, simulate } from './commands/simulate.js';
 import { parseConcurrency } from './config.js';
 import { proxy } from './commands/proxy.js';
-import { UsageError } from './errors.js';
+import { exportResults } from './commands/export.js';
+import { InvalidOptionError, UsageError } from './errors.js';
 import {
   parseChoice,
   parseFraction,
@@ -388,6 +389,39 @@ See docs/simulator.md for every option and the API rule each implements.`,
             spendLimitAfter: parseNonNegativeInt('--spend-limit-after', str(o.spendLimitAfter)),
             billingRefusalAfter: parseNonNegativeInt('--billing-refusal-after', str(o.billingRefusalAfter)),
             billingRefusal: parseChoice('--billing-refusal', str(o.billingRefusal), ['credit-balance', 'workspace-limit', 'billing-error'] as const),
+          },
+          ctx,
+        ),
+      );
+    });
+
+  program
+    .command('export')
+    .description('write a results file as a table: one row per custom_id, the parsed answer\'s fields as columns, errors in their own')
+    .argument('<results>', 'results file (JSONL) that run or poll wrote')
+    .option('--csv', 'write CSV (the default)')
+    .option('--jsonl', 'write JSONL, one object a row')
+    .option('--fields <paths>', 'comma-separated paths into parsed, e.g. category,customer.name (default: those of the first parsed answer)')
+    .option('-o, --output <file>', 'where to write (default: stdout)')
+    .option('--input <file>', "the job's input: rows in its order, an item without a result as missing (default: the results file's order)")
+    .option('--id-field <name>', 'with --input: the column or field that holds the custom_id')
+    .option('--template <text>', 'with --input (CSV): the template the job used')
+    .addOption(new Option('--format <format>', 'with --input: its format (default: from the file extension)').choices(['jsonl', 'csv']))
+    .action(async (results: string, o: Raw) => {
+      if (o.csv && o.jsonl) throw new UsageError('--csv and --jsonl cannot be used together');
+      const fields = str(o.fields)?.split(',').map((f) => f.trim()).filter((f) => f !== '');
+      if (fields !== undefined && fields.length === 0) throw new InvalidOptionError('--fields', o.fields, 'a comma-separated list of paths into parsed');
+      onResult(
+        await exportResults(
+          {
+            results,
+            format: o.jsonl ? 'jsonl' : 'csv',
+            fields,
+            output: str(o.output),
+            input: str(o.input),
+            inputFormat: parseChoice('--format', str(o.format), ['jsonl', 'csv'] as const),
+            idField: str(o.idField),
+            template: str(o.template),
           },
           ctx,
         ),
