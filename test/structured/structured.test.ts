@@ -50,7 +50,11 @@ describe('structured results (--schema)', () => {
 
   it('retries an answer that fails the schema, then writes it fixed or as schema_error; every item once, parsed', async () => {
     sb.sim.resetCounters();
-    const r = await sb.cli(['run', 'items.jsonl', ...MODEL, '--realtime', '--max-attempts', '2', '--shared-limits', 'off', '-o', 'rt.jsonl', '--quiet']);
+    // The limits given and plain JSON answers: pacing and streaming are not what is tested here.
+    const limits = ['--rpm', '600000', '--itpm', '100000000', '--otpm', '100000000'];
+    const r = await sb.cli(['run', 'items.jsonl', ...MODEL, ...limits, '--realtime', '--max-attempts', '2', '--shared-limits', 'off', '-o', 'rt.jsonl', '--quiet'], {
+      CLAW_BATCH_TRANSPORT: 'json',
+    });
     expect([0, 1]).toContain(r.code);
     const { schemaErrors } = expectStructured(readResults(sb.file('rt.jsonl')));
     expect(r.code).toBe(schemaErrors > 0 ? 1 : 0);
