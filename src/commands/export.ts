@@ -9,7 +9,7 @@
  * line), not in memory, and each line is read back from the results file when its turn comes.
  */
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, mkdtempSync, openSync, readSync, closeSync, rmSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -18,7 +18,7 @@ import { pipeline } from 'node:stream/promises';
 import Database from 'better-sqlite3';
 import { stringify } from 'csv-stringify';
 import { InputError, UsageError } from '../errors.js';
-import { prepareInput } from '../input/index.js';
+import { streamItems } from '../input/index.js';
 import { scanLines } from '../output/line-scanner.js';
 import { ERROR_COLUMNS, LEAD_COLUMNS, leafPaths, missingRow, rowOf, type Row } from '../output/export-rows.js';
 import type { ResultLine } from '../types.js';
@@ -102,6 +102,13 @@ async function* inFileOrder(file: string, name: string, fields: string[]): Async
 }
 
 async function inInputOrder(file: string, options: ExportOptions, fields: string[], ctx: CommandContext): Promise<AsyncGenerator<Row>> {
+  if (options.input === '-') throw new UsageError('export --input needs the input file itself, not stdin');
+  try {
+    if (!statSync(inputPath(options.input!, ctx)).isFile()) throw new UsageError(`${options.input}: not a file`);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`${options.input}: no such input file (given by --input)`);
+  }
   const tmp = mkdtempSync(join(tmpdir(), 'claw-batch-export-'));
   const db = new Database(join(tmp, 'index.db'));
   db.pragma('journal_mode = OFF');
@@ -136,25 +143,19 @@ async function inInputOrder(file: string, options: ExportOptions, fields: string
     cleanup();
     throw err;
   }
-  const input = await prepareInput(
-    {
-      path: inputPath(options.input!, ctx),
-      format: options.inputFormat,
-      idField: options.idField,
-      template: options.template,
-      // Only the custom_ids are read; these fill what a record may lack so it reads as `run` read it.
-      defaults: { model: 'claude-export', max_tokens: 1 },
-    },
-    ctx.stdin,
-  ).catch((err: unknown) => {
-    cleanup();
-    throw err;
+  const items = streamItems({
+    path: inputPath(options.input!, ctx),
+    format: options.inputFormat,
+    idField: options.idField,
+    template: options.template,
+    // Only the custom_ids are read; these fill what a record may lack so it reads as `run` read it.
+    defaults: { model: 'claude-export', max_tokens: 1 },
   });
   return (async function* () {
     const fd = openSync(file, 'r');
     let buf = Buffer.alloc(1 << 16);
     try {
-      for await (const item of input.items()) {
+      for await (const item of items) {
         const at = find.get(item.custom_id);
         if (!at) {
           yield missingRow(item.custom_id, fields);
@@ -167,7 +168,6 @@ async function inInputOrder(file: string, options: ExportOptions, fields: string
     } finally {
       closeSync(fd);
       cleanup();
-      await input.dispose();
     }
   })();
 }

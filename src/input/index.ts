@@ -68,6 +68,24 @@ export interface PreparedInput {
   dispose(): Promise<void>;
 }
 
+/**
+ * The items of a regular file in order, read once without the validating pass (no duplicate-id
+ * check, no hash, no summary): for reading back the custom_ids of an input a job already took
+ * (`export --input`). Memory stays flat.
+ */
+export function streamItems(spec: InputSpec): AsyncIterable<Item> {
+  const format = spec.format ?? (/^\.(csv|tsv)$/i.test(extname(spec.path)) ? 'csv' : 'jsonl');
+  return readItems({
+    file: spec.path,
+    displayName: spec.path,
+    format,
+    delimiter: extname(spec.path).toLowerCase() === '.tsv' ? '\t' : ',',
+    template: spec.template,
+    idField: spec.idField,
+    defaults: spec.defaults,
+  });
+}
+
 export async function prepareInput(spec: InputSpec, stdin: NodeJS.ReadableStream): Promise<PreparedInput> {
   const fromStdin = spec.path === '-';
   const displayName = fromStdin ? '<stdin>' : spec.path;

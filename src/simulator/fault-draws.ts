@@ -33,7 +33,8 @@ export function drawFaults(random: Random, opts: ResolvedOptions): FaultDraws {
   const jitterMs = (random() * 2 - 1) * opts.jitterMs;
   const hang = random() < opts.hangRate;
   const stall = random() < opts.stallRate;
-  const invalidStructured = random() < opts.invalidStructuredRate;
+  // Drawn only when asked for, so a seed recorded before this option existed replays the same faults.
+  const invalidStructured = opts.invalidStructuredRate > 0 && random() < opts.invalidStructuredRate;
   return { drop, overloaded, failed, slow, jitterMs, hang, stall, invalidStructured };
 }
 

@@ -92,7 +92,9 @@ function resolveRef(root: Schema, ref: string): Schema | undefined {
 /** An answer the schema refuses: not JSON (odd `variant`), or JSON of the wrong shape (even). */
 export function invalidAnswerFor(schema: Schema, seed: string, variant: number): string {
   const valid = JSON.stringify(instanceOf(schema, seed));
-  if (variant % 2 === 1) return valid.slice(0, Math.max(1, valid.length - 2));
+  // A union or a reference at the top has no one wrong shape to give: those get the cut-off JSON.
+  const composite = ['anyOf', 'oneOf', 'allOf', 'not', '$ref', 'if'].some((k) => k in schema);
+  if (variant % 2 === 1 || composite) return valid.slice(0, Math.max(1, valid.length - 2));
   const type = Array.isArray(schema.type) ? schema.type : [schema.type];
   if (type.includes('object') || schema.properties) {
     const required = Array.isArray(schema.required) ? (schema.required as string[]) : [];
