@@ -113,6 +113,9 @@ async function inInputOrder(file: string, options: ExportOptions, fields: string
   const db = new Database(join(tmp, 'index.db'));
   db.pragma('journal_mode = OFF');
   db.pragma('synchronous = OFF');
+  // A bounded page cache and no memory map: the index lives on disk, so memory stays flat.
+  db.pragma('cache_size = -4096');
+  db.pragma('mmap_size = 0');
   db.exec('CREATE TABLE line (id TEXT PRIMARY KEY, start INTEGER, length INTEGER) WITHOUT ROWID');
   // A later line for the same id wins: it is the newer result (a retry polled into the same file).
   const insert = db.prepare('INSERT OR REPLACE INTO line VALUES (?, ?, ?)');
