@@ -14,8 +14,9 @@ import { limits } from './commands/limits.js';
 import { parseClassLimits, parseReplyTokens, readOrganizations, simulate } from './commands/simulate.js';
 import { parseConcurrency } from './config.js';
 import { proxy } from './commands/proxy.js';
+import { exportResults } from './commands/export.js';
 import { report } from './commands/report.js';
-import { UsageError } from './errors.js';
+import { InvalidOptionError, UsageError } from './errors.js';
 import {
   parseChoice,
   parseFraction,
@@ -36,6 +37,7 @@ function addInputFlags(cmd: Command): Command {
     .option('--model <model>', 'model for items that do not name one')
     .option('--max-tokens <n>', 'max_tokens for items that do not set it')
     .option('--system <text>', 'system prompt for items that do not set one')
+    .option('--schema <file>', 'JSON Schema the answers must follow: sent as structured output, each answer validated and parsed')
     .option('--template <text>', 'CSV: the user message, with {{column}} placeholders')
     .option('--id-field <name>', 'the column or field that holds the custom_id')
     .addOption(new Option('--format <format>', 'input format (default: from the file extension)').choices(['jsonl', 'csv']))
@@ -49,6 +51,7 @@ function inputFlags(input: string, o: Raw): InputFlags {
     model: str(o.model),
     maxTokens: parsePositiveInt('--max-tokens', str(o.maxTokens)),
     system: str(o.system),
+    schema: str(o.schema),
     template: str(o.template),
     idField: str(o.idField),
     config: str(o.config),
@@ -182,7 +185,7 @@ Examples:
       if (!input && !retryFailed) throw new UsageError('submit needs an input file (or --retry-failed JOB)');
       if (retryFailed) {
         // The items are rebuilt as the parent job built them: a flag that would change them would be dropped.
-        const changing = (['model', 'maxTokens', 'system', 'template', 'idField', 'format'] as const).filter((k) => o[k] !== undefined);
+        const changing = (['model', 'maxTokens', 'system', 'schema', 'template', 'idField', 'format'] as const).filter((k) => o[k] !== undefined);
         if (changing.length > 0) {
           const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
           throw new UsageError(
@@ -351,6 +354,7 @@ See docs/proxy.md for Claude Code, the Python and TypeScript SDKs, and curl.`,
     .option('--drop-rate <p>', 'fraction of connections dropped without an answer')
     .option('--hang-rate <p>', 'fraction of requests accepted and never answered')
     .option('--stall-rate <p>', 'fraction of streams that stop mid-answer without ending')
+    .option('--invalid-structured-rate <p>', 'fraction of structured answers (--schema) that are not JSON or break the schema')
     .option('--reject-key <key>', 'answer 401 to this API key')
     .option('--batch-ms <n>', 'how long a message batch takes to end (default 2000)')
     .option('--spend-limit-after <n>', 'after this many messages, answer 429 enforced_spend_limit_reached')
@@ -396,6 +400,7 @@ See docs/simulator.md for every option and the API rule each implements.`,
             rate529: parseFraction('--rate-529', str(o.rate529)),
             dropRate: parseFraction('--drop-rate', str(o.dropRate)),
             hangRate: parseFraction('--hang-rate', str(o.hangRate)),
+            invalidStructuredRate: parseFraction('--invalid-structured-rate', str(o.invalidStructuredRate)),
             stallRate: parseFraction('--stall-rate', str(o.stallRate)),
             rejectKey: str(o.rejectKey),
             batchMs: parseNonNegativeInt('--batch-ms', str(o.batchMs)),
@@ -404,6 +409,39 @@ See docs/simulator.md for every option and the API rule each implements.`,
             billingRefusal: parseChoice('--billing-refusal', str(o.billingRefusal), ['credit-balance', 'workspace-limit', 'billing-error'] as const),
             organizations: readOrganizations(str(o.organizations)),
             unseenRpm: parsePositiveNumber('--unseen-rpm', str(o.unseenRpm)),
+          },
+          ctx,
+        ),
+      );
+    });
+
+  program
+    .command('export')
+    .description('write a results file as a table: one row per custom_id, the parsed answer\'s fields as columns, errors in their own')
+    .argument('<results>', 'results file (JSONL) that run or poll wrote')
+    .option('--csv', 'write CSV (the default)')
+    .option('--jsonl', 'write JSONL, one object a row')
+    .option('--fields <paths>', 'comma-separated paths into parsed, e.g. category,customer.name (default: those of the first parsed answer)')
+    .option('-o, --output <file>', 'where to write (default: stdout)')
+    .option('--input <file>', "the job's input: rows in its order, an item without a result as missing (default: the results file's order)")
+    .option('--id-field <name>', 'with --input: the column or field that holds the custom_id')
+    .option('--template <text>', 'with --input (CSV): the template the job used')
+    .addOption(new Option('--format <format>', 'with --input: its format (default: from the file extension)').choices(['jsonl', 'csv']))
+    .action(async (results: string, o: Raw) => {
+      if (o.csv && o.jsonl) throw new UsageError('--csv and --jsonl cannot be used together');
+      const fields = str(o.fields)?.split(',').map((f) => f.trim()).filter((f) => f !== '');
+      if (fields !== undefined && fields.length === 0) throw new InvalidOptionError('--fields', o.fields, 'a comma-separated list of paths into parsed');
+      onResult(
+        await exportResults(
+          {
+            results,
+            format: o.jsonl ? 'jsonl' : 'csv',
+            fields,
+            output: str(o.output),
+            input: str(o.input),
+            inputFormat: parseChoice('--format', str(o.format), ['jsonl', 'csv'] as const),
+            idField: str(o.idField),
+            template: str(o.template),
           },
           ctx,
         ),

@@ -4,7 +4,7 @@
  * when present; its shape and the meaning of each key are documented in docs/config.md.
  */
 import { readFile } from 'node:fs/promises';
-import { basename, extname, resolve } from 'node:path';
+import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { ConfigError } from './errors.js';
 import { baseModel, modelClass } from './limits/model-class.js';
@@ -22,12 +22,19 @@ import {
   parseSharedLimits,
 } from './options.js';
 import { maskUrlPassword } from './secrets.js';
+import { loadSchemaFile, type JsonSchema } from './structured/schema.js';
 
 export interface Settings {
   model?: string;
   /** max_tokens for items that do not set it. Default 1024. */
   maxTokens: number;
   system?: string;
+  /**
+   * `--schema FILE` / config `schema:` (relative to the config file): the JSON Schema answers must
+   * follow (docs/structured.md). As given; `schemaJson` is its content, read and checked.
+   */
+  schema?: string;
+  schemaJson?: JsonSchema;
   /** Limits for every model class (a class named in `classLimits` overrides them field by field). */
   rpm?: number;
   itpm?: number;
@@ -90,7 +97,7 @@ export interface PriceOverride {
   cacheReadPerMTok: number;
 }
 
-export type SettingsFlags = Partial<Omit<Settings, 'prices' | 'configFile' | 'classLimits' | 'origin'>>;
+export type SettingsFlags = Partial<Omit<Settings, 'prices' | 'configFile' | 'classLimits' | 'origin' | 'schemaJson'>>;
 
 export const DEFAULT_SETTINGS = {
   // Enough for a classification or a paragraph; a record's own max_tokens, --max-tokens, the
@@ -142,6 +149,8 @@ export async function loadSettings(
   const file = await readConfigFile(opts.cwd, opts.configPath);
   const fromFile: FileConfig = file ? parseConfig(file.display, file.text) : { prices: {}, classLimits: {} };
   const fromEnv = readEnv(opts.env);
+  const fileSchema = fromFile.settings?.schema;
+  if (file && fileSchema !== undefined && !isAbsolute(fileSchema)) fromFile.settings!.schema = resolve(dirname(file.path), fileSchema);
   const layers = [
     ['file', defined(fromFile.settings ?? {})],
     ['env', defined(fromEnv)],
@@ -149,16 +158,23 @@ export async function loadSettings(
   ] as const;
   const origin: Settings['origin'] = {};
   for (const [layer, values] of layers) for (const key of Object.keys(values)) origin[key as keyof Settings] = layer;
+  const merged = { ...layers[0][1], ...layers[1][1], ...layers[2][1] };
+  const schemaName = origin.schema === 'file' ? `${file?.display}: schema: ${fileSchema}` : merged.schema;
   return {
     ...DEFAULT_SETTINGS,
-    ...layers[0][1],
-    ...layers[1][1],
-    ...layers[2][1],
+    ...merged,
+    schemaJson: merged.schema === undefined ? undefined : await loadSchemaFile(resolve(opts.cwd, merged.schema), schemaName),
     classLimits: fromFile.classLimits,
     prices: fromFile.prices,
     configFile: file?.path,
     origin,
   };
+}
+
+/** What flags and config fill into items that lack them (ItemDefaults of the input layer). */
+export function itemDefaults(settings: Settings): { model?: string; max_tokens?: number; system?: string; schema?: JsonSchema } {
+  const defaults = { model: settings.model, max_tokens: settings.maxTokens, system: settings.system };
+  return settings.schemaJson ? { ...defaults, schema: settings.schemaJson } : defaults;
 }
 
 /**
@@ -242,7 +258,7 @@ export function parseConfig(file: string, text: string): FileConfig {
   if (raw === null || raw === undefined) return { prices: {}, classLimits: {} };
   const v = new Validator(file);
   const top = v.mapping(raw, '');
-  v.onlyKeys(top, '', ['model', 'max_tokens', 'system', 'mode', 'realtime_threshold_minutes', 'small_job_items', 'max_cost_usd', 'providers', 'prices']);
+  v.onlyKeys(top, '', ['model', 'max_tokens', 'system', 'schema', 'mode', 'realtime_threshold_minutes', 'small_job_items', 'max_cost_usd', 'providers', 'prices']);
 
   const providers = top.providers === undefined ? {} : v.mapping(top.providers, 'providers');
   v.onlyKeys(providers, 'providers', ['anthropic']);
@@ -280,6 +296,7 @@ export function parseConfig(file: string, text: string): FileConfig {
     model: v.oneOf(top, anthropic, 'model', p, (x, k) => v.text(x, k)),
     maxTokens: v.oneOf(top, anthropic, 'max_tokens', p, (x, k) => v.number(x, k, 'a positive whole number', isPositiveInt)),
     system: v.oneOf(top, anthropic, 'system', p, (x, k) => v.text(x, k)),
+    schema: v.optional(top.schema, 'schema', (x, k) => v.text(x, k)),
     mode: v.optional(top.mode, 'mode', (x, k) => v.choice(x, k, MODES)),
     maxCostUsd: v.optional(top.max_cost_usd, 'max_cost_usd', (x, k) => v.number(x, k, 'a positive number of US$', (n) => n > 0)),
     realtimeThresholdMinutes: v.optional(top.realtime_threshold_minutes, 'realtime_threshold_minutes', (x, k) =>

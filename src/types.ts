@@ -36,6 +36,8 @@ export type ItemResult =
 export interface ResultLine {
   custom_id: string;
   result: ItemResult;
+  /** With a schema (--schema): the succeeded answer's JSON, valid under the schema. */
+  parsed?: unknown;
 }
 
 /** Builds an `errored` result line. */

@@ -128,23 +128,21 @@ export interface DownloadOptions {
   sink: ResultSink;
   existing: Map<string, ResultType>;
   progress?: ProgressLike;
-  /** Told about every result line written, e.g. to add up the tokens used. */
-  onLine?: (line: ResultLine) => void;
+  /** Told about every result line written, with the API's result (to add up the tokens used). */
+  onLine?: WriteResultsOptions['onWritten'];
+  /** The job's JSON Schema, if it has one. */
+  schema?: WriteResultsOptions['schema'];
   /** Told about every result the API returns, also those already in the output (the job's cost). */
   onResult?: WriteResultsOptions['onResult'];
 }
 
 export async function downloadResults(options: DownloadOptions): Promise<ResultTally> {
-  const sink: ResultSink = {
-    write(line) {
-      options.sink.write(line);
-      options.onLine?.(line);
-    },
-  };
   return writeResults({
     client: options.client,
     batches: options.batches,
-    sink,
+    sink: options.sink,
+    onWritten: options.onLine,
+    schema: options.schema,
     existing: options.existing,
     onResult: options.onResult,
     retry: {

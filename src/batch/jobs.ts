@@ -130,6 +130,7 @@ export async function failedIdsOf(client: Anthropic, env: NodeJS.ProcessEnv, man
   await writeResults({
     client,
     batches: await batchesToRead(env, manifest),
+    schema: manifest.defaults.schema,
     sink: {
       write(line) {
         if (line.result.type !== 'succeeded') failed.add(line.custom_id);

@@ -104,7 +104,7 @@ export interface JobManifest {
     idField?: string;
   };
   /** The flag/config defaults filled into items that lacked them, so a retry builds the same params. */
-  defaults: { model?: string; max_tokens?: number; system?: string };
+  defaults: { model?: string; max_tokens?: number; system?: string; schema?: Record<string, unknown> };
   /**
    * all: every input item; remaining: those without a succeeded result in `output` (run resume);
    * retry-failed: those whose results in `parentJob` were errored, expired or canceled.

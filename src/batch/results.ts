@@ -9,6 +9,8 @@ import type Anthropic from '@anthropic-ai/sdk';
 import type { ResultLine, ResultError } from '../types.js';
 import type { ResultType } from '../output/index.js';
 import { withRetry, type RetryOptions } from './transient.js';
+import { checkAnswer } from '../structured/answer.js';
+import type { JsonSchema } from '../structured/schema.js';
 
 export interface ResultSink {
   write(line: ResultLine): void;
@@ -37,10 +39,20 @@ function emptyTally(): ResultTally {
   return { succeeded: 0, errored: 0, expired: 0, canceled: 0, written: 0, missing: 0, foreign: 0 };
 }
 
-export function toResultLine(r: Anthropic.Messages.MessageBatchIndividualResponse): ResultLine {
+/**
+ * A batch result in the shared shape. With the job's schema, a succeeded answer gains `parsed`, or,
+ * when it is not JSON the schema accepts, becomes an errored `schema_error` line: failed like any
+ * errored item, so `submit --retry-failed` (or a deadline's real-time finish) asks it again.
+ */
+export function toResultLine(r: Anthropic.Messages.MessageBatchIndividualResponse, schema?: JsonSchema): ResultLine {
   switch (r.result.type) {
-    case 'succeeded':
-      return { custom_id: r.custom_id, result: { type: 'succeeded', message: r.result.message } };
+    case 'succeeded': {
+      const message = r.result.message;
+      if (!schema) return { custom_id: r.custom_id, result: { type: 'succeeded', message } };
+      const check = checkAnswer(schema, message);
+      if (check.ok) return { custom_id: r.custom_id, result: { type: 'succeeded', message }, parsed: check.parsed };
+      return { custom_id: r.custom_id, result: { type: 'errored', error: { type: 'error', error: { type: 'schema_error', message: check.problem } } } };
+    }
     case 'errored':
       return { custom_id: r.custom_id, result: { type: 'errored', error: r.result.error as ResultError } };
     default:
@@ -57,6 +69,10 @@ export interface WriteResultsOptions {
   retry?: RetryOptions;
   /** Told about every result of the batches as the API returns it, written now or already in the output. */
   onResult?: (result: Anthropic.Messages.MessageBatchIndividualResponse) => void;
+  /** Told about every line written, with the API's result it came from (an answer that failed its schema is still paid for). */
+  onWritten?: (line: ResultLine, result: Anthropic.Messages.MessageBatchIndividualResponse) => void;
+  /** The job's JSON Schema (--schema): answers are checked against it (toResultLine). */
+  schema?: JsonSchema;
 }
 
 /** Writes the results of every batch (all must have ended); returns how every item of them ended. */
@@ -84,9 +100,11 @@ export async function writeResults(options: WriteResultsOptions): Promise<Result
           count(before);
           continue;
         }
-        options.sink.write(toResultLine(r));
+        const line = toResultLine(r, options.schema);
+        options.sink.write(line);
+        options.onWritten?.(line, r);
         tally.written++;
-        count(r.result.type);
+        count(line.result.type);
       }
     }, { maxAttempts: 8, ...options.retry });
 

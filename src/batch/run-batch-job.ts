@@ -9,7 +9,7 @@
 import { resolve } from 'node:path';
 import { createClient } from '../client.js';
 import { onStopSignals } from '../stop-signal.js';
-import { rateLimitWaitLimitMs, type Settings } from '../config.js';
+import { itemDefaults, rateLimitWaitLimitMs, type Settings } from '../config.js';
 import { ExitCode, StoppedError } from '../errors.js';
 import type { PreparedInput } from '../input/index.js';
 import { openResults } from '../output/index.js';
@@ -84,7 +84,7 @@ export async function runBatchJob(run: BatchJobRun): Promise<BatchJobOutcome> {
     const recipe: JobRecipe = {
       contentHash: prepared.contentHash,
       format: prepared.format,
-      defaults: { model: settings.model, max_tokens: settings.maxTokens, system: settings.system },
+      defaults: itemDefaults(settings),
       template: run.template,
       idField: run.idField,
     };
@@ -169,14 +169,16 @@ export async function runBatchJob(run: BatchJobRun): Promise<BatchJobOutcome> {
       sink: writer,
       existing: existing.byId,
       progress,
-      onLine: (line) => {
-        if (line.result.type !== 'succeeded') return;
-        const usage = line.result.message.usage;
-        run.cost?.add(line.result.message.model, usage, { batch: true });
+      schema: job.defaults.schema,
+      onLine: (_line, r) => {
+        // The API's answer, also one that failed the schema: it is paid for either way.
+        if (r.result.type !== 'succeeded') return;
+        const usage = r.result.message.usage;
+        run.cost?.add(r.result.message.model, usage, { batch: true });
         stats.cacheWriteTokens += usage.cache_creation_input_tokens ?? 0;
         stats.cacheReadTokens += usage.cache_read_input_tokens ?? 0;
-        stats.inputTokens += line.result.message.usage.input_tokens;
-        stats.outputTokens += line.result.message.usage.output_tokens;
+        stats.inputTokens += usage.input_tokens;
+        stats.outputTokens += usage.output_tokens;
       },
     })
       .then(async (t) => {

@@ -23,6 +23,8 @@ export interface InputFlags {
   model?: string;
   maxTokens?: number;
   system?: string;
+  /** `--schema FILE`: the JSON Schema every answer must follow (docs/structured.md). */
+  schema?: string;
   /** CSV: the user message, with `{{column}}` placeholders. */
   template?: string;
   /** CSV/JSONL: the column or field that holds the custom_id. */

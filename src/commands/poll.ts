@@ -130,6 +130,7 @@ export async function poll(options: PollOptions, ctx: CommandContext): Promise<n
           sink: writer,
           existing: existing.byId,
           progress,
+          schema: manifest?.defaults.schema,
           onResult: (r) => {
             if (r.result.type === 'succeeded') cost!.add(r.result.message.model, r.result.message.usage, { batch: true });
           },

@@ -4,7 +4,7 @@
  * sent. Until then Ctrl-C has nothing to finish, so it exits at once (3, as any stop).
  */
 import { isAbsolute, resolve } from 'node:path';
-import type { Settings } from '../config.js';
+import { itemDefaults, type Settings } from '../config.js';
 import { ExitCode } from '../errors.js';
 import { prepareInput, type InputSpec, type PreparedInput } from '../input/index.js';
 import { onStopSignals } from '../stop-signal.js';
@@ -25,7 +25,7 @@ export async function prepareFromFlags(flags: InputFlags, settings: Settings, ct
       format: flags.format,
       template: flags.template,
       idField: flags.idField,
-      defaults: { model: settings.model, max_tokens: settings.maxTokens, system: settings.system },
+      defaults: itemDefaults(settings),
     },
     ctx,
   );

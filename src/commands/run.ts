@@ -55,6 +55,7 @@ export async function run(options: RunOptions, ctx: CommandContext): Promise<num
       model: options.model,
       maxTokens: options.maxTokens,
       system: options.system,
+      schema: options.schema,
       rpm: options.rpm,
       itpm: options.itpm,
       otpm: options.otpm,

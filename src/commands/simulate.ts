@@ -15,7 +15,7 @@ export interface SimulateOptions
     SimulatorOptions,
     | 'port' | 'host' | 'rpm' | 'itpm' | 'otpm' | 'classLimits' | 'tier' | 'otpmRule' | 'burstSeconds'
     | 'latencyMs' | 'jitterMs' | 'replyTokens' | 'outputTokensPerSecond' | 'cacheMinTokens' | 'cacheTtlScale'
-    | 'rate500' | 'rate529' | 'dropRate' | 'hangRate' | 'stallRate'
+    | 'rate500' | 'rate529' | 'dropRate' | 'hangRate' | 'stallRate' | 'invalidStructuredRate'
     | 'spendLimitAfter' | 'billingRefusalAfter' | 'billingRefusal' | 'batchMs' | 'organizations'
   > {
   /** `--unseen-rpm`: requests per minute another tool of the (default) organization sends. */

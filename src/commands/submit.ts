@@ -8,7 +8,7 @@ import type { CommandContext, InputFlags } from './context.js';
 import { inputPath, prepareFromFlags, prepareStoppable } from './prepare-input.js';
 import { baseUrlFromEnv } from '../base-url.js';
 import { createClient } from '../client.js';
-import { loadSettings, rateLimitWaitLimitMs, type Settings } from '../config.js';
+import { itemDefaults, loadSettings, rateLimitWaitLimitMs, type Settings } from '../config.js';
 import { ExitCode, UsageError } from '../errors.js';
 import type { PreparedInput } from '../input/index.js';
 import { choosePlan, formatPlan, planObject } from '../plan/index.js';
@@ -42,10 +42,10 @@ export async function submit(options: SubmitOptions, ctx: CommandContext): Promi
   if (options.retryFailed) return submitRetry(options.retryFailed, options, ctx, say);
 
   const settings = await loadSettings(
-    { model: options.model, maxTokens: options.maxTokens, system: options.system, maxCostUsd: options.maxCost },
+    { model: options.model, maxTokens: options.maxTokens, system: options.system, schema: options.schema, maxCostUsd: options.maxCost },
     { env: ctx.env, cwd: ctx.cwd, configPath: options.config },
   );
-  const defaults = { model: settings.model, max_tokens: settings.maxTokens, system: settings.system };
+  const defaults = itemDefaults(settings);
   baseUrlFromEnv(ctx.env); // a malformed ANTHROPIC_BASE_URL fails now, not after reading the whole input
   const prepared = await prepareFromFlags(options, settings, ctx);
   try {

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { extname } from 'node:path';
 import { InputError, UsageError } from '../errors.js';
 import type { Item } from '../types.js';
+import type { ItemDefaults } from './record-to-item.js';
 import { CustomIdRegistry } from './custom-id.js';
 import { promptChars } from './prompt-size.js';
 import { openInputSource, type FileIdentity } from './input-source.js';
@@ -26,7 +27,7 @@ export interface InputSpec {
   /** CSV column / JSONL field holding the custom_id. */
   idField?: string;
   /** Fill what a record lacks (`system` only when the record has none). */
-  defaults: { model?: string; max_tokens?: number; system?: string };
+  defaults: ItemDefaults;
 }
 
 /** One model's share of an input. */
@@ -65,6 +66,24 @@ export interface PreparedInput {
   items(): AsyncIterable<Item>;
   /** Removes the temp copy, if any. */
   dispose(): Promise<void>;
+}
+
+/**
+ * The items of a regular file in order, read once without the validating pass (no duplicate-id
+ * check, no hash, no summary): for reading back the custom_ids of an input a job already took
+ * (`export --input`). Memory stays flat.
+ */
+export function streamItems(spec: InputSpec): AsyncIterable<Item> {
+  const format = spec.format ?? (/^\.(csv|tsv)$/i.test(extname(spec.path)) ? 'csv' : 'jsonl');
+  return readItems({
+    file: spec.path,
+    displayName: spec.path,
+    format,
+    delimiter: extname(spec.path).toLowerCase() === '.tsv' ? '\t' : ',',
+    template: spec.template,
+    idField: spec.idField,
+    defaults: spec.defaults,
+  });
 }
 
 export async function prepareInput(spec: InputSpec, stdin: NodeJS.ReadableStream): Promise<PreparedInput> {

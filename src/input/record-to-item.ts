@@ -16,6 +16,7 @@ import type { MessageCreateParamsBase } from '@anthropic-ai/sdk/resources/messag
 import type { MessageParams } from '../types.js';
 import { quoted, shortened } from '../quote.js';
 import { closestName } from './did-you-mean.js';
+import { schemaProblem } from '../structured/schema.js';
 
 export class RecordProblem extends Error {}
 
@@ -24,6 +25,8 @@ export interface ItemDefaults {
   model?: string;
   max_tokens?: number;
   system?: string;
+  /** `--schema` / config `schema:`: the JSON Schema answers must follow, for records that set none. */
+  schema?: Record<string, unknown>;
 }
 
 /** A record's params and the custom_id it names (undefined: derive one from its position). */
@@ -99,7 +102,7 @@ type Retyped = Extract<(typeof UNTYPED_PARAM_KEYS)[number], SdkParamKey>;
 const sdkKeysAllListed: [Unlisted, Retyped] extends [never, never] ? true : { unlisted: Unlisted; retyped: Retyped } = true as const;
 
 /** The keys a flat record may hold: custom_id, prompt, and the Messages API's request parameters. */
-export const FLAT_RECORD_KEYS: readonly string[] = ['custom_id', 'prompt', ...MESSAGES_PARAM_KEYS, ...UNTYPED_PARAM_KEYS];
+export const FLAT_RECORD_KEYS: readonly string[] = ['custom_id', 'prompt', 'schema', ...MESSAGES_PARAM_KEYS, ...UNTYPED_PARAM_KEYS];
 
 const BATCH_RECORD_KEYS = ['custom_id', 'params'] as const;
 
@@ -195,6 +198,7 @@ export function completeParams(body: Json, defaults: ItemDefaults, source: 'json
   if ((body.system === undefined || body.system === null) && defaults.system !== undefined) body.system = defaults.system;
   else if (body.system === null) delete body.system;
 
+  applySchema(body, defaults);
   checkRequiredPresent(body, source);
   if (typeof body.model !== 'string' || body.model.trim() === '') {
     throw new RecordProblem(`"model" must be a non-empty string, got ${kind(body.model)}`);
@@ -214,6 +218,27 @@ export function completeParams(body: Json, defaults: ItemDefaults, source: 'json
     throw new RecordProblem('"stream" is not supported: claw-batch collects whole messages');
   }
   return body as unknown as MessageParams;
+}
+
+/**
+ * A flat record's own `schema`, else the default one, becomes `output_config.format` (the Messages
+ * API's structured outputs) unless the record sets `output_config.format` itself. Whichever schema
+ * the item ends with must compile, so a bad one fails here, before anything is sent.
+ */
+function applySchema(body: Json, defaults: ItemDefaults): void {
+  const own = body.schema;
+  delete body.schema;
+  const config = isObject(body.output_config) ? body.output_config : undefined;
+  if (own !== undefined && config?.format !== undefined && config.format !== null) {
+    throw new RecordProblem('has both "schema" and "output_config.format": give one of them');
+  }
+  const schema = own ?? (config?.format === undefined ? defaults.schema : undefined);
+  if (schema !== undefined) body.output_config = { ...config, format: { type: 'json_schema', schema } };
+  const format = isObject(body.output_config) ? body.output_config.format : undefined;
+  if (isObject(format) && format.type === 'json_schema') {
+    const problem = schemaProblem(format.schema);
+    if (problem) throw new RecordProblem(`${own !== undefined ? '"schema"' : '"output_config.format.schema"'}: ${problem}`);
+  }
 }
 
 /** Names every missing required parameter at once, so a user fixes them in one go rather than one per try. */

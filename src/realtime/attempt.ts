@@ -13,7 +13,8 @@ import { parseRateLimitHeaders } from '../limits/rate-limit-headers.js';
 import type { Cost } from '../limits/types.js';
 import type { ResultWriter } from '../output/index.js';
 import type { AttemptEvents } from '../report/event-log.js';
-import type { Item } from '../types.js';
+import { checkAnswer, requestedSchema } from '../structured/answer.js';
+import { erroredResult, type Item } from '../types.js';
 import type { RunStats } from '../ui/stats.js';
 import type { ClassLane } from './class-lane.js';
 import { handleFailure } from './failure-handling.js';
@@ -71,8 +72,8 @@ export interface AttemptContext {
   notice: (message: string) => void;
   /** Connection failures with no answer from the API in between (shared by every lane). */
   unreachable: { inARow: number };
-  /** Told about every answer that succeeded (for the cost tally). */
-  onSucceeded?: (item: Item, message: Anthropic.Message) => void;
+  /** Told about every answer, also one that failed its schema (for the cost tally: it is paid for). */
+  onAnswer?: (item: Item, message: Anthropic.Message) => void;
   /** `--max-cost`: asked before each request is sent. */
   spend?: SpendCap;
   /** The run's event log (latency of answers, type of failures), for the report. */
@@ -179,20 +180,33 @@ export async function attemptItem(ctx: AttemptContext, lane: ClassLane, work: Wo
   }
   stats.inFlight -= 1;
 
-  // The item has its answer: write it before anything else, and let nothing after this turn it
-  // into a second line (bookkeeping failures are reported, never retried).
-  ctx.writer.write({ custom_id: work.item.custom_id, result: { type: 'succeeded', message } });
+  // A structured request's answer must parse and match its schema. One that does not was still
+  // answered and paid for: it is settled below like any answer, then retried up to --max-attempts.
+  const schema = requestedSchema(params);
+  const check = schema ? checkAnswer(schema, message) : undefined;
+  const retryInvalid = check !== undefined && !check.ok && work.attempt < ctx.maxAttempts;
+  if (!retryInvalid) {
+    // The item has its answer: write it before anything else, and let nothing after this turn it
+    // into a second line (bookkeeping failures are reported, never retried).
+    if (check && !check.ok) {
+      ctx.writer.write(erroredResult(work.item.custom_id, 'schema_error', `${check.problem} (gave up after ${work.attempt} attempts)`));
+      stats.errored += 1;
+    } else {
+      const parsed = check?.ok ? { parsed: check.parsed } : {};
+      ctx.writer.write({ custom_id: work.item.custom_id, result: { type: 'succeeded', message }, ...parsed });
+      stats.succeeded += 1;
+    }
+    stats.done += 1;
+  } else stats.schemaRetries += 1;
   ctx.unreachable.inARow = 0;
   const usage = message.usage;
-  stats.succeeded += 1;
-  stats.done += 1;
   stats.inputTokens += usage?.input_tokens ?? 0;
   stats.outputTokens += usage?.output_tokens ?? 0;
   stats.cacheWriteTokens += usage?.cache_creation_input_tokens ?? 0;
   stats.cacheReadTokens += usage?.cache_read_input_tokens ?? 0;
   const counted = (usage?.input_tokens ?? 0) + (usage?.cache_creation_input_tokens ?? 0);
-  ctx.rates.record({ inputTokens: counted, outputTokens: usage?.output_tokens ?? 0, done: 1 });
-  ctx.onSucceeded?.(work.item, message);
+  ctx.rates.record({ inputTokens: counted, outputTokens: usage?.output_tokens ?? 0, done: retryInvalid ? 0 : 1 });
+  ctx.onAnswer?.(work.item, message);
 
   if (!cacheSettled) ctx.cache.onAnswer(work.plan, sentAt, usage ?? {}, admission.write);
   const latencyMs = Date.now() - sentAt;
@@ -208,5 +222,6 @@ export async function attemptItem(ctx: AttemptContext, lane: ClassLane, work: Wo
   await lane.budget.settle(cost, { inputTokens: counted, outputTokens: usage?.output_tokens }, charged);
   await ctx.account.shareReported(lane.budget);
   lane.resize();
+  if (retryInvalid) return { kind: 'retry', afterMs: 0, work: { ...work, attempt: work.attempt + 1 } };
   return { kind: 'finished' };
 }

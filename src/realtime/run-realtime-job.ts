@@ -127,7 +127,7 @@ export async function runRealtimeJob(job: RealtimeJobRun): Promise<number> {
         job.events?.sample(stats);
       },
       onNotice: (message) => progress.warn(message),
-      onSucceeded: job.cost ? (item, message) => job.cost!.add(item.params.model, message.usage) : undefined,
+      onAnswer: job.cost ? (item, message) => job.cost!.add(item.params.model, message.usage) : undefined,
       spend: job.spend,
       events: job.events,
     });

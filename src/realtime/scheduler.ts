@@ -54,7 +54,7 @@ export interface RealtimeRun {
   onProgress?: (stats: RunStats) => void;
   /** Called for notable events (a 429 pause, a stop, silent connections), one line each. */
   onNotice?: (message: string) => void;
-  onSucceeded?: AttemptContext['onSucceeded'];
+  onAnswer?: AttemptContext['onAnswer'];
   /** `--max-cost`. */
   spend?: AttemptContext['spend'];
   /** The run's event log, for the report. */
@@ -133,7 +133,7 @@ class Scheduler {
       random: run.random ?? Math.random,
       notice: (m) => run.onNotice?.(m),
       unreachable: { inARow: 0 },
-      onSucceeded: run.onSucceeded,
+      onAnswer: run.onAnswer,
       spend: run.spend,
       events: run.events,
     };

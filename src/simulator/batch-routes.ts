@@ -43,6 +43,7 @@ export async function createBatch(state: SimulatorState, req: IncomingMessage, r
     now,
     durationMs: state.options.batchMs,
     expireRate: state.options.batchExpireRate,
+    invalidStructuredRate: state.options.invalidStructuredRate,
     replies: { cache: cacheSettings(state), replyTokens: state.options.replyTokens },
   });
   state.counters.batchesCreated++;

@@ -59,6 +59,8 @@ interface StoredBatch {
   requests: BatchRequest[];
   /** 1 where the request was drawn to expire. */
   expired: Uint8Array;
+  /** 1 where a structured request was drawn to get an answer its schema refuses. */
+  invalid: Uint8Array;
   orderSeed: number;
   cancelAt?: number;
   /** The reply settings when the batch was created. */
@@ -103,15 +105,22 @@ export class BatchStore {
     this.random = seededRandom(seed ^ 0x5bd1e995);
   }
 
-  create(requests: BatchRequest[], opts: { now: number; durationMs: number; expireRate: number; replies: BatchReplySettings }): string {
+  create(
+    requests: BatchRequest[],
+    opts: { now: number; durationMs: number; expireRate: number; invalidStructuredRate?: number; replies: BatchReplySettings },
+  ): string {
     const expired = new Uint8Array(requests.length);
     if (opts.expireRate > 0) for (let i = 0; i < requests.length; i++) expired[i] = this.random() < opts.expireRate ? 1 : 0;
+    const invalid = new Uint8Array(requests.length);
+    const invalidRate = opts.invalidStructuredRate ?? 0;
+    if (invalidRate > 0) for (let i = 0; i < requests.length; i++) invalid[i] = this.random() < invalidRate ? 1 : 0;
     const batch: StoredBatch = {
       id: newBatchId(),
       createdAt: opts.now,
       durationMs: opts.durationMs,
       requests,
       expired,
+      invalid,
       orderSeed: Math.floor(this.random() * 2 ** 32),
       replies: opts.replies,
     };
@@ -145,7 +154,7 @@ export class BatchStore {
     const params = b.requests[i]!.params;
     const problem = checkMessageParams(params);
     if (problem) return { type: 'errored', error: { type: 'error', error: { type: problem.type, message: problem.message } } };
-    return { type: 'succeeded', message: simulatedMessage(params as object, { cache: b.cachePlans?.[i], replyTokens: b.replies.replyTokens }) };
+    return { type: 'succeeded', message: simulatedMessage(params as object, { cache: b.cachePlans?.[i], replyTokens: b.replies.replyTokens, invalidStructured: b.invalid[i] === 1 }) };
   }
 
   /** Counts the ended batch's results and runs its requests through the cache, once. */

@@ -21,6 +21,8 @@ export interface FaultDraws {
   hang: boolean;
   /** A stream that stops sending mid-answer without ending. */
   stall: boolean;
+  /** A structured answer the schema refuses (`invalidStructuredRate`). */
+  invalidStructured: boolean;
 }
 
 export function drawFaults(random: Random, opts: ResolvedOptions): FaultDraws {
@@ -31,7 +33,9 @@ export function drawFaults(random: Random, opts: ResolvedOptions): FaultDraws {
   const jitterMs = (random() * 2 - 1) * opts.jitterMs;
   const hang = random() < opts.hangRate;
   const stall = random() < opts.stallRate;
-  return { drop, overloaded, failed, slow, jitterMs, hang, stall };
+  // Drawn only when asked for, so a seed recorded before this option existed replays the same faults.
+  const invalidStructured = opts.invalidStructuredRate > 0 && random() < opts.invalidStructuredRate;
+  return { drop, overloaded, failed, slow, jitterMs, hang, stall, invalidStructured };
 }
 
 /**

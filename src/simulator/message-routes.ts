@@ -100,7 +100,7 @@ export async function handleMessage(state: SimulatorState, req: IncomingMessage,
   state.cache.read(cache, admittedAt);
 
   const key = promptKey(params);
-  const message = simulatedMessage(params, { key, cache, replyTokens: opts.replyTokens });
+  const message = simulatedMessage(params, { key, cache, replyTokens: opts.replyTokens, invalidStructured: draws.invalidStructured });
   const outputTokens = message.usage.output_tokens;
   const timing = responseTiming(draws, opts, outputTokens);
   const outputStart = admittedAt + timing.outputStartMs;

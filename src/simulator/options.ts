@@ -97,6 +97,12 @@ export interface SimulatorOptions {
    * `billing-error` (402 `billing_error`). Default `credit-balance`.
    */
   billingRefusal?: BillingRefusal;
+  /**
+   * Fraction (0..1) of structured answers (requests with `output_config.format` json_schema) that
+   * the schema refuses: half not JSON, half JSON of the wrong shape, drawn per request (a retry may
+   * be fine). Default 0.
+   */
+  invalidStructuredRate?: number;
   /** How long a message batch takes from create to ended, in ms. Default 2000. */
   batchMs?: number;
   /** Fraction (0..1) of batch requests that come back `expired`. Default 0. */
@@ -136,6 +142,7 @@ export const DEFAULTS: ResolvedOptions = {
   billingRefusal: 'credit-balance',
   slowMs: 0,
   rejectKeys: [],
+  invalidStructuredRate: 0,
   batchMs: 2000,
   batchExpireRate: 0,
   failBatchCreates: [],
@@ -281,6 +288,7 @@ export function validateOptions(patch: Partial<SimulatorOptions>): void {
       case 'hangRate':
       case 'stallRate':
       case 'batchExpireRate':
+      case 'invalidStructuredRate':
         expect(isNum(value) && value >= 0 && value <= 1, name, 'a fraction from 0 to 1', value);
         break;
       case 'classLimits':

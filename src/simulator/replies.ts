@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { cacheCreationTokens, uncachedPlan, type CachePlan } from './prompt-cache.js';
 import { countTokens } from './prompt-layout.js';
+import { instanceOf, invalidAnswerFor, structuredSchema } from './schema-instance.js';
 
 export { countTokens } from './prompt-layout.js';
 
@@ -16,6 +17,7 @@ export interface PromptParams {
   messages?: unknown;
   tools?: unknown;
   cache_control?: unknown;
+  output_config?: unknown;
 }
 
 /** The usage block of a reply, in the Messages API shape. */
@@ -131,6 +133,18 @@ export interface ReplyOptions extends ReplyShape {
   cache?: CachePlan;
   /** The prompt's `promptKey`, when the caller has it already. */
   key?: string;
+  /** A structured request gets an answer its schema refuses (see schema-instance.ts). */
+  invalidStructured?: boolean;
+}
+
+/** A structured request's answer: JSON built from its schema, as long as it is (replyTokens do not pad it). */
+function structuredReply(params: PromptParams, schema: Record<string, unknown>, key: string, invalid: boolean): Reply {
+  const full = invalid ? invalidAnswerFor(schema, key, parseInt(key.slice(0, 2), 16)) : JSON.stringify(instanceOf(schema, key));
+  const wanted = Math.max(1, Math.ceil(full.length / 4));
+  const maxTokens = typeof params.max_tokens === 'number' ? params.max_tokens : Infinity;
+  const outputTokens = Math.min(wanted, maxTokens);
+  const stopReason = wanted > maxTokens ? 'max_tokens' : 'end_turn';
+  return { text: stopReason === 'max_tokens' ? full.slice(0, outputTokens * 4) : full, outputTokens, stopReason };
 }
 
 /** The usage of a reply with `outputTokens`, its input split as `cache` says. */
@@ -147,7 +161,8 @@ export function usageOf(cache: CachePlan, outputTokens: number): SimulatedUsage 
 /** The full message the simulator returns for valid params (also inside succeeded batch results). */
 export function simulatedMessage(params: PromptParams, options: ReplyOptions = {}): SimulatedMessage {
   const key = options.key ?? promptKey(params);
-  const reply = replyFor(params, options, key);
+  const schema = structuredSchema(params);
+  const reply = schema ? structuredReply(params, schema, key, options.invalidStructured ?? false) : replyFor(params, options, key);
   return {
     id: `msg_sim${key}`,
     type: 'message',

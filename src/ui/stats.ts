@@ -17,6 +17,8 @@ export interface RunStats {
   done: number;
   succeeded: number;
   errored: number;
+  /** Answers that failed their schema and were asked again (each paid for). */
+  schemaRetries: number;
   /** Attempts beyond each item's first. */
   retried: number;
   /** 429 answers received. */
@@ -54,6 +56,7 @@ export function emptyStats(total: number, limits: RateLimits = {}): RunStats {
     done: 0,
     succeeded: 0,
     errored: 0,
+    schemaRetries: 0,
     retried: 0,
     rateLimited: 0,
     faults: 0,
