@@ -7,7 +7,7 @@ import { root } from './lib.js';
 
 const benches = [
   ['limiters.js', 'claw-batch against hand-written limiters, scenario by scenario'],
-  ['throughput.js', 'no limit, no latency: claw-batch against a bare SDK loop; memory from 20k to 200k items'],
+  ['per-request.js', 'no limit, no latency: claw-batch run against bare SDK create and stream loops; requests/s, CPU and RSS at 20k and 200k items'],
   ['limit-store.js', 'what one take-or-wait costs on each limit store, and items/s with each store'],
   ['proxy.js', 'throughput through the proxy against direct, and the latency it adds'],
   ['organization.js', 'keys of one organization through the proxy and run, two organizations, a workspace, unseen traffic, short jobs'],

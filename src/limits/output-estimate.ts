@@ -18,19 +18,22 @@ export class OutputEstimate {
   private readonly samples: number[] = [];
   private next = 0;
   private sum = 0;
-  private sorted: number[] | undefined;
+  /** The same samples in order, kept so as each one comes and goes (sorting 256 per request showed in profiles). */
+  private readonly sorted: number[] = [];
 
   /** Records a finished request's `usage.output_tokens`. */
   observe(outputTokens: number): void {
     if (!(outputTokens >= 0) || !Number.isFinite(outputTokens)) return;
     if (this.samples.length < WINDOW) this.samples.push(outputTokens);
     else {
-      this.sum -= this.samples[this.next]!;
+      const old = this.samples[this.next]!;
+      this.sum -= old;
+      this.sorted.splice(lowerBound(this.sorted, old), 1);
       this.samples[this.next] = outputTokens;
       this.next = (this.next + 1) % WINDOW;
     }
     this.sum += outputTokens;
-    this.sorted = undefined;
+    this.sorted.splice(lowerBound(this.sorted, outputTokens), 0, outputTokens);
   }
 
   get count(): number {
@@ -44,7 +47,7 @@ export class OutputEstimate {
    */
   estimate(maxTokens: number, priorCap?: number): number {
     if (this.samples.length === 0) return Math.max(1, Math.min(maxTokens, priorCap ?? maxTokens));
-    const sorted = this.ordered();
+    const sorted = this.sorted;
     const value =
       this.samples.length < FEW ? sorted[sorted.length - 1]! : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * PERCENTILE))]!;
     return Math.max(1, Math.min(maxTokens, value));
@@ -55,10 +58,18 @@ export class OutputEstimate {
     return this.samples.length === 0 ? undefined : this.sum / this.samples.length;
   }
 
-  private ordered(): number[] {
-    this.sorted ??= [...this.samples].sort((a, b) => a - b);
-    return this.sorted;
+}
+
+/** The first index whose value is >= `x` in an ascending array. */
+function lowerBound(xs: number[], x: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid]! < x) lo = mid + 1;
+    else hi = mid;
   }
+  return lo;
 }
 
 /**

@@ -9,8 +9,10 @@
  * aborted and fails with StalledError (retried like a dropped connection). `abort` (Ctrl-C after
  * its grace period) aborts it too; it then fails with the SDK's APIUserAbortError.
  */
+import { AnthropicError, APIUserAbortError } from '@anthropic-ai/sdk';
 import type Anthropic from '@anthropic-ai/sdk';
 import type { MessageParams } from '../types.js';
+import { MessageAccumulator, SseSplitter, errorEvent } from './sse-message.js';
 
 export interface SendOptions {
   /**
@@ -107,33 +109,64 @@ export async function sendMessage(client: Anthropic, params: MessageParams, opti
       progressed(answer.response.headers);
       return { message: answer.data, headers: answer.response.headers };
     }
-    // The stream has an abort controller of its own: no second one per call.
-    const stream = client.messages.stream(params);
-    abort = () => stream.abort();
+    // The raw SSE body, read here (sse-message.ts): the SDK's MessageStream cost a quarter of the
+    // CPU of a request. Headers (with the rate-limit readings) come before the first token.
+    const controller = new AbortController();
+    abort = () => controller.abort();
     options.onAbort(abort);
-    const heard = () => progressed(stream.response?.headers);
-    stream.on('connect', heard);
-    let chars = 0;
-    let started = false;
-    stream.on('streamEvent', (event) => {
-      heard();
-      if (event.type !== 'content_block_delta') return;
-      if (!started) {
-        started = true;
-        const usage = stream.currentMessage?.usage;
-        if (usage) options.onOutputStart?.(usage);
-      }
-      if (!options.onOutput) return;
-      const d = event.delta as { type: string; text?: string; partial_json?: string; thinking?: string };
-      chars += (d.text ?? d.partial_json ?? d.thinking ?? '').length;
-      options.onOutput(chars);
-    });
-    const message = await stream.finalMessage();
-    return { message: message as Anthropic.Message, headers: stream.response?.headers };
+    const response = await client.messages.create({ ...params, stream: true }, { signal: controller.signal }).asResponse();
+    progressed(response.headers);
+    return { message: await readAnswer(response, controller.signal, options, () => (lastHeardAt = Date.now())), headers: response.headers };
   } catch (err) {
     if (stalled) throw stalled;
     throw err;
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Reads a streamed answer's body into its Message. `heard` is called for every chunk (the stall
+ * timer's clock), `onOutput` once per chunk that brought output (`onOutputStart` before the first). Failures are what the SDK's
+ * MessageStream would have thrown: an abort is APIUserAbortError, anything not the SDK's own is
+ * wrapped in an AnthropicError with the original as its cause.
+ */
+async function readAnswer(
+  response: Response,
+  signal: AbortSignal,
+  { onOutput, onOutputStart }: Pick<SendOptions, 'onOutput' | 'onOutputStart'>,
+  heard: () => void,
+): Promise<Anthropic.Message> {
+  if (!response.body) throw new AnthropicError('Attempted to iterate over a response with no body');
+  const reader = response.body.getReader();
+  const splitter = new SseSplitter();
+  const answer = new MessageAccumulator();
+  const onEvent = (event: string, data: string) => {
+    if (event === 'error') throw errorEvent(data, response.headers);
+    answer.add(JSON.parse(data));
+  };
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      heard();
+      const before = answer.outputChars;
+      splitter.feed(value, onEvent);
+      if (answer.outputChars === before) continue;
+      if (before === 0 && onOutputStart) {
+        const usage = answer.startUsage;
+        if (usage) onOutputStart({ ...usage });
+      }
+      onOutput?.(answer.outputChars);
+    }
+  } catch (err) {
+    void reader.cancel().catch(() => undefined);
+    if (signal.aborted) throw new APIUserAbortError();
+    if (err instanceof AnthropicError) throw err;
+    const wrapped = new AnthropicError(err instanceof Error ? err.message : String(err));
+    (wrapped as { cause?: unknown }).cause = err;
+    throw wrapped;
+  }
+  if (signal.aborted) throw new APIUserAbortError();
+  return answer.result();
 }
