@@ -10,3 +10,7 @@ export { isLoopback, urlFor } from './address.js';
 export { CLIENT_HEADER } from './client-identity.js';
 export { TOKEN_HEADER } from './token.js';
 export type { ProxyStatus, ClassStatus } from './status.js';
+// The in-process pacing machinery, for the library's wrapped client (src/library/).
+export { Accounts } from './accounts.js';
+export type { MessageLane, Turn } from './message-lane.js';
+export { pickUsage, type Usage } from './usage.js';
