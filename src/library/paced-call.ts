@@ -90,8 +90,16 @@ export class PacedCall {
   private async waitForTurn(again: boolean): Promise<Turn | undefined> {
     const left = this.ctx.maxWaitMs - (Date.now() - this.arrivedAt);
     if (left <= 0 || this.signal.aborted) return undefined;
-    const hold = AbortSignal.any([this.signal, AbortSignal.timeout(left)]);
-    return this.ctx.lane.turn({ client: this.ctx.name, plan: this.plan, maxTokens: this.maxTokens, signal: hold, again });
+    const hold = new AbortController();
+    const stop = () => hold.abort();
+    const timer = setTimeout(stop, left);
+    this.signal.addEventListener('abort', stop, { once: true });
+    try {
+      return await this.ctx.lane.turn({ client: this.ctx.name, plan: this.plan, maxTokens: this.maxTokens, signal: hold.signal, again });
+    } finally {
+      clearTimeout(timer);
+      this.signal.removeEventListener('abort', stop);
+    }
   }
 
   /** One attempt. The turn is done when it returns — for a stream, when the stream ends. */

@@ -5,6 +5,7 @@
  * once an answer names it), the same lanes (src/proxy/accounts.ts, message-lane.ts). Nothing is
  * opened until the first call: wrapping a client, like importing the package, leaves no handle.
  */
+import { setMaxListeners } from 'node:events';
 import type Anthropic from '@anthropic-ai/sdk';
 import { MessageStream } from '@anthropic-ai/sdk/lib/MessageStream';
 import type { StoppedError } from '../errors.js';
@@ -54,7 +55,8 @@ export function wrapClient(client: Anthropic, options: WrapClientOptions = {}): 
 
 class Wrapped implements PacedClient {
   readonly messages: PacedMessages;
-  private readonly stop = new AbortController();
+  /** Every call's signal follows this one: as many listeners as calls in flight, not a leak. */
+  private readonly stop = withoutListenerLimit(new AbortController());
   private stopReason: Error | undefined;
   private accounts: Promise<Accounts> | undefined;
   private closing: Promise<void> | undefined;
@@ -146,4 +148,9 @@ class Wrapped implements PacedClient {
     })();
     return this.closing;
   }
+}
+
+function withoutListenerLimit(controller: AbortController): AbortController {
+  setMaxListeners(0, controller.signal);
+  return controller;
 }
