@@ -138,10 +138,14 @@ export class PacedCall {
       try {
         await observed;
         await this.settle(turn, usage, whole);
+      } catch {
+        // The wrapper closed its store while this stream was read: nothing left to settle.
       } finally {
         this.ctx.lane.done(turn);
       }
     };
+    const aborted = () => (this.signal.aborted ? this.abortError() : undefined);
+    const signal = this.signal;
     async function* events(): AsyncGenerator<StreamEvent> {
       let whole = false;
       try {
@@ -150,7 +154,11 @@ export class PacedCall {
           else if (event.type === 'message_delta') Object.assign(usage, pick(event.usage));
           yield event;
         }
-        whole = true;
+        // The SDK's stream ends quietly when its signal aborts it (as it does unwrapped): cut off, not whole.
+        whole = !signal.aborted;
+      } catch (err) {
+        // Cut off by the caller's signal or the wrapper's: the same error a waiting call gets.
+        throw aborted() ?? err;
       } finally {
         await finish(whole);
       }

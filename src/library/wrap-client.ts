@@ -42,8 +42,8 @@ export interface PacedClient {
   readonly client: Anthropic;
   readonly messages: PacedMessages;
   /**
-   * Stops: calls waiting for their turn fail with ClientClosedError, the heartbeats stop and the
-   * store closes. Requests already sent are not cut off. Idempotent.
+   * Stops: every call not yet answered (waiting for its turn, or sent and still streaming) fails
+   * with ClientClosedError, the heartbeats stop and the store closes. Idempotent.
    */
   close(): Promise<void>;
 }

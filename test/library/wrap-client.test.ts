@@ -23,7 +23,7 @@ beforeAll(async () => {
 });
 afterAll(() => sim.close());
 afterEach(() => {
-  sim.setOptions({ rpm: undefined, rejectKeys: undefined, latencyMs: 20 });
+  sim.setOptions({ rpm: undefined, rejectKeys: undefined, latencyMs: 20, outputTokensPerSecond: undefined });
   if (dir) removeDir(dir);
 });
 
@@ -128,6 +128,25 @@ describe('a wrapped client', () => {
       expect(settled.filter((s) => s.status === 'rejected').length).toBeGreaterThanOrEqual(2);
       for (const s of settled) if (s.status === 'rejected') expect(s.reason).toBeInstanceOf(AbortedError);
       await expect(kept).resolves.toMatchObject({ type: 'message' });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('a stream aborted mid-way ends as the SDK ends it, and its place in flight is free for the next call', async () => {
+    sim.setOptions({ outputTokensPerSecond: 20 });
+    const client = paced({ sharedLimits: 'off' });
+    try {
+      const controller = new AbortController();
+      const stream = await client.messages.create({ ...ask('a slow answer'), max_tokens: 200, stream: true }, { signal: controller.signal });
+      const types: string[] = [];
+      for await (const event of stream) {
+        types.push(event.type);
+        if (event.type === 'content_block_delta') controller.abort();
+      }
+      expect(types).not.toContain('message_stop');
+      sim.setOptions({ outputTokensPerSecond: undefined });
+      await expect(client.messages.create(ask('next'))).resolves.toMatchObject({ type: 'message' });
     } finally {
       await client.close();
     }
