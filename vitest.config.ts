@@ -14,6 +14,7 @@ const PACED = [
   'test/proxy/must-show.test.ts',
   'test/proxy/shared-limits.test.ts',
   'test/proxy/organization.test.ts',
+  'test/library/shared-limits.test.ts',
 ];
 
 export default defineConfig({

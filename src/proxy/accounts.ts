@@ -19,6 +19,8 @@ export interface AccountsOptions {
   /** The upstream's base URL (part of the fingerprint). */
   upstream: string;
   given: GivenLimits;
+  /** What this process is, for `claw-batch limits`. Default `proxy`. */
+  command?: string;
 }
 
 /** One key's budgets. */
@@ -126,7 +128,7 @@ export class Accounts {
         keyId: id,
         baseURL: normalizeBaseUrl(this.options.upstream),
         given: this.options.given,
-        command: 'proxy',
+        command: this.options.command ?? 'proxy',
       });
       account = { id, budget };
       this.byKey.set(id, account);

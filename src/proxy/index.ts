@@ -11,3 +11,7 @@ export { CLIENT_HEADER } from './client-identity.js';
 export { REPORT_PATH } from './live-report.js';
 export { TOKEN_HEADER } from './token.js';
 export type { ProxyStatus, ClassStatus } from './status.js';
+// The in-process pacing machinery, for the library's wrapped client (src/library/).
+export { Accounts } from './accounts.js';
+export type { MessageLane, Turn } from './message-lane.js';
+export { pickUsage, type Usage } from './usage.js';

@@ -25,7 +25,7 @@ const JSON_KEEP_BYTES = 16 * 1024 * 1024;
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
 
-function pickUsage(raw: unknown, into: Usage = {}): Usage {
+export function pickUsage(raw: unknown, into: Usage = {}): Usage {
   if (!raw || typeof raw !== 'object') return into;
   const u = raw as Record<string, unknown>;
   for (const k of ['input_tokens', 'cache_creation_input_tokens', 'cache_read_input_tokens', 'output_tokens'] as const) {
