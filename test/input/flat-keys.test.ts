@@ -36,10 +36,10 @@ describe('which keys a flat record may hold', () => {
     expect(item!.params).toMatchObject({ temperature: 0, top_p: 0.9, top_k: 40 });
   });
 
-  it('lists exactly the SDK\'s Messages parameters, plus custom_id, prompt and the sampling ones', () => {
+  it('lists exactly the SDK\'s Messages parameters, plus custom_id, prompt, schema and the sampling ones', () => {
     // The build-time checks in record-to-item.ts are what fail on drift; this pins the same at typecheck.
     expectTypeOf<(typeof MESSAGES_PARAM_KEYS)[number]>().toEqualTypeOf<keyof MessageCreateParamsBase>();
-    expect([...FLAT_RECORD_KEYS].sort()).toEqual(['custom_id', 'prompt', ...MESSAGES_PARAM_KEYS, ...UNTYPED_PARAM_KEYS].sort());
+    expect([...FLAT_RECORD_KEYS].sort()).toEqual(['custom_id', 'prompt', 'schema', ...MESSAGES_PARAM_KEYS, ...UNTYPED_PARAM_KEYS].sort());
     expect(new Set(FLAT_RECORD_KEYS).size).toBe(FLAT_RECORD_KEYS.length);
   });
 });
