@@ -89,7 +89,7 @@ export async function attemptItem(ctx: AttemptContext, lane: ClassLane, work: Wo
   const cost: Cost = {
     requests: 1,
     inputTokens: lane.input.estimate(admission.uncachedChars),
-    outputTokens: lane.output.estimate(params.max_tokens, lane.outputPrior(ctx.timeouts.transport !== 'json')),
+    outputTokens: lane.output.estimate(params.max_tokens, lane.output.count === 0 ? lane.outputPrior(ctx.timeouts.transport !== 'json') : undefined),
   };
   let reserved: boolean;
   try {
