@@ -10,6 +10,8 @@ import type Anthropic from '@anthropic-ai/sdk';
 import { InputError } from '../errors.js';
 import type { Item } from '../types.js';
 import { parsePositiveInt } from '../options.js';
+import { requestedSchema } from '../structured/answer.js';
+import type { JsonSchema } from '../structured/schema.js';
 
 export type BatchRequest = Anthropic.Messages.BatchCreateParams.Request;
 
@@ -47,6 +49,12 @@ export interface Chunk {
   bytes: number;
   firstCustomId: string;
   lastCustomId: string;
+  /**
+   * The items whose answers follow another schema than the job's (an item's own `schema` or
+   * `output_config.format`): custom_id -> that schema (null: none to check against). Equal schemas
+   * share one object. Empty when every item follows the job's.
+   */
+  ownSchemas: Map<string, JsonSchema | null>;
 }
 
 /** `{"requests":[` + `]}` */
@@ -66,17 +74,30 @@ export async function* chunkItems(
   items: AsyncIterable<Item>,
   limits: ChunkLimits,
   include: (customId: string) => boolean = () => true,
+  jobSchema?: JsonSchema,
 ): AsyncGenerator<Chunk> {
+  const jobSchemaText = jobSchema === undefined ? 'null' : JSON.stringify(jobSchema);
   let index = 0;
   let requests: string[] = [];
   let ids: string[] = [];
+  let ownSchemas = new Map<string, JsonSchema | null>();
+  let distinct = new Map<string, JsonSchema | null>();
   let bytes = ENVELOPE_BYTES;
   const flush = (): Chunk => {
-    const chunk: Chunk = { index: index++, requests, ids, bytes, firstCustomId: ids[0]!, lastCustomId: ids[ids.length - 1]! };
+    const chunk: Chunk = { index: index++, requests, ids, bytes, firstCustomId: ids[0]!, lastCustomId: ids[ids.length - 1]!, ownSchemas };
     requests = [];
     ids = [];
+    ownSchemas = new Map();
+    distinct = new Map();
     bytes = ENVELOPE_BYTES;
     return chunk;
+  };
+  const noteSchema = (item: Item) => {
+    const schema = requestedSchema(item.params) ?? null;
+    const text = schema === null ? 'null' : JSON.stringify(schema);
+    if (text === jobSchemaText) return;
+    if (!distinct.has(text)) distinct.set(text, schema);
+    ownSchemas.set(item.custom_id, distinct.get(text)!);
   };
 
   for await (const item of items) {
@@ -98,6 +119,7 @@ export async function* chunkItems(
     bytes += (requests.length > 0 ? 1 : 0) + size;
     requests.push(json);
     ids.push(item.custom_id);
+    noteSchema(item);
   }
   if (requests.length > 0) yield flush();
 }

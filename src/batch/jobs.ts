@@ -5,8 +5,8 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { UsageError } from '../errors.js';
 import type { ChunkLimits } from './chunking.js';
-import { isActive, listManifests, loadBatchIds, newJobId, type JobManifest } from './manifest.js';
-import { writeResults } from './results.js';
+import { isActive, listManifests, loadBatchIds, loadBatchSchemas, newJobId, type JobManifest } from './manifest.js';
+import { writeResults, type BatchToRead } from './results.js';
 
 /** What a manifest records about the input; PreparedInput has all of it. */
 export interface InputIdentity {
@@ -113,10 +113,10 @@ export async function findActiveRetry(env: NodeJS.ProcessEnv, parentId: string):
 
 /** The custom_ids of every batch of the job, read from the sidecar files. */
 export async function batchesToRead(env: NodeJS.ProcessEnv, manifest: JobManifest, only?: string) {
-  const out: { id: string; expectedIds?: string[] }[] = [];
+  const out: BatchToRead[] = [];
   for (const b of manifest.batches) {
     if (only && b.id !== only) continue;
-    out.push({ id: b.id, expectedIds: await loadBatchIds(env, manifest.id, b.index) });
+    out.push({ id: b.id, expectedIds: await loadBatchIds(env, manifest.id, b.index), ownSchemas: await loadBatchSchemas(env, manifest.id, b.index) });
   }
   return out;
 }

@@ -4,7 +4,9 @@
  * Stored as `<state dir>/jobs/<job-id>.json`, rewritten atomically (temp file + rename) after every
  * batch is created, so a crash leaves either the old manifest or the new one, never half of one.
  * Each batch's custom_ids live beside it in `<job-id>/batch-<n>.ids` (one a line): written once,
- * and kept out of the manifest so rewriting it stays cheap for a job of millions of items.
+ * and kept out of the manifest so rewriting it stays cheap for a job of millions of items. Items
+ * whose answers follow a schema of their own (not the job's) have it in `batch-<n>.schemas.json`,
+ * so their results are checked against it when they are written.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
@@ -12,6 +14,7 @@ import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { shortened } from '../quote.js';
 import { stateDir } from '../state-dir.js';
+import type { JsonSchema } from '../structured/schema.js';
 import { writeAtomic } from '../write-atomic.js';
 
 /** Where the state dir comes from, to name it when it cannot be used. */
@@ -142,6 +145,54 @@ export function manifestPath(env: NodeJS.ProcessEnv, jobId: string): string {
 
 export function idsPath(env: NodeJS.ProcessEnv, jobId: string, index: number): string {
   return join(jobsDir(env), jobId, `batch-${String(index).padStart(4, '0')}.ids`);
+}
+
+function schemasPath(env: NodeJS.ProcessEnv, jobId: string, index: number): string {
+  return idsPath(env, jobId, index).replace(/\.ids$/, '.schemas.json');
+}
+
+/** On disk: each distinct schema once, and for each item the index of its schema (null: none). */
+interface SchemasFile {
+  schemas: JsonSchema[];
+  items: Record<string, number | null>;
+}
+
+/** Records the items of one batch whose answers follow their own schema (nothing when there are none). */
+export async function saveBatchSchemas(env: NodeJS.ProcessEnv, jobId: string, index: number, own: Map<string, JsonSchema | null>): Promise<void> {
+  if (own.size === 0) return;
+  const file: SchemasFile = { schemas: [], items: {} };
+  const position = new Map<JsonSchema, number>();
+  for (const [id, schema] of own) {
+    if (schema === null) {
+      file.items[id] = null;
+      continue;
+    }
+    let at = position.get(schema);
+    if (at === undefined) {
+      at = file.schemas.push(schema) - 1;
+      position.set(schema, at);
+    }
+    file.items[id] = at;
+  }
+  const path = schemasPath(env, jobId, index);
+  await inStateDir(env, path, async () => {
+    await mkdir(join(jobsDir(env), jobId), { recursive: true });
+    await writeAtomic(path, `${JSON.stringify(file)}\n`);
+  });
+}
+
+/** The items of one batch with a schema of their own (empty when none, or the file is gone). */
+export async function loadBatchSchemas(env: NodeJS.ProcessEnv, jobId: string, index: number): Promise<Map<string, JsonSchema | null>> {
+  const path = schemasPath(env, jobId, index);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+    throw stateDirError(env, err, path);
+  }
+  const file = JSON.parse(text) as SchemasFile;
+  return new Map(Object.entries(file.items).map(([id, at]) => [id, at === null ? null : file.schemas[at]!]));
 }
 
 /** `job_20261128_141500_a3f9`: sortable by creation time (UTC), unique enough for one machine. */

@@ -20,6 +20,8 @@ export interface BatchToRead {
   id: string;
   /** The custom_ids the batch was created with (from the manifest), when known. */
   expectedIds?: string[];
+  /** Items whose answers follow a schema of their own, not the job's (null: none to check). */
+  ownSchemas?: Map<string, JsonSchema | null>;
 }
 
 export interface ResultTally {
@@ -71,7 +73,7 @@ export interface WriteResultsOptions {
   onResult?: (result: Anthropic.Messages.MessageBatchIndividualResponse) => void;
   /** Told about every line written, with the API's result it came from (an answer that failed its schema is still paid for). */
   onWritten?: (line: ResultLine, result: Anthropic.Messages.MessageBatchIndividualResponse) => void;
-  /** The job's JSON Schema (--schema): answers are checked against it (toResultLine). */
+  /** The job's JSON Schema (--schema): answers are checked against it (toResultLine), those of an item with its own against that. */
   schema?: JsonSchema;
 }
 
@@ -100,7 +102,8 @@ export async function writeResults(options: WriteResultsOptions): Promise<Result
           count(before);
           continue;
         }
-        const line = toResultLine(r, options.schema);
+        const own = batch.ownSchemas?.get(r.custom_id);
+        const line = toResultLine(r, own === undefined ? options.schema : (own ?? undefined));
         options.sink.write(line);
         options.onWritten?.(line, r);
         tally.written++;

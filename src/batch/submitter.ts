@@ -14,7 +14,7 @@ import { StoppedError, UsageError } from '../errors.js';
 import type { Item } from '../types.js';
 import { chunkBody, chunkItems, type Chunk } from './chunking.js';
 import { findLostBatch } from './lost-batch.js';
-import { saveBatchIds, saveManifest, type JobManifest } from './manifest.js';
+import { saveBatchIds, saveBatchSchemas, saveManifest, type JobManifest } from './manifest.js';
 import { describeError, withRetry } from './transient.js';
 
 export interface SubmitJobOptions {
@@ -90,13 +90,14 @@ export async function submitJob(options: SubmitJobOptions): Promise<JobManifest>
     }
   })();
 
-  for await (const chunk of chunkItems(counted, manifest.chunkLimits, options.include)) {
+  for await (const chunk of chunkItems(counted, manifest.chunkLimits, options.include, manifest.defaults.schema)) {
     try {
       await submitChunk(chunk);
     } finally {
       // The loop variable keeps this chunk alive while the next one is built: let its requests go.
       chunk.requests.length = 0;
       chunk.ids.length = 0;
+      chunk.ownSchemas.clear();
     }
   }
 
@@ -214,6 +215,7 @@ export async function submitJob(options: SubmitJobOptions): Promise<JobManifest>
 
   async function record(chunk: Chunk, batch: Anthropic.Messages.MessageBatch, adopted: boolean): Promise<void> {
     await saveBatchIds(env, manifest.id, chunk.index, chunk.ids);
+    await saveBatchSchemas(env, manifest.id, chunk.index, chunk.ownSchemas);
     manifest.batches.push({
       id: batch.id,
       index: chunk.index,

@@ -144,7 +144,7 @@ async function dryRun(
   await checkBatchMaxCost(prepared, settings);
   const lines = formatPlan(plan);
   const batches: Array<{ requests: number; first_custom_id: string; last_custom_id: string; bytes: number }> = [];
-  for await (const chunk of chunkItems(prepared.items(), limits)) {
+  for await (const chunk of chunkItems(prepared.items(), limits, undefined, itemDefaults(settings).schema)) {
     const n = chunk.requests.length;
     batches.push({ requests: n, first_custom_id: chunk.firstCustomId, last_custom_id: chunk.lastCustomId, bytes: chunk.bytes });
     lines.push(`  batch ${chunk.index + 1}: ${n} ${n === 1 ? 'request' : 'requests'} (${chunk.firstCustomId} … ${chunk.lastCustomId}), ${(chunk.bytes / 1e6).toFixed(1)} MB`);

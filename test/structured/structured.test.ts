@@ -109,6 +109,36 @@ describe('structured results (--schema)', () => {
     expect(polled.code).toBe(final.schemaErrors > 0 ? 1 : 0);
   });
 
+  it('through --batch-api: an item with a schema of its own is checked against that one, not the job\'s', async () => {
+    const SENTIMENT = { type: 'object', properties: { sentiment: { type: 'string', enum: ['positive', 'negative'] } }, required: ['sentiment'], additionalProperties: false };
+    const own = new Ajv2020({ strict: false }).compile(SENTIMENT);
+    const n = 200;
+    // Every other item brings its own schema (an answer valid under it is never valid under the job's).
+    const lines = Array.from({ length: n }, (_, i) =>
+      JSON.stringify({ custom_id: `m-${i}`, prompt: `Ticket ${i}: thanks, it works.`, ...(i % 2 === 0 ? { schema: SENTIMENT } : {}) }),
+    );
+    writeFileSync(sb.file('mixed.jsonl'), `${lines.join('\n')}\n`);
+    const r = await sb.cli(['run', 'mixed.jsonl', ...MODEL, '--batch-api', '-o', 'mixed.out.jsonl', '--quiet']);
+    const results = readResults(sb.file('mixed.out.jsonl'));
+    expect(new Set(results.map((l) => l.custom_id)).size).toBe(n);
+    expect(results).toHaveLength(n);
+    let ownSucceeded = 0;
+    let errored = 0;
+    for (const l of results) {
+      const check = Number(l.custom_id.slice(2)) % 2 === 0 ? own : validate;
+      if (l.result.type === 'succeeded') {
+        expect(check(l.parsed), l.custom_id).toBe(true);
+        if (check === own) ownSucceeded++;
+      } else {
+        expect(l.result.type === 'errored' && l.result.error.error.type).toBe('schema_error');
+        errored++;
+      }
+    }
+    // 5% of answers are invalid: most of the items with their own schema pass it.
+    expect(ownSucceeded).toBeGreaterThan(80);
+    expect(r.code).toBe(errored > 0 ? 1 : 0);
+  });
+
   it('refuses a schema that is not JSON Schema: exit 2 naming the file and the problem, nothing sent', async () => {
     writeFileSync(sb.file('bad-schema.json'), JSON.stringify({ type: 'object', properties: { urgency: { type: 'strng' } } }));
     sb.sim.resetCounters();
