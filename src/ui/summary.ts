@@ -70,7 +70,7 @@ export function formatSummary(stats: RunStats, opts: { wallMs: number; sendingMs
   ];
   if (pending > 0) lines.push(row('pending', pending, c.yellow, 'not done: rerun the same command to resume'));
   lines.push(
-    row('retried', stats.retried),
+    row('retried', stats.retried, undefined, stats.schemaRetries > 0 ? `${formatCount(stats.schemaRetries)} of them for an answer that failed its schema` : undefined),
     row('429s', stats.rateLimited, stats.rateLimited > 0 ? c.yellow : undefined),
     row('faults', stats.faults, stats.faults > 0 ? c.yellow : undefined),
     opts.batch
@@ -99,6 +99,7 @@ export function summaryObject(stats: RunStats, opts: { wallMs: number; sendingMs
     skipped: stats.skipped,
     pending: Math.max(0, stats.total - stats.done),
     retried: stats.retried,
+    schema_retries: stats.schemaRetries,
     rate_limited: stats.rateLimited,
     faults: stats.faults,
     requests: stats.requestsSent,

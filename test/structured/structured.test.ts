@@ -52,7 +52,7 @@ describe('structured results (--schema)', () => {
     sb.sim.resetCounters();
     // The limits given and plain JSON answers: pacing and streaming are not what is tested here.
     const limits = ['--rpm', '600000', '--itpm', '100000000', '--otpm', '100000000'];
-    const r = await sb.cli(['run', 'items.jsonl', ...MODEL, ...limits, '--realtime', '--max-attempts', '2', '--shared-limits', 'off', '-o', 'rt.jsonl', '--quiet'], {
+    const r = await sb.cli(['run', 'items.jsonl', ...MODEL, ...limits, '--realtime', '--max-attempts', '2', '--shared-limits', 'off', '-o', 'rt.jsonl', '--json'], {
       CLAW_BATCH_TRANSPORT: 'json',
     });
     expect([0, 1]).toContain(r.code);
@@ -62,6 +62,10 @@ describe('structured results (--schema)', () => {
     const sent = sb.sim.counters().requests;
     expect(sent).toBeGreaterThan(N + 10);
     expect(sent).toBeLessThan(N + 150);
+    // The summary counts them on their own: every request beyond one per item was a schema retry.
+    const summary = JSON.parse(r.stderr.trim().split('\n').at(-1)!) as { schema_retries: number; retried: number };
+    expect(summary.schema_retries).toBe(sent - N);
+    expect(summary.retried).toBe(sent - N);
     for (const l of readResults(sb.file('rt.jsonl')).filter((x) => x.result.type === 'errored')) {
       if (l.result.type === 'errored') expect(l.result.error.error.message).toMatch(/gave up after 2 attempts/);
     }
