@@ -357,6 +357,7 @@ See docs/proxy.md for Claude Code, the Python and TypeScript SDKs, and curl.`,
     .option('--invalid-structured-rate <p>', 'fraction of structured answers (--schema) that are not JSON or break the schema')
     .option('--reject-key <key>', 'answer 401 to this API key')
     .option('--batch-ms <n>', 'how long a message batch takes to end (default 2000)')
+    .option('--batch-queue-limit <n>', "requests the Batches API's processing queue holds; a create past it is a 429 (default: the tier's, else none)")
     .option('--spend-limit-after <n>', 'after this many messages, answer 429 enforced_spend_limit_reached')
     .option('--billing-refusal-after <n>', 'after this many messages, refuse every request for billing')
     .option('--organizations <file>', 'JSON array of organizations and the keys that share their limits: [{"id","keys":[...],"rpm"?,"workspaces"?}] (default: every key in one)')
@@ -404,6 +405,7 @@ See docs/simulator.md for every option and the API rule each implements.`,
             stallRate: parseFraction('--stall-rate', str(o.stallRate)),
             rejectKey: str(o.rejectKey),
             batchMs: parseNonNegativeInt('--batch-ms', str(o.batchMs)),
+            batchQueueLimit: parsePositiveInt('--batch-queue-limit', str(o.batchQueueLimit)),
             spendLimitAfter: parseNonNegativeInt('--spend-limit-after', str(o.spendLimitAfter)),
             billingRefusalAfter: parseNonNegativeInt('--billing-refusal-after', str(o.billingRefusalAfter)),
             billingRefusal: parseChoice('--billing-refusal', str(o.billingRefusal), ['credit-balance', 'workspace-limit', 'billing-error'] as const),

@@ -11,6 +11,7 @@ import { emptyStats, type RunStats } from '../ui/stats.js';
 import { saveManifest, type JobManifest } from './manifest.js';
 import { recordStatus, totalCounts, waitUntilEnded, type MessageBatch } from './poller.js';
 import { writeResults, type BatchToRead, type ResultSink, type ResultTally, type WriteResultsOptions } from './results.js';
+import { queueHasRoom } from './submitter.js';
 import { describeError, withRetry } from './transient.js';
 
 /** The part of the ui Progress this layer uses. */
@@ -43,6 +44,13 @@ export interface FollowOptions {
   pollBy?: () => number | undefined;
   /** The run's event log: the batches' counts at every poll, and the cut-over. */
   events?: Pick<EventLog, 'sample' | 'batchProgress' | 'mark'>;
+  /**
+   * A job the full processing queue left `submitting` (see SubmitJobOptions.deferWhenQueueFull):
+   * creates what it can of the rest. Called after a poll once the queue may have room
+   * (`queueHasRoom`); the batches it creates are polled from then on, and the wait ends only when
+   * the whole job is created and has ended (or a cut-over stops it creating more).
+   */
+  submitRest?: () => Promise<void>;
 }
 
 /** The live numbers for the progress display: an ended batch's counts are final. */
@@ -86,7 +94,11 @@ export function describeProgress(batches: MessageBatch[], elapsedMs: number): st
 export async function waitWithProgress(options: FollowOptions): Promise<MessageBatch[]> {
   const startedAt = Date.now();
   let cutOver = false;
-  const batches = await waitUntilEnded(options.client, options.batchIds, {
+  const manifest = options.manifest;
+  const submitting = () => options.submitRest !== undefined && !cutOver && manifest?.state === 'submitting';
+  const ids = manifest && options.submitRest ? () => manifest.batches.map((b) => b.id) : options.batchIds;
+  const batches = await waitUntilEnded(options.client, ids, {
+    moreToCome: submitting,
     intervalSeconds: options.intervalSeconds,
     signal: options.signal,
     pollFirst: options.pollFirst,
@@ -105,6 +117,7 @@ export async function waitWithProgress(options: FollowOptions): Promise<MessageB
         // Best effort: a manifest that cannot be saved now is saved again at the next poll.
         saveManifest(options.env, options.manifest).catch(() => undefined);
       }
+      if (submitting() && queueHasRoom(manifest!)) await options.submitRest!();
       const reason = cutOver ? undefined : options.cutOver?.(polled);
       if (reason) {
         cutOver = true;

@@ -131,6 +131,12 @@ export interface JobManifest {
    * a kill): the batch may exist, so the account's batches are searched before creating it again.
    */
   pendingCreate?: { index: number; count: number; sentAt: string };
+  /**
+   * Set while the job is `submitting` because the Batches API's processing queue was full: batch
+   * `nextBatch` (0-based) was refused with a 429 while `queued` of the job's requests were in the
+   * queue. The rest is created once some of them have ended, or at `retryAt` (see `queueHasRoom`).
+   */
+  queueFull?: { at: string; retryAt: string; nextBatch: number; queued: number; message: string };
   /** A `run --fresh` started this job over: a rerun of that `run` does not re-attach to this one. */
   supersededBy?: string;
 }

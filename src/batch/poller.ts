@@ -72,10 +72,13 @@ export interface WaitOptions {
    * the growing interval has become: `--deadline` must see the batch at its cut-over time.
    */
   pollBy?: () => number | undefined;
+  /** More batches are still to be created (the processing queue was full): ended is not the end yet. */
+  moreToCome?: () => boolean;
 }
 
 /** Polls until every batch has ended. Throws StoppedError('interrupted') when `signal` aborts. */
-export async function waitUntilEnded(client: Anthropic, ids: string[], options: WaitOptions): Promise<MessageBatch[]> {
+export async function waitUntilEnded(client: Anthropic, ids: string[] | (() => string[]), options: WaitOptions): Promise<MessageBatch[]> {
+  const idsNow = typeof ids === 'function' ? ids : () => ids;
   const maxMs = Math.max(options.maxIntervalSeconds ?? 60, options.intervalSeconds) * 1000;
   let intervalMs = options.intervalSeconds * 1000;
   const retry: RetryOptions = {
@@ -93,9 +96,11 @@ export async function waitUntilEnded(client: Anthropic, ids: string[], options: 
   }
   for (;;) {
     if (options.signal?.aborted) throw new StoppedError('interrupted', 'interrupted while waiting for the batches');
-    const batches = await retrieveBatches(client, ids, retry);
+    const polled = idsNow();
+    const batches = await retrieveBatches(client, polled, retry);
     await options.onPoll?.(batches);
-    if (allEnded(batches)) return batches;
+    // Batches created meanwhile (onPoll may have submitted more) are polled next time round.
+    if (allEnded(batches) && !options.moreToCome?.() && idsNow().length === polled.length) return batches;
     const by = options.pollBy?.();
     await sleep(by === undefined ? intervalMs : Math.min(intervalMs, Math.max(200, by - Date.now())), options.signal);
     intervalMs = Math.min(maxMs, intervalMs * 1.5);

@@ -120,9 +120,11 @@ export async function runBatchJob(run: BatchJobRun): Promise<BatchJobOutcome> {
       await supersede(previous, job.id);
     }
 
-    if (job.state === 'submitting') {
-      const done = existing.byId;
-      await submitJob({
+    const done = existing.byId;
+    // Creates the job's batches that do not exist yet; with the processing queue full, what fits
+    // now, the rest at later polls as batches end (see submitRest below).
+    const submitMore = () =>
+      submitJob({
         client,
         env,
         manifest: job,
@@ -131,16 +133,24 @@ export async function runBatchJob(run: BatchJobRun): Promise<BatchJobOutcome> {
         info: (m) => progress.info(m),
         signal: stop.signal,
         maxRateLimitWaitMs: rateLimitWaitLimitMs(settings),
-      }).catch((err: unknown) => {
-        if (err instanceof StoppedError && err.reason === 'interrupted') throw reattachHint(err, job.id, run.output);
-        throw err;
-      });
+        deferWhenQueueFull: true,
+      }).then(
+        () => {
+          if (job.state === 'submitting') return;
+          progress.info(`job ${job.id}: ${plural(job.items, 'item')} in ${plural(job.batches.length, 'batch', 'batches')} submitted`);
+          run.events?.mark(`job ${job.id}: ${plural(job.items, 'item')} submitted to the Batches API`);
+        },
+        (err: unknown) => {
+          if (err instanceof StoppedError && err.reason === 'interrupted') throw reattachHint(err, job.id, run.output);
+          throw err;
+        },
+      );
+    if (job.state === 'submitting') {
+      await submitMore();
       if (job.batches.length === 0) {
         progress.info(`every item already succeeded in ${run.output ?? 'the output'}; nothing to send`);
         return { code: await finish(ExitCode.ok), unresolved: 0 };
       }
-      progress.info(`job ${job.id}: ${plural(job.items, 'item')} in ${plural(job.batches.length, 'batch', 'batches')} submitted`);
-      run.events?.mark(`job ${job.id}: ${plural(job.items, 'item')} submitted to the Batches API`);
     }
 
     await waitWithProgress({
@@ -148,7 +158,8 @@ export async function runBatchJob(run: BatchJobRun): Promise<BatchJobOutcome> {
       env,
       manifest: job,
       batchIds: job.batches.map((b) => b.id),
-      total: job.items,
+      total: job.state === 'submitting' ? Math.max(job.items, prepared.count - done.size) : job.items,
+      submitRest: submitMore,
       intervalSeconds: run.pollIntervalSeconds ?? defaultIntervalSeconds(env),
       progress,
       signal: stop.signal,

@@ -16,6 +16,7 @@ import { chunkBody, chunkItems, type Chunk } from './chunking.js';
 import { findLostBatch } from './lost-batch.js';
 import { saveBatchIds, saveBatchSchemas, saveManifest, type JobManifest } from './manifest.js';
 import { describeError, withRetry } from './transient.js';
+import { shortened } from '../quote.js';
 
 export interface SubmitJobOptions {
   client: Anthropic;
@@ -33,7 +34,17 @@ export interface SubmitJobOptions {
    * before submission stops instead (exit 3). Default: wait as long as it asks.
    */
   maxRateLimitWaitMs?: number;
+  /**
+   * The Batches API's processing queue holds only so many requests (Start tier: 200,000, all
+   * models): once the job has batches in it, a create refused with a 429 stops creating for now
+   * instead of waiting, and the job stays `submitting` with `queueFull` set; the rest is created
+   * later (`submitJob` again), once batches have ended. Without this a 429 is waited out.
+   */
+  deferWhenQueueFull?: boolean;
 }
+
+/** How long to leave a full processing queue before asking again, when the 429 names no retry-after. */
+const QUEUE_FULL_RETRY_MS = 60_000;
 
 /** 429 and 529 are refused before the API does anything: retrying cannot make a second batch. */
 function refusedUpFront(err: unknown): boolean {
@@ -53,7 +64,7 @@ function mayHaveCreated(err: unknown): boolean {
 async function createBatch(
   client: Anthropic,
   chunk: Chunk,
-  options: Pick<SubmitJobOptions, 'signal' | 'maxRateLimitWaitMs'> & { info: (message: string) => void },
+  options: Pick<SubmitJobOptions, 'signal' | 'maxRateLimitWaitMs'> & { info: (message: string) => void; deferRateLimited: boolean },
 ): Promise<Anthropic.Messages.MessageBatch> {
   // The body goes as the JSON text the chunk already holds. `messages.batches.create` would want
   // the parsed requests, several times the memory; this is the same POST through the same client.
@@ -62,7 +73,7 @@ async function createBatch(
   return withRetry(
     () => client.post<Anthropic.Messages.MessageBatch>('/v1/messages/batches', { body, headers: { 'content-type': 'application/json' } }),
     {
-      retryIf: refusedUpFront,
+      retryIf: (err) => refusedUpFront(err) && !(options.deferRateLimited && classifyFailure(err).kind === 'rate-limited'),
       signal: options.signal,
       task: what,
       maxRateLimitWaitMs: options.maxRateLimitWaitMs,
@@ -90,9 +101,15 @@ export async function submitJob(options: SubmitJobOptions): Promise<JobManifest>
     }
   })();
 
+  // Going on after a full queue: the batches that exist were said when they were created.
+  const continuing = manifest.queueFull !== undefined;
+  manifest.queueFull = undefined;
   for await (const chunk of chunkItems(counted, manifest.chunkLimits, options.include, manifest.defaults.schema)) {
     try {
-      await submitChunk(chunk);
+      if ((await submitChunk(chunk)) === 'queue-full') {
+        await saveManifest(env, manifest);
+        return manifest;
+      }
     } finally {
       // The loop variable keeps this chunk alive while the next one is built: let its requests go.
       chunk.requests.length = 0;
@@ -122,7 +139,7 @@ export async function submitJob(options: SubmitJobOptions): Promise<JobManifest>
   }
   return manifest;
 
-  async function submitChunk(chunk: Chunk): Promise<void> {
+  async function submitChunk(chunk: Chunk): Promise<'queue-full' | void> {
     chunks++;
     items += chunk.requests.length;
     const existing = manifest.batches.find((b) => b.index === chunk.index);
@@ -132,7 +149,7 @@ export async function submitJob(options: SubmitJobOptions): Promise<JobManifest>
           `job ${manifest.id}: batch ${chunk.index + 1} (${existing.id}) holds ${existing.count} requests ${existing.firstCustomId}…${existing.lastCustomId}, but the input now gives ${chunk.requests.length} requests ${chunk.firstCustomId}…${chunk.lastCustomId}; cancel it with \`claw-batch cancel ${manifest.id}\` and submit again with --force`,
         );
       }
-      info(`batch ${chunk.index + 1}: ${existing.id} already created (${plural(existing.count, 'request')}); not sent again`);
+      if (!continuing) info(`batch ${chunk.index + 1}: ${existing.id} already created (${plural(existing.count, 'request')}); not sent again`);
       return;
     }
     if (signal?.aborted) {
@@ -149,9 +166,22 @@ export async function submitJob(options: SubmitJobOptions): Promise<JobManifest>
     manifest.pendingCreate = { index: chunk.index, count: chunk.requests.length, sentAt };
     await saveManifest(env, manifest);
     let batch: Anthropic.Messages.MessageBatch;
+    const deferRateLimited = options.deferWhenQueueFull === true && manifest.batches.length > 0;
     try {
-      batch = await createBatch(client, chunk, { signal, maxRateLimitWaitMs: options.maxRateLimitWaitMs, info });
+      batch = await createBatch(client, chunk, { signal, maxRateLimitWaitMs: options.maxRateLimitWaitMs, info, deferRateLimited });
     } catch (err) {
+      const action = classifyFailure(err);
+      if (deferRateLimited && action.kind === 'rate-limited') {
+        // The queue holds the job's own batches (and maybe others'): the rest goes once some have ended.
+        manifest.pendingCreate = undefined;
+        const retryMs = action.retryAfterMs ?? QUEUE_FULL_RETRY_MS;
+        const queued = manifest.batches.reduce((n, b) => n + (b.status === 'ended' ? 0 : b.count), 0);
+        manifest.queueFull = { at: new Date().toISOString(), retryAt: new Date(Date.now() + retryMs).toISOString(), nextBatch: chunk.index, queued, message: action.message };
+        info(
+          `batch ${chunk.index + 1}: the Batches API refused it (429: ${shortened(action.message, 200)}) — its processing queue is full; ${plural(manifest.batches.length, 'batch', 'batches')} of this job (${plural(queued, 'request')}) are in it, and the rest of the job is created as they end`,
+        );
+        return 'queue-full';
+      }
       manifest.lastError = `creating batch ${chunk.index + 1} failed: ${describeError(err)}`;
       const uncertain = mayHaveCreated(err);
       if (!uncertain) manifest.pendingCreate = undefined;
@@ -233,4 +263,16 @@ export async function submitJob(options: SubmitJobOptions): Promise<JobManifest>
     manifest.pendingCreate = undefined;
     await saveManifest(env, manifest);
   }
+}
+
+/**
+ * A job the full processing queue left `submitting`: whether to try creating the rest now — some
+ * of its batches that were in the queue have ended since (room for at least theirs), or the wait
+ * the 429 asked for is over (other jobs' batches may have ended).
+ */
+export function queueHasRoom(manifest: JobManifest, now = Date.now()): boolean {
+  const full = manifest.queueFull;
+  if (!full) return manifest.state === 'submitting';
+  const queued = manifest.batches.reduce((n, b) => n + (b.status === 'ended' ? 0 : b.count), 0);
+  return queued < full.queued || now >= Date.parse(full.retryAt);
 }

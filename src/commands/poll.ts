@@ -20,6 +20,8 @@ import { allEnded, defaultIntervalSeconds, formatBatchLine, recordStatus, retrie
 import { onStopSignals } from '../stop-signal.js';
 import { resolveTarget } from '../batch/target.js';
 import { describeError } from '../batch/transient.js';
+import { queueHasRoom } from '../batch/submitter.js';
+import { submitRestOf } from './submit-rest.js';
 
 export interface PollOptions {
   /** A claw-batch job id or a `msgbatch_…` id. */
@@ -70,18 +72,27 @@ export async function poll(options: PollOptions, ctx: CommandContext): Promise<n
     for (const b of batches) say(formatBatchLine(b));
     events?.batchProgress(totalCounts(batches));
     events?.sample(statsOf(batches, total, Date.now()));
-    if (manifest?.state === 'submitting') {
+    // A job the full processing queue left part-submitted: the rest is created here, as it has room.
+    const queued = manifest && !target.only && manifest.state === 'submitting' && manifest.queueFull ? manifest : undefined;
+    const submitRest = queued && (() => submitRestOf(queued, client, ctx, { info: (m) => progress.info(m) }));
+    if (submitRest && queueHasRoom(queued)) {
+      const before = queued.batches.length;
+      await submitRest();
+      if (queued.batches.length > before) batches = await retrieveBatches(client, queued.batches.map((b) => b.id));
+    } else if (manifest?.state === 'submitting' && !queued) {
       say(`warning: job ${manifest.id} is not fully submitted (${manifest.batches.length} batches exist); rerun its submit to create the rest`);
     }
+    const moreToCome = () => queued?.state === 'submitting';
 
-    if (!allEnded(batches)) {
+    if (!allEnded(batches) || moreToCome()) {
       const ended = batches.filter((b) => b.processing_status === 'ended').length;
       if (!options.wait) {
         events?.flushNow();
         if (options.json) ctx.stderr.write(`${JSON.stringify(statusObject(target.label, batches, 'processing'))}\n`);
         // Still processing is the expected answer most of the time in cron: --quiet says nothing.
         if (options.quiet || options.json) return ExitCode.stillProcessing;
-        throw new StillProcessingError(`${target.label}: ${ended} of ${batches.length} batches ended; still processing; poll again later`);
+        const rest = moreToCome() ? '; the rest of the job is created once the processing queue has room' : '';
+        throw new StillProcessingError(`${target.label}: ${ended} of ${batches.length} batches ended${rest}; still processing; poll again later`);
       }
       const stop = onStopSignals(ctx.stderr, (sig) => progress.warn(`${sig}: no longer waiting; the batches keep running on the API`));
       try {
@@ -90,7 +101,8 @@ export async function poll(options: PollOptions, ctx: CommandContext): Promise<n
           env,
           manifest,
           batchIds: target.batchIds,
-          total: total || totalCounts(batches).processing,
+          total: queued?.selection === 'all' ? queued.input.count : total || totalCounts(batches).processing,
+          submitRest,
           intervalSeconds: options.interval ?? defaultIntervalSeconds(env),
           progress,
           signal: stop.signal,

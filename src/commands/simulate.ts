@@ -8,6 +8,7 @@ import { nextStopSignal } from '../stop-signal.js';
 import type { CommandContext } from './context.js';
 import { InvalidOptionError, UsageError } from '../errors.js';
 import { startSimulator, type ClassLimitSet, type ReplyTokens, type SimulatorOptions } from '../simulator/index.js';
+import { BATCH_QUEUE_LIMITS } from '../simulator/tiers.js';
 
 /** The simulator's own options, as the flags give them. */
 export interface SimulateOptions
@@ -16,7 +17,7 @@ export interface SimulateOptions
     | 'port' | 'host' | 'rpm' | 'itpm' | 'otpm' | 'classLimits' | 'tier' | 'otpmRule' | 'burstSeconds'
     | 'latencyMs' | 'jitterMs' | 'replyTokens' | 'outputTokensPerSecond' | 'cacheMinTokens' | 'cacheTtlScale'
     | 'rate500' | 'rate529' | 'dropRate' | 'hangRate' | 'stallRate' | 'invalidStructuredRate'
-    | 'spendLimitAfter' | 'billingRefusalAfter' | 'billingRefusal' | 'batchMs' | 'organizations'
+    | 'spendLimitAfter' | 'billingRefusalAfter' | 'billingRefusal' | 'batchMs' | 'batchQueueLimit' | 'organizations'
   > {
   /** `--unseen-rpm`: requests per minute another tool of the (default) organization sends. */
   unseenRpm?: number;
@@ -106,6 +107,12 @@ export function simulatorOptionsFrom(o: SimulateOptions): SimulatorOptions {
 
 const pct = (p: number) => `${Math.round(p * 1000) / 10}%`;
 
+/** `, a processing queue of N requests`: the one set, else the tier's. */
+function batchQueue(o: SimulatorOptions): string {
+  const limit = o.batchQueueLimit ?? (o.tier ? BATCH_QUEUE_LIMITS[o.tier] : undefined);
+  return limit === undefined ? '' : `; a processing queue of ${limit.toLocaleString('en-US')} requests`;
+}
+
 function limitsLine(l: ClassLimitSet): string[] {
   return [
     l.rpm !== undefined ? `${l.rpm} requests/min` : undefined,
@@ -137,7 +144,7 @@ function describe(o: SimulatorOptions): string[] {
     `  latency: ${latency}${speed}; replies ${reply}`,
     `  prompt cache: prefixes of ${o.cacheMinTokens ?? 1024}+ tokens${o.cacheTtlScale && o.cacheTtlScale !== 1 ? `, TTLs x${o.cacheTtlScale}` : ''}`,
     `  faults:  ${faults.length ? faults.join(', ') : 'none'}`,
-    `  batches: end ${o.batchMs ?? 2000} ms after create`,
+    `  batches: end ${o.batchMs ?? 2000} ms after create${batchQueue(o)}`,
     ...(o.rejectKeys?.length ? ['  one API key is answered 401'] : []),
     ...(o.organizations?.length
       ? [`  organizations: ${o.organizations.map((org) => `${org.id} (${org.keys.length} key${org.keys.length === 1 ? '' : 's'}${org.workspaces?.length ? `, ${org.workspaces.length} workspace${org.workspaces.length === 1 ? '' : 's'}` : ''})`).join(', ')}; any other key: the default organization`]

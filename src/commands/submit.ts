@@ -111,11 +111,19 @@ async function send(
       info: say,
       signal: stop.signal,
       maxRateLimitWaitMs: rateLimitWaitLimitMs(settings),
+      // An input that can be read again: what the full processing queue refuses, poll creates later.
+      deferWhenQueueFull: manifest.input.path !== '-',
     });
   } finally {
     stop.dispose();
   }
-  say(`job ${manifest.id}: ${manifest.items} items in ${manifest.batches.length} batch(es): ${manifest.batches.map((b) => b.id).join(', ')}`);
+  const partly = manifest.state === 'submitting';
+  say(`job ${manifest.id}: ${manifest.items} items in ${manifest.batches.length} batch(es)${partly ? ' so far' : ''}: ${manifest.batches.map((b) => b.id).join(', ')}`);
+  if (partly) {
+    say(
+      `job ${manifest.id}: the Batches API's processing queue is full; the rest of its ${manifest.input.count} items go in batches that \`claw-batch poll ${manifest.id}\` creates once batches have ended (it re-reads ${manifest.input.displayName}: leave it in place and unchanged)`,
+    );
+  }
   // The job's event log starts here; each poll adds to it (`claw-batch report JOB` draws it).
   EventLog.forJob(
     ctx.env,

@@ -8,8 +8,11 @@ import { ApiError, badRequest, notFound } from './api-error.js';
 import type { BatchRequest } from './batch-store.js';
 import { readJson, sendJson } from './http-io.js';
 import { cacheSettings, type SimulatorState } from './state.js';
+import { BATCH_QUEUE_LIMITS } from './tiers.js';
 
 const CUSTOM_ID = /^[a-zA-Z0-9_-]{1,64}$/;
+/** A full processing queue empties as batches end, in minutes to hours: the retry-after it asks for. */
+const QUEUE_RETRY_AFTER_S = 60;
 
 function parseRequests(body: unknown, maxRequests: number): BatchRequest[] {
   const requests = (body as { requests?: unknown } | null)?.requests;
@@ -39,6 +42,19 @@ export async function createBatch(state: SimulatorState, req: IncomingMessage, r
   if (state.options.failBatchCreates.includes(call)) throw new ApiError(500, 'api_error', 'Internal server error');
   const requests = parseRequests(body, state.options.maxBatchRequests);
   const now = Date.now();
+  const queueLimit = state.options.batchQueueLimit ?? (state.options.tier ? BATCH_QUEUE_LIMITS[state.options.tier] : undefined);
+  if (queueLimit !== undefined) {
+    const queued = state.batches.queued(now);
+    if (queued + requests.length > queueLimit) {
+      state.counters.batchQueueRefusals++;
+      throw new ApiError(
+        429,
+        'rate_limit_error',
+        `This request would exceed your organization's limit of ${queueLimit} batch requests in the processing queue (${queued} are processing, this batch has ${requests.length}). Wait for batches to end, or send fewer requests.`,
+        { headers: { 'retry-after': String(QUEUE_RETRY_AFTER_S) } },
+      );
+    }
+  }
   const id = state.batches.create(requests, {
     now,
     durationMs: state.options.batchMs,
@@ -47,6 +63,7 @@ export async function createBatch(state: SimulatorState, req: IncomingMessage, r
     replies: { cache: cacheSettings(state), replyTokens: state.options.replyTokens },
   });
   state.counters.batchesCreated++;
+  state.counters.batchQueuePeak = Math.max(state.counters.batchQueuePeak, state.batches.queued(now));
   sendJson(res, 200, state.batches.view(id, now, origin), requestId);
 }
 

@@ -132,6 +132,13 @@ export class BatchStore {
     return this.batches.has(id);
   }
 
+  /** Requests in the processing queue now: those of every batch not yet ended. */
+  queued(now: number): number {
+    let n = 0;
+    for (const b of this.batches.values()) if (now < this.endedAt(b)) n += b.requests.length;
+    return n;
+  }
+
   private endedAt(b: StoredBatch): number {
     return b.cancelAt !== undefined ? b.cancelAt + CANCEL_MS : b.createdAt + b.durationMs;
   }

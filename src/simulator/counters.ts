@@ -85,6 +85,10 @@ export interface SimulatorCounters {
   /** Batches created, and batch-create calls received (including refused ones). */
   batchesCreated: number;
   batchCreateCalls: number;
+  /** Batch creates refused because the processing queue would pass `batchQueueLimit`. */
+  batchQueueRefusals: number;
+  /** Most requests the processing queue held right after a create. */
+  batchQueuePeak: number;
 }
 
 export function emptyCounters(): SimulatorCounters {
@@ -117,6 +121,8 @@ export function emptyCounters(): SimulatorCounters {
     successesByPrompt: {},
     batchesCreated: 0,
     batchCreateCalls: 0,
+    batchQueueRefusals: 0,
+    batchQueuePeak: 0,
   };
 }
 

@@ -111,6 +111,12 @@ export interface SimulatorOptions {
   failBatchCreates?: number[];
   /** Most requests in one batch. Default 100_000 (the real API's). */
   maxBatchRequests?: number;
+  /**
+   * Most requests the Message Batches processing queue holds (every batch not yet ended, all
+   * models): a create that would pass it is refused with a 429 `rate_limit_error`. Default: the
+   * tier's (start 200,000; build 300,000; scale 500,000), else none.
+   */
+  batchQueueLimit?: number;
   /** Largest batch-create body in bytes; bigger gets 413 `request_too_large`. Default 256 MiB. */
   maxBatchBytes?: number;
   /** Seed for fault draws, expiries and result order; deterministic when given. Default: random. */
@@ -120,7 +126,7 @@ export interface SimulatorOptions {
 /** Options after defaults: what the routes read on every request. */
 type Unset =
   | 'rpm' | 'itpm' | 'otpm' | 'classLimits' | 'tier' | 'spendLimitAfter' | 'billingRefusalAfter' | 'seed'
-  | 'replyTokens' | 'outputTokensPerSecond' | 'organizations' | 'unseenTraffic';
+  | 'replyTokens' | 'outputTokensPerSecond' | 'organizations' | 'unseenTraffic' | 'batchQueueLimit';
 export type ResolvedOptions = Required<Omit<SimulatorOptions, Unset>> & Pick<SimulatorOptions, Unset>;
 
 export const DEFAULTS: ResolvedOptions = {
@@ -279,6 +285,7 @@ export function validateOptions(patch: Partial<SimulatorOptions>): void {
         break;
       case 'maxBatchRequests':
       case 'maxBatchBytes':
+      case 'batchQueueLimit':
         expect(isNum(value) && value >= 1, name, 'a finite number >= 1', value);
         break;
       case 'rate500':

@@ -21,3 +21,6 @@ export const TIERS: Readonly<Record<Tier, Required<ClassLimitSet>>> = {
 };
 
 export const TIER_NAMES = Object.keys(TIERS) as Tier[];
+
+/** Requests the Message Batches processing queue may hold, shared by all models. */
+export const BATCH_QUEUE_LIMITS: Readonly<Record<Tier, number>> = { start: 200_000, build: 300_000, scale: 500_000 };
