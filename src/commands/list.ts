@@ -56,7 +56,8 @@ export async function list(options: ListOptions, ctx: CommandContext): Promise<n
   for (const j of jobs) {
     const r = jobRow(j);
     const link = r.parentJob ? `, retries ${r.parentJob}` : '';
-    out.push(`  ${r.id}  ${r.created}  ${r.state.padEnd(10)}  ${r.items} items  ${r.batches} batch(es)  ${r.input}${link}`);
+    const waiting = r.queueFull ? '  (the processing queue was full: poll creates the rest)' : '';
+    out.push(`  ${r.id}  ${r.created}  ${r.state.padEnd(10)}  ${r.items} items  ${r.batches} batch(es)  ${r.input}${link}${waiting}`);
   }
   out.push('', `Recent batches of the account (up to ${limit}):`);
   if (failure) out.push('  not listed (the error is on stderr)');
@@ -79,6 +80,8 @@ function jobRow(j: JobManifest) {
     id: j.id,
     created: j.createdAt,
     state: j.canceledAt && j.state !== 'written' ? `${j.state}, canceled` : j.state,
+    /** Part-submitted because the Batches API's processing queue was full: poll creates the rest. */
+    queueFull: j.state === 'submitting' && j.queueFull !== undefined,
     items: j.items,
     batches: j.batches.length,
     input: j.input.displayName,

@@ -46,6 +46,9 @@ describe('a job bigger than the processing queue has room for', () => {
     expect(s.sim.counters().batchesCreated).toBe(2);
     const manifest = JSON.parse(readFileSync(s.file(`state/jobs/${jobId}.json`), 'utf8')) as { state: string; items: number };
     expect(manifest).toMatchObject({ state: 'submitting', items: 20 });
+    const listed = await s.inProcess(['list', '--json'], ENV);
+    const jobs = (JSON.parse(listed.stdout) as { jobs: Array<{ id: string; state: string; queueFull: boolean }> }).jobs;
+    expect(jobs.find((j) => j.id === jobId)).toMatchObject({ state: 'submitting', queueFull: true });
 
     // The first poll: the rest cannot go yet (or, on a slow machine where the first batches have
     // already ended, it has just gone) — still processing either way, nothing written.
