@@ -28,7 +28,7 @@ export const LIMIT_OF: Record<Dimension, keyof RateLimits> = { requests: 'rpm', 
  */
 export interface DimensionSpec {
   perMinute: number;
-  /** Our bucket's size in seconds of the limit (0.75: a quarter second of slack below the API's). */
+  /** Our bucket's size in seconds of the limit (0.5: half a second of slack below the API's). */
   capacitySeconds: number;
   /** The API's bucket size in seconds of the limit (about 1). Must be >= capacitySeconds. */
   fullSeconds: number;

@@ -42,7 +42,7 @@ export class ClassLane {
     // p-queue holds the line (the in-flight count, retries in front); the budget paces the starts,
     // its buckets refilled by elapsed time as the API's are. With --rpm given, p-queue's strict
     // (sliding-window) interval cap is a backstop against edge bursts: never more than two
-    // seconds' worth of starts in any one second, where the budget allows at most 1.75.
+    // seconds' worth of starts in any one second, where the budget allows at most 1.5.
     this.queue = new PQueue({ concurrency: 1, ...(options.givenRpm ? burstBackstop(options.givenRpm) : {}) });
   }
 

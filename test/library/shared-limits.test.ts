@@ -56,9 +56,11 @@ describe('a wrapped client and a run sharing one key', () => {
       const c = sim.counters();
       expect(c.succeeded).toBe(160 + 160);
       expect(c.rateLimited / c.requests).toBeLessThanOrEqual(0.01);
-      const rate = arrivalRate(c);
+      const rate = arrivalRate(c, RPM / 120);
       console.log(`library + run: ${c.requests} requests, ${c.rateLimited} 429s, ${Math.round(rate)} rpm at the simulator (${(rate / RPM).toFixed(2)} of ${RPM})`);
-      expect(rate).toBeLessThanOrEqual(RPM * 1.05);
+      // The pace after the opening burst: the API's full bucket bounds what may arrive at once (the upper
+      // bound); claw-batch's own burst is half a second's worth (its bucket's capacity: the lower bound).
+      expect(arrivalRate(c)).toBeLessThanOrEqual(RPM * 1.05);
       expect(rate).toBeGreaterThanOrEqual(RPM * 0.9);
     } finally {
       removeDir(dir);

@@ -47,9 +47,10 @@ describe('keys of one organization', () => {
     const c = sim.counters();
     // Each believing it owned the limit, they drew 3.8% 429s (and a storm through the proxy).
     expect(c.rateLimited / c.requests).toBeLessThanOrEqual(0.01);
-    const rate = arrivalRate(c, RPM / 60);
-    expect(rate).toBeLessThanOrEqual(RPM * 1.05);
-    expect(rate).toBeGreaterThanOrEqual(RPM * 0.8);
+    // The pace after the opening burst: the API's full bucket bounds what may arrive at once (the upper
+    // bound); claw-batch's own burst is half a second's worth (its bucket's capacity: the lower bound).
+    expect(arrivalRate(c, RPM / 60)).toBeLessThanOrEqual(RPM * 1.05);
+    expect(arrivalRate(c, RPM / 120)).toBeGreaterThanOrEqual(RPM * 0.8);
 
     // `limits` names the organization, both keys, and keeps the link for the next run.
     const limits = await runCli(['limits', '--json'], { env: env('key-one') });
@@ -78,7 +79,7 @@ describe('keys of one organization', () => {
       expect(o.succeeded).toBe(120);
       expect(o.rateLimited / o.requests).toBeLessThanOrEqual(0.05);
       // Sharing one budget, each would have run at half its limit.
-      expect(arrivalRate(o, RPM / 60)).toBeGreaterThanOrEqual(RPM * 0.8);
+      expect(arrivalRate(o, RPM / 120)).toBeGreaterThanOrEqual(RPM * 0.8);
     }
   });
 

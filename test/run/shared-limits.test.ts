@@ -29,9 +29,10 @@ async function expectTogetherAtTheLimit(procs: ReturnType<typeof startRun>[]): P
   procs.forEach(expectEachOnce);
   const c = fx.sim.counters();
   expect(c.rateLimited / c.requests).toBeLessThanOrEqual(0.01);
-  const rate = arrivalRate(c);
-  expect(rate).toBeLessThanOrEqual(RPM * 1.05);
-  expect(rate).toBeGreaterThanOrEqual(RPM * 0.8);
+  // The pace after the opening burst: the API's full bucket bounds what may arrive at once (the upper
+  // bound); claw-batch's own burst is half a second's worth (its bucket's capacity: the lower bound).
+  expect(arrivalRate(c)).toBeLessThanOrEqual(RPM * 1.05);
+  expect(arrivalRate(c, RPM / 120)).toBeGreaterThanOrEqual(RPM * 0.8);
 }
 
 describe('processes sharing one key', () => {
@@ -119,7 +120,7 @@ describe('whose budget', () => {
       // Had they shared one budget, each would have run at half its limit.
       for (const c of [fx.sim.counters(), other.counters()]) {
         expect(c.rateLimited).toBeLessThanOrEqual(1);
-        expect(arrivalRate(c)).toBeGreaterThanOrEqual(RPM * 0.8);
+        expect(arrivalRate(c, RPM / 120)).toBeGreaterThanOrEqual(RPM * 0.8);
       }
     } finally {
       await other.close();
