@@ -68,12 +68,17 @@ export function takeFrom(state: DimensionState, spec: DimensionSpec, amount: num
   return { level: state.level - amount - (amount > fullLevel(spec) - slack ? slack : 0), t: state.t };
 }
 
-/** Gives back (`delta` > 0, never above our capacity) or charges (`delta` < 0) a refilled state. */
+/**
+ * Gives back (`delta` > 0, never above our capacity) or charges (`delta` < 0) a refilled state. A
+ * charge is what the API's bucket spent, so it comes off the whole level (up to the API's full
+ * size), not off our capacity: charging a full bucket for the request a cold start sent before the
+ * limit was known leaves it empty, not half a second in debt.
+ */
 export function adjustBy(state: DimensionState, spec: DimensionSpec, delta: number): DimensionState {
   if (delta === 0) return state;
+  if (delta < 0) return { level: state.level + delta, t: state.t };
   const cap = capacity(spec);
-  const level = Math.min(cap, state.level);
-  return { level: delta > 0 ? Math.min(cap, level + delta) : level + delta, t: state.t };
+  return { level: Math.min(cap, Math.min(cap, state.level) + delta), t: state.t };
 }
 
 /** Lowers a refilled state to `level` when that is below ours (another reading can only be stricter). */

@@ -81,10 +81,9 @@ end
 
 local function adjustBy(state, spec, delta)
   if delta == 0 then return state end
+  if delta < 0 then return { level = state.level + delta, t = state.t } end
   local cap = capacity(spec)
-  local level = math.min(cap, state.level)
-  if delta > 0 then return { level = math.min(cap, level + delta), t = state.t } end
-  return { level = level + delta, t = state.t }
+  return { level = math.min(cap, math.min(cap, state.level) + delta), t = state.t }
 end
 
 local function clampTo(state, spec, level)

@@ -29,7 +29,7 @@ async function fill(store: LimitStore): Promise<void> {
   const haiku = { account, modelClass: 'claude-haiku-4-5' };
   const opus = { account, modelClass: 'claude-opus-4' };
   await store.take(haiku, { requests: 2, inputTokens: 30, outputTokens: 0 }, SPEC);
-  await store.adjust(haiku, { outputTokens: -80 }, SPEC);
+  await store.adjust(haiku, { outputTokens: -130 }, SPEC); // a full 100 (a second's worth), charged 130
   await store.setLearned(haiku, { rpm: 600, itpm: 6000, otpm: 6000 });
   await store.take(opus, { requests: 1, inputTokens: 0, outputTokens: 0 }, { requests: SPEC.requests });
   await store.pause(opus, 30_000);

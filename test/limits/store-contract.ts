@@ -104,10 +104,11 @@ export function storeContract(name: string, fixture: ContractFixture): void {
       });
 
       it('holds even a request that costs nothing of a dimension while that dimension is in debt', async () => {
-        await store.adjust(key, { outputTokens: -300 }, SPEC); // 50 - 300 = -250
+        // A charge comes off the whole (full) level: 100 - 300 = -200, 2 s of debt at 100/s.
+        await store.adjust(key, { outputTokens: -300 }, SPEC);
         const held = await store.take(key, cost(1, 0, 0), SPEC);
         expect(held).toMatchObject({ ok: false, heldBy: 'outputTokens' });
-        expectWait(held.waitMs, 2500);
+        expectWait(held.waitMs, 2000);
       });
 
       it('a debtOnly dimension (output tokens) admits while not in debt, then takes the whole cost', async () => {

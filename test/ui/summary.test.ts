@@ -70,6 +70,7 @@ describe('summaryObject', () => {
       skipped: 1200,
       pending: 0,
       retried: 31,
+      schema_retries: 0,
       rate_limited: 2,
       faults: 3,
       requests: 3831,
