@@ -1,21 +1,15 @@
 /**
  * commander wiring only: flags -> typed options -> a command function. Numeric flags are parsed
  * here (each failure names the flag and value); everything else happens in src/commands/.
+ *
+ * Each command's module is imported when that command runs, not before: `--help`, `simulate` or
+ * `export` then load none of the SDK, SQLite, the proxy or the simulator they do not use, and `run`
+ * none of the proxy's or the simulator's code (every module loaded stays in the heap for the
+ * process's life, and V8 sizes its heap from what stays: bench/README.md).
  */
 import { createRequire } from 'node:module';
 import { Command, Option } from 'commander';
 import type { CommandContext, InputFlags } from './commands/context.js';
-import { run } from './commands/run.js';
-import { submit } from './commands/submit.js';
-import { poll } from './commands/poll.js';
-import { cancel } from './commands/cancel.js';
-import { list } from './commands/list.js';
-import { limits } from './commands/limits.js';
-import { parseClassLimits, parseReplyTokens, readOrganizations, simulate } from './commands/simulate.js';
-import { parseConcurrency } from './config.js';
-import { proxy } from './commands/proxy.js';
-import { exportResults } from './commands/export.js';
-import { report } from './commands/report.js';
 import { InvalidOptionError, UsageError } from './errors.js';
 import {
   parseChoice,
@@ -133,8 +127,9 @@ Examples:
   $ cat items.jsonl | claw-batch run - --dry-run`,
     )
     .action(async (input: string, o: Raw) => {
+      const { parseConcurrency } = await import('./config.js');
       onResult(
-        await run(
+        await (await import('./commands/run.js')).run(
           {
             ...inputFlags(input, o),
             output: str(o.output),
@@ -194,7 +189,7 @@ Examples:
         }
       }
       onResult(
-        await submit(
+        await (await import('./commands/submit.js')).submit(
           {
             ...inputFlags(input ?? '', o),
             retryFailed,
@@ -228,7 +223,7 @@ Examples:
     )
     .action(async (id: string, o: Raw) => {
       onResult(
-        await poll(
+        await (await import('./commands/poll.js')).poll(
           {
             id,
             output: str(o.output),
@@ -251,7 +246,7 @@ Examples:
     .option('--quiet', 'print errors only')
     .addHelpText('after', '\nExamples:\n  $ claw-batch report results.jsonl\n  $ claw-batch report job_20261128_141500_a3f9 -o job.html')
     .action(async (target: string | undefined, o: Raw) => {
-      onResult(await report({ target, output: str(o.output), quiet: Boolean(o.quiet) }, ctx));
+      onResult(await (await import('./commands/report.js')).report({ target, output: str(o.output), quiet: Boolean(o.quiet) }, ctx));
     });
 
   program
@@ -260,7 +255,7 @@ Examples:
     .argument('<id>', 'a claw-batch job id or a msgbatch_… id')
     .addHelpText('after', '\nExample:\n  $ claw-batch cancel job_20261128_abcd')
     .action(async (id: string) => {
-      onResult(await cancel({ id }, ctx));
+      onResult(await (await import('./commands/cancel.js')).cancel({ id }, ctx));
     });
 
   program
@@ -270,7 +265,7 @@ Examples:
     .option('--json', 'print as JSON on stdout')
     .addHelpText('after', '\nExample:\n  $ claw-batch list --limit 50')
     .action(async (o: Raw) => {
-      onResult(await list({ limit: parsePositiveInt('--limit', str(o.limit)), json: Boolean(o.json) }, ctx));
+      onResult(await (await import('./commands/list.js')).list({ limit: parsePositiveInt('--limit', str(o.limit)), json: Boolean(o.json) }, ctx));
     });
 
   program
@@ -299,7 +294,7 @@ See docs/proxy.md for Claude Code, the Python and TypeScript SDKs, and curl.`,
     )
     .action(async (o: Raw) => {
       onResult(
-        await proxy(
+        await (await import('./commands/proxy.js')).proxy(
           {
             port: parsePort('--port', str(o.port)),
             host: str(o.host),
@@ -326,7 +321,7 @@ See docs/proxy.md for Claude Code, the Python and TypeScript SDKs, and curl.`,
     .addHelpText('after', '\nExamples:\n  $ claw-batch limits\n  $ claw-batch limits --shared-limits redis://:secret@redis.internal:6379/0 --json')
     .action(async (o: Raw) => {
       onResult(
-        await limits({ sharedLimits: parseSharedLimits('--shared-limits', str(o.sharedLimits)), config: str(o.config), json: Boolean(o.json) }, ctx),
+        await (await import('./commands/limits.js')).limits({ sharedLimits: parseSharedLimits('--shared-limits', str(o.sharedLimits)), config: str(o.config), json: Boolean(o.json) }, ctx),
       );
     });
 
@@ -378,6 +373,7 @@ Example:
 See docs/simulator.md for every option and the API rule each implements.`,
     )
     .action(async (o: Raw) => {
+      const { parseClassLimits, parseReplyTokens, readOrganizations, simulate } = await import('./commands/simulate.js');
       onResult(
         await simulate(
           {
@@ -434,7 +430,7 @@ See docs/simulator.md for every option and the API rule each implements.`,
       const fields = str(o.fields)?.split(',').map((f) => f.trim()).filter((f) => f !== '');
       if (fields !== undefined && fields.length === 0) throw new InvalidOptionError('--fields', o.fields, 'a comma-separated list of paths into parsed');
       onResult(
-        await exportResults(
+        await (await import('./commands/export.js')).exportResults(
           {
             results,
             format: o.jsonl ? 'jsonl' : 'csv',

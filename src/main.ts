@@ -3,7 +3,8 @@
  * one-line messages (no stack traces for errors a user can cause).
  */
 import { CommanderError } from 'commander';
-import { APIConnectionError, APIError } from '@anthropic-ai/sdk';
+// The error classes alone: the SDK's index loads all of it (270 modules), which --help does not need.
+import { APIConnectionError, APIError } from '@anthropic-ai/sdk/core/error';
 import { buildProgram } from './cli.js';
 import { processContext, type CommandContext } from './commands/context.js';
 import { ClawError, ExitCode } from './errors.js';

@@ -5,21 +5,29 @@
  * than ignored.
  */
 import { readFile } from 'node:fs/promises';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { createRequire } from 'node:module';
+import type { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
 import { ConfigError } from '../errors.js';
 
 export type JsonSchema = Record<string, unknown>;
 
-/** ajv-formats is CommonJS with `module.exports = formatsPlugin`; under NodeNext its default is that function. */
-const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
-
 /**
- * One Ajv instance for the process. `strict: false`: the schemas users write for the API carry keys
- * Ajv's strict mode refuses (`title` beside `$ref`, unknown `x-` annotations) and the API accepts.
+ * One Ajv instance for the process, loaded with the first schema: a run without one does not carry
+ * Ajv's code (both are CommonJS, so a synchronous require). `strict: false`: the schemas users
+ * write for the API carry keys Ajv's strict mode refuses (`title` beside `$ref`, unknown `x-`
+ * annotations) and the API accepts.
  */
-const ajv = addFormats(new Ajv2020({ allErrors: false, strict: false, validateSchema: true }));
+let ajv: Ajv2020 | undefined;
+function theAjv(): Ajv2020 {
+  if (ajv) return ajv;
+  const require = createRequire(import.meta.url);
+  const { Ajv2020: Ajv } = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+  // ajv-formats is `module.exports = formatsPlugin`.
+  const addFormats = require('ajv-formats') as (instance: Ajv2020) => Ajv2020;
+  ajv = addFormats(new Ajv({ allErrors: false, strict: false, validateSchema: true }));
+  return ajv;
+}
 
 /** Compiled validators by the schema's JSON text: one input has one or a few schemas, read many times. */
 const compiled = new Map<string, ValidateFunction>();
@@ -46,7 +54,7 @@ export function validatorFor(schema: JsonSchema): ValidateFunction {
   // A schema with an $id can be added once only; compile a copy without it so reruns and equal
   // schemas in many items never collide.
   const { $id: _id, ...anonymous } = schema;
-  validate = ajv.compile(anonymous);
+  validate = theAjv().compile(anonymous);
   if (compiled.size >= MAX_COMPILED) compiled.delete(compiled.keys().next().value!);
   compiled.set(key, validate);
   return validate;
