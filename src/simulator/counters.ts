@@ -85,6 +85,9 @@ export interface SimulatorCounters {
   /** Batches created, and batch-create calls received (including refused ones). */
   batchesCreated: number;
   batchCreateCalls: number;
+  /** Calls to the batch endpoints (any), and those refused by `batchRpm` (not in `rateLimited`, which is Messages). */
+  batchRequests: number;
+  batchRateLimited: number;
 }
 
 export function emptyCounters(): SimulatorCounters {
@@ -117,6 +120,8 @@ export function emptyCounters(): SimulatorCounters {
     successesByPrompt: {},
     batchesCreated: 0,
     batchCreateCalls: 0,
+    batchRequests: 0,
+    batchRateLimited: 0,
   };
 }
 
