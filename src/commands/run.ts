@@ -13,7 +13,7 @@ import { onStopSignals } from '../stop-signal.js';
 import { baseUrlFromEnv } from '../base-url.js';
 import { defaultIntervalSeconds } from '../batch/poller.js';
 import { loadSettings } from '../config.js';
-import { ExitCode, UsageError } from '../errors.js';
+import { ExitCode, StoppedError, UsageError } from '../errors.js';
 import { sharedLimitsSource } from '../limits/open-store.js';
 import { lockOutput, type OutputLock } from '../output/output-lock.js';
 import { refuseOutputOverInput } from '../output/index.js';
@@ -164,6 +164,8 @@ export async function runJob(options: RunOptions, ctx: CommandContext, control: 
       { spentUsd: () => cost.spentUsd(), onBroken: (m) => say(`warning: ${m}`) },
     );
     const reportTo = options.report === undefined ? undefined : resolve(ctx.cwd, options.report);
+    // Aborted while the input was read and the plan made: nothing to stop, nothing was sent.
+    if (control.signal?.aborted) throw new StoppedError('interrupted', 'stopped before anything was sent');
     control.onEvent?.({ type: 'started', mode: plan.mode === 'batch' ? 'batch' : 'realtime', total: prepared.count, pending: pending.count, alreadyDone: pending.alreadyDone });
     const realtime = (alreadyDone: number, fresh: boolean, since?: number) =>
       runRealtimeJob({
