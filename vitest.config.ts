@@ -15,6 +15,7 @@ const PACED = [
   'test/proxy/shared-limits.test.ts',
   'test/proxy/organization.test.ts',
   'test/library/shared-limits.test.ts',
+  'test/library/organization.test.ts',
 ];
 
 export default defineConfig({

@@ -125,7 +125,7 @@ export const DEFAULT_SETTINGS = {
 export const MAX_CONCURRENCY = 4096;
 
 /** `--concurrency` / `CLAW_BATCH_CONCURRENCY`: a whole number from 1 to MAX_CONCURRENCY. */
-export function parseConcurrency(flag: string, raw: string | undefined): number | undefined {
+export function parseConcurrency(flag: string, raw: string | number | undefined): number | undefined {
   return parseIntUpTo(flag, raw, MAX_CONCURRENCY);
 }
 

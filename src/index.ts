@@ -6,6 +6,17 @@ export { wrapClient, type PacedClient, type PacedMessages, type PacedPromise } f
 export type { WrapClientOptions } from './library/options.js';
 export type { WithResponse } from './library/paced-call.js';
 export { AbortedError, ClientClosedError, RateLimitWaitError } from './library/errors.js';
-export { ClawError, UsageError, InvalidOptionError, StoppedError, type StopReason } from './errors.js';
+export { runJob, type RunJobOptions, type JobResult } from './library/run-job.js';
+export type { JobEvent, JobEventSink, JobSummary } from './job-events.js';
+export {
+  ClawError,
+  UsageError,
+  InvalidOptionError,
+  InputError,
+  ConfigError,
+  MissingApiKeyError,
+  StoppedError,
+  type StopReason,
+} from './errors.js';
 /** The local stand-in for the API, to rehearse against offline (as `claw-batch simulate`). */
 export { startSimulator, type Simulator, type SimulatorOptions, type SimulatorCounters } from './simulator/index.js';

@@ -20,7 +20,8 @@ export function onStopSignals(stderr: NodeJS.WritableStream, onFirst: (signal: N
       process.exit(ExitCode.stopped);
     }
     onFirst(sig);
-    controller.abort();
+    // The reason names the signal, for the line that tells what stopping means now.
+    controller.abort(sig);
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);

@@ -8,7 +8,7 @@
  */
 import { resolve } from 'node:path';
 import { createClient } from '../client.js';
-import { onStopSignals } from '../stop-signal.js';
+import { NEVER, onAbort, stopName, withEvents, type JobControl, type JobSummary } from '../job-events.js';
 import { itemDefaults, rateLimitWaitLimitMs, type Settings } from '../config.js';
 import { ExitCode, StoppedError } from '../errors.js';
 import type { PreparedInput } from '../input/index.js';
@@ -61,6 +61,8 @@ export interface BatchJobRun {
   events?: EventLog;
   /** `--report FILE` (absolute): the HTML report is written there at the end. */
   reportTo?: string;
+  /** The stop signal (the CLI aborts it on Ctrl-C) and the event sink (src/job-events.ts). */
+  control?: JobControl;
 }
 
 export interface BatchJobOutcome {
@@ -70,14 +72,24 @@ export interface BatchJobOutcome {
   unresolved: number;
 }
 
-/** Throws StoppedError on SIGINT/SIGTERM (the job keeps running; a rerun re-attaches). */
+/** Throws StoppedError when its signal aborts (the job keeps running; a rerun re-attaches). */
 export async function runBatchJob(run: BatchJobRun): Promise<BatchJobOutcome> {
   const { prepared, settings, ctx } = run;
   const env = ctx.env;
   const output = run.output === undefined ? undefined : resolve(ctx.cwd, run.output);
   const client = createClient({}, env);
-  const progress = createProgress({ stderr: ctx.stderr, env, quiet: run.quiet || run.json, label: 'batch' });
-  const stop = onStopSignals(ctx.stderr, (sig) => progress.warn(`${sig}: no longer waiting; the batches keep running on the API`));
+  const control = run.control ?? {};
+  const signal = control.signal ?? NEVER;
+  const progress = withEvents(createProgress({ stderr: ctx.stderr, env, quiet: run.quiet || run.json, label: 'batch' }), control.onEvent);
+  // Once the batches have ended, their results are written to the end (a second Ctrl-C exits at once).
+  let writing = false;
+  const stopListening = onAbort(signal, () =>
+    progress.warn(
+      writing
+        ? `${stopName(signal)}: the batches have ended; writing their results first`
+        : `${stopName(signal)}: no longer waiting; the batches keep running on the API`,
+    ),
+  );
   const { writer, existing } = await openResults(output, { fresh: run.fresh, keep: 'succeeded', stdout: ctx.stdout });
   const startedAt = Date.now();
   try {
@@ -131,7 +143,7 @@ export async function runBatchJob(run: BatchJobRun): Promise<BatchJobOutcome> {
         items: prepared.items(),
         include: job.selection === 'remaining' ? (id) => done.get(id) !== 'succeeded' : undefined,
         info: (m) => progress.info(m),
-        signal: stop.signal,
+        signal,
         maxRateLimitWaitMs: rateLimitWaitLimitMs(settings),
         deferWhenQueueFull: true,
       }).then(
@@ -162,7 +174,7 @@ export async function runBatchJob(run: BatchJobRun): Promise<BatchJobOutcome> {
       submitRest: submitMore,
       intervalSeconds: run.pollIntervalSeconds ?? defaultIntervalSeconds(env),
       progress,
-      signal: stop.signal,
+      signal,
       cutOver: run.cutOver,
       pollBy: run.pollBy,
       events: run.events,
@@ -170,7 +182,7 @@ export async function runBatchJob(run: BatchJobRun): Promise<BatchJobOutcome> {
       if (err instanceof StoppedError && err.reason === 'interrupted') throw reattachHint(err, job.id, run.output);
       throw err;
     });
-    stop.dispose();
+    writing = true;
 
     const stats = emptyStats(prepared.count);
     stats.startedAt = startedAt;
@@ -225,7 +237,7 @@ export async function runBatchJob(run: BatchJobRun): Promise<BatchJobOutcome> {
     }
     return { code: await finish(stats.errored > 0 ? ExitCode.someErrored : ExitCode.ok, stats, job.id), unresolved: stats.errored };
   } finally {
-    stop.dispose();
+    stopListening();
     progress.stop();
     await writer.close();
   }
@@ -251,8 +263,9 @@ export async function runBatchJob(run: BatchJobRun): Promise<BatchJobOutcome> {
       stats.done = stats.succeeded = stats.skipped = prepared.count;
     }
     const timing = { wallMs: Date.now() - startedAt, cost: run.cost?.line() };
-    const fields = { mode: 'batch', job: jobId ?? null };
-    const note = await finishRunLog(run.events, stats, { ...fields, ...summaryObject(stats, timing) }, run.reportTo, (m) => progress.warn(m));
+    const fields = { mode: 'batch' as const, job: jobId ?? null };
+    const summary = { ...fields, ...summaryObject(stats, timing) } satisfies JobSummary;
+    const note = await finishRunLog(run.events, stats, summary, run.reportTo, (m) => progress.warn(m));
     writeSummary(ctx.stderr, env, stats, {
       ...timing,
       json: run.json,
@@ -261,6 +274,7 @@ export async function runBatchJob(run: BatchJobRun): Promise<BatchJobOutcome> {
       report: note?.text,
       fields: note ? { ...fields, report: note.report ?? null, events_log: note.events } : fields,
     });
+    control.onEvent?.({ type: 'finished', exitCode: code as 0 | 1, summary });
     return code;
   }
 }

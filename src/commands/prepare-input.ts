@@ -18,17 +18,19 @@ export function inputPath(input: string, ctx: CommandContext): string {
   return input === '-' || isAbsolute(input) || ctx.cwd === process.cwd() ? input : resolve(ctx.cwd, input);
 }
 
+/** What to read, and how, from the input flags and the settings. */
+export function inputSpec(flags: InputFlags, settings: Settings, ctx: CommandContext): InputSpec {
+  return {
+    path: inputPath(flags.input, ctx),
+    format: flags.format,
+    template: flags.template,
+    idField: flags.idField,
+    defaults: itemDefaults(settings),
+  };
+}
+
 export async function prepareFromFlags(flags: InputFlags, settings: Settings, ctx: CommandContext): Promise<PreparedInput> {
-  return prepareStoppable(
-    {
-      path: inputPath(flags.input, ctx),
-      format: flags.format,
-      template: flags.template,
-      idField: flags.idField,
-      defaults: itemDefaults(settings),
-    },
-    ctx,
-  );
+  return prepareStoppable(inputSpec(flags, settings, ctx), ctx);
 }
 
 /** `prepareInput`, during which Ctrl-C / SIGTERM exit at once (3): nothing has been sent yet. */

@@ -1,14 +1,19 @@
 /**
  * `claw-batch run`: validate the whole input, choose real-time or the Batches API (or take the
  * forced mode), then process every item to the end and write one result line per item.
+ * `runJob` is the job itself — stopped by an AbortSignal, telling an event sink, never touching
+ * the process; `run` is the command: it turns Ctrl-C / SIGTERM into that signal.
  */
 import { resolve } from 'node:path';
 import type { CommandContext, InputFlags } from './context.js';
-import { prepareFromFlags } from './prepare-input.js';
+import { inputSpec } from './prepare-input.js';
+import { prepareInput } from '../input/index.js';
+import type { JobControl } from '../job-events.js';
+import { onStopSignals } from '../stop-signal.js';
 import { baseUrlFromEnv } from '../base-url.js';
 import { defaultIntervalSeconds } from '../batch/poller.js';
 import { loadSettings } from '../config.js';
-import { ExitCode, UsageError } from '../errors.js';
+import { ExitCode, StoppedError, UsageError } from '../errors.js';
 import { sharedLimitsSource } from '../limits/open-store.js';
 import { lockOutput, type OutputLock } from '../output/output-lock.js';
 import { refuseOutputOverInput } from '../output/index.js';
@@ -49,7 +54,36 @@ export interface RunOptions extends InputFlags {
   report?: string;
 }
 
+/**
+ * The command: the first Ctrl-C / SIGTERM aborts the job's signal (it stops taking items, says so,
+ * and ends with exit 3); before anything is sent there is nothing to finish, so it exits at once
+ * (3); a second one exits at once too (src/stop-signal.ts).
+ */
 export async function run(options: RunOptions, ctx: CommandContext): Promise<number> {
+  let sending = false;
+  const stop = onStopSignals(ctx.stderr, (sig) => {
+    if (sending) return;
+    ctx.stderr.write(`claw-batch: ${sig}: stopped before anything was sent\n`);
+    process.exit(ExitCode.stopped);
+  });
+  try {
+    return await runJob(options, ctx, {
+      signal: stop.signal,
+      onEvent: (event) => {
+        if (event.type === 'started') sending = true;
+      },
+    });
+  } finally {
+    stop.dispose();
+  }
+}
+
+/**
+ * The job `run` runs, for the command and the library alike: the exit code (0, 1), or a typed
+ * error (exit 2 before anything is sent; StoppedError, 3, when stopped early). Writes only to
+ * `ctx`'s streams, and installs nothing on the process.
+ */
+export async function runJob(options: RunOptions, ctx: CommandContext, control: JobControl = {}): Promise<number> {
   const settings = await loadSettings(
     {
       model: options.model,
@@ -77,7 +111,7 @@ export async function run(options: RunOptions, ctx: CommandContext): Promise<num
   }
   baseUrlFromEnv(ctx.env); // a malformed ANTHROPIC_BASE_URL fails now, not after reading the whole input
   defaultIntervalSeconds(ctx.env); // and a bad CLAW_BATCH_POLL_INTERVAL_S, not after a batch is submitted
-  const prepared = await prepareFromFlags(options, settings, ctx);
+  const prepared = await prepareInput(inputSpec(options, settings, ctx), ctx.stdin);
   let lock: OutputLock | undefined;
   try {
     // Before anything is touched, and in both modes: --fresh would truncate the input.
@@ -130,8 +164,12 @@ export async function run(options: RunOptions, ctx: CommandContext): Promise<num
       { spentUsd: () => cost.spentUsd(), onBroken: (m) => say(`warning: ${m}`) },
     );
     const reportTo = options.report === undefined ? undefined : resolve(ctx.cwd, options.report);
+    // Aborted while the input was read and the plan made: nothing to stop, nothing was sent.
+    if (control.signal?.aborted) throw new StoppedError('interrupted', 'stopped before anything was sent');
+    control.onEvent?.({ type: 'started', mode: plan.mode === 'batch' ? 'batch' : 'realtime', total: prepared.count, pending: pending.count, alreadyDone: pending.alreadyDone });
     const realtime = (alreadyDone: number, fresh: boolean, since?: number) =>
       runRealtimeJob({
+        control,
         startedAt: since,
         cost,
         spend: realtimeSpendCap(prepared, settings, cost),
@@ -173,6 +211,7 @@ export async function run(options: RunOptions, ctx: CommandContext): Promise<num
       finishInRealtime: Boolean(cutOver),
       events,
       reportTo,
+      control,
     });
     if (!cutOver || batch.unresolved === 0) return batch.code;
     // The batch has ended (canceled at the cut-over, or with items expired or errored): what it did

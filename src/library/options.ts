@@ -25,6 +25,11 @@ export interface WrapClientOptions {
   itpm?: number;
   /** Output tokens per minute at most. Default: learned from the API. */
   otpm?: number;
+  /**
+   * Requests per minute at most to the Message Batches endpoints (create, retrieve, list, results,
+   * cancel, delete together): their own limit, apart from the Messages ones. Default: learned from the API.
+   */
+  batchRpm?: number;
   /** Aborts every call of this client (waiting or in flight); the client stays usable for none after. */
   signal?: AbortSignal;
   /**
@@ -46,6 +51,7 @@ export interface ResolvedOptions {
   sharedLimitsSource: string;
   stateDir: string;
   limits: { rpm?: number; itpm?: number; otpm?: number };
+  batchRpm: number | undefined;
   signal: AbortSignal | undefined;
   maxWaitMs: number;
   name: string;
@@ -72,6 +78,7 @@ export function resolveOptions(options: WrapClientOptions = {}, env: NodeJS.Proc
     sharedLimitsSource,
     stateDir: options.stateDir ?? stateDir(env),
     limits: { rpm: positive('rpm', options.rpm), itpm: positive('itpm', options.itpm), otpm: positive('otpm', options.otpm) },
+    batchRpm: positive('batchRpm', options.batchRpm),
     signal: options.signal,
     maxWaitMs: positive('maxWaitMs', options.maxWaitMs) ?? DEFAULT_MAX_WAIT_MS,
     name: options.name ?? 'library',

@@ -27,6 +27,20 @@ export interface WithResponse<T> {
   response: Response;
 }
 
+/** A call's answer: awaits to the SDK's value; `withResponse()` adds the HTTP response, as the SDK's APIPromise does. */
+export interface PacedPromise<T> extends Promise<T> {
+  withResponse(): Promise<WithResponse<T>>;
+}
+
+/** The answer to give for `whole`: its data, with `withResponse()` for both. */
+export function pacedPromise<T>(whole: Promise<WithResponse<T>>): PacedPromise<T> {
+  // Not awaited by a caller that only wants withResponse(): no unhandled rejection from this one.
+  whole.catch(() => undefined);
+  const promise = whole.then((r) => r.data) as PacedPromise<T>;
+  promise.withResponse = () => whole;
+  return promise;
+}
+
 export interface CallContext {
   client: Anthropic;
   accounts: Accounts;

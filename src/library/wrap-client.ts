@@ -1,6 +1,6 @@
 /**
- * `wrapClient(new Anthropic(), options)`: the caller's own SDK client, with `messages.create` and
- * `messages.stream` paced by the budgets `claw-batch run` and `claw-batch proxy` use — the same
+ * `wrapClient(new Anthropic(), options)`: the caller's own SDK client, with `messages.create`,
+ * `messages.stream` and `messages.batches.*` (paced-batches.ts) paced by the budgets `claw-batch run` and `claw-batch proxy` use — the same
  * store (`local`, Redis), the same keying (the key's fingerprint, then its organization's account
  * once an answer names it), the same lanes (src/proxy/accounts.ts, message-lane.ts). Nothing is
  * opened until the first call: wrapping a client, like importing the package, leaves no handle.
@@ -9,11 +9,13 @@ import { setMaxListeners } from 'node:events';
 import type Anthropic from '@anthropic-ai/sdk';
 import { MessageStream } from '@anthropic-ai/sdk/lib/MessageStream';
 import type { StoppedError } from '../errors.js';
+import { BATCHES_CLASS } from '../limits/model-class.js';
 import { openLimitStore } from '../limits/open-store.js';
 import { Accounts } from '../proxy/index.js';
 import { registerSecret } from '../secrets.js';
 import { resolveOptions, type ResolvedOptions, type WrapClientOptions } from './options.js';
-import { closedError, PacedCall, type WithResponse } from './paced-call.js';
+import { pacedBatches, type PacedBatches } from './paced-batches.js';
+import { closedError, PacedCall, pacedPromise, type PacedPromise, type WithResponse } from './paced-call.js';
 
 type Messages = Anthropic['messages'];
 type RequestOptions = NonNullable<Parameters<Messages['create']>[1]>;
@@ -23,10 +25,7 @@ type Streaming = Anthropic.Messages.MessageCreateParamsStreaming;
 type Base = Anthropic.Messages.MessageCreateParams;
 type EventStream = Awaited<ReturnType<Messages['create']>> & AsyncIterable<Anthropic.Messages.RawMessageStreamEvent>;
 
-/** A call's answer: awaits to the SDK's value; `withResponse()` adds the HTTP response, as the SDK's APIPromise does. */
-export interface PacedPromise<T> extends Promise<T> {
-  withResponse(): Promise<WithResponse<T>>;
-}
+export type { PacedPromise } from './paced-call.js';
 
 export interface PacedMessages {
   /** As the SDK's `messages.create`, paced: waits for its turn under the account's limits, never 429s on a pause. */
@@ -35,6 +34,8 @@ export interface PacedMessages {
   create(params: Base, options?: RequestOptions): PacedPromise<Message | Extract<EventStream, { controller: AbortController }>>;
   /** As the SDK's `messages.stream` (a MessageStream with its events and `finalMessage()`), paced. */
   stream(params: Base, options?: RequestOptions): MessageStream;
+  /** As the SDK's, paced by the Message Batches endpoints' own request limit (not the Messages limits). */
+  readonly batches: PacedBatches;
 }
 
 export interface PacedClient {
@@ -73,6 +74,14 @@ class Wrapped implements PacedClient {
     const create = (params: Base, requestOptions?: RequestOptions) => this.create(params, requestOptions);
     const messages = {
       create,
+      batches: pacedBatches({
+        client,
+        accounts: () => this.open(),
+        maxWaitMs: options.maxWaitMs,
+        stopped: this.stop.signal,
+        stopError: () => this.stopReason!,
+        onStop: (error: StoppedError) => this.halt(error),
+      }),
       stream: (params: Base, requestOptions?: RequestOptions) =>
         // MessageStream calls `create({ ...params, stream: true }).withResponse()` on what it is given.
         MessageStream.createMessage(messages as unknown as Messages, params, requestOptions),
@@ -81,12 +90,7 @@ class Wrapped implements PacedClient {
   }
 
   private create(params: Base, requestOptions?: RequestOptions): PacedPromise<unknown> {
-    const whole = this.call(params, requestOptions);
-    // Not awaited by a caller that only wants withResponse(): no unhandled rejection from this one.
-    whole.catch(() => undefined);
-    const promise = whole.then((r) => r.data) as PacedPromise<unknown>;
-    promise.withResponse = () => whole;
-    return promise;
+    return pacedPromise(this.call(params, requestOptions));
   }
 
   private async call(params: Base, requestOptions?: RequestOptions): Promise<WithResponse<unknown>> {
@@ -125,7 +129,8 @@ class Wrapped implements PacedClient {
         stateDir: options.stateDir,
         onNotice: options.onNotice,
       });
-      return new Accounts({ store, upstream: this.client.baseURL, given: { all: options.limits }, command: 'library' });
+      const given = { all: options.limits, byClass: { [BATCHES_CLASS]: { rpm: options.batchRpm } } };
+      return new Accounts({ store, upstream: this.client.baseURL, given, command: 'library' });
     })();
     return this.accounts;
   }

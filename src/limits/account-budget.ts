@@ -16,7 +16,7 @@ import { organizationAccount } from './account-key.js';
 import { ClassBudget } from './class-budget.js';
 import { HEARTBEAT_EVERY_MS, startHeartbeat, thisProcess, type Heartbeat } from './heartbeat.js';
 import type { KeyLink, LimitStore, PeerInfo } from './limit-store.js';
-import { modelClass } from './model-class.js';
+import { BATCHES_CLASS, modelClass } from './model-class.js';
 import type { Tenancy } from './rate-limit-headers.js';
 import type { RateLimits } from './types.js';
 
@@ -52,6 +52,8 @@ export interface AccountBudgetOptions {
 /** The limits for one class: a class the config names overrides the general ones, field by field. */
 export function givenFor(given: GivenLimits, cls: string): RateLimits {
   const own = given.byClass?.[cls] ?? {};
+  // The Messages limits (--rpm …) are no ceiling for the Batches endpoints, which have their own.
+  if (cls === BATCHES_CLASS) return { rpm: own.rpm };
   return { rpm: own.rpm ?? given.all.rpm, itpm: own.itpm ?? given.all.itpm, otpm: own.otpm ?? given.all.otpm };
 }
 

@@ -14,6 +14,13 @@ export function baseModel(model: string): string {
 }
 
 /** The model class whose limits `model` draws from, e.g. `claude-opus-4-7` → `claude-opus-4`. */
+/**
+ * The Message Batches endpoints' own budget, beside the model classes: the API limits requests to
+ * them per minute for every model together, apart from the Messages limits (a batch create is not
+ * a Messages request). Kept as one more class of the account, so stores and keying apply as they are.
+ */
+export const BATCHES_CLASS = 'message-batches';
+
 export function modelClass(model: string): string {
   const base = baseModel(model.trim());
   const pooled = POOLED_FAMILIES.exec(base);

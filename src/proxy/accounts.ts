@@ -11,7 +11,8 @@
 import { AccountBudget, type GivenLimits } from '../limits/account-budget.js';
 import { accountFingerprint, normalizeBaseUrl } from '../limits/account-key.js';
 import type { LimitStore } from '../limits/limit-store.js';
-import { modelClass } from '../limits/model-class.js';
+import type { ClassBudget } from '../limits/class-budget.js';
+import { BATCHES_CLASS, modelClass } from '../limits/model-class.js';
 import { MessageLane } from './message-lane.js';
 
 export interface AccountsOptions {
@@ -67,6 +68,11 @@ export class Accounts {
       this.lanesByAccount.set(id, entry);
     }
     return entry.lane;
+  }
+
+  /** The budget of the Message Batches endpoints under `credential`'s account (its organization's once known). */
+  async batchesBudget(credential: string): Promise<ClassBudget> {
+    return (await this.account(credential)).budget.forClass(BATCHES_CLASS);
   }
 
   /** Shares what the API reported for the lane's class with the other processes on the store. */

@@ -1,8 +1,9 @@
 /**
  * `run` in real-time mode: open the results (resume), set up the account's budgets on the chosen
  * limit store, run the scheduler with progress, remember what the API reported, print the summary,
- * and end with the same exit codes as batch mode. Ctrl-C stops taking items; requests in flight get
- * a grace period, then stay pending; the summary still prints and the exit code is 3.
+ * and end with the same exit codes as batch mode. Its signal (the CLI aborts it on Ctrl-C) stops
+ * taking items; requests in flight get a grace period, then stay pending; the summary still prints
+ * and the exit code is 3.
  */
 import { rateLimitWaitLimitMs, type Settings } from '../config.js';
 import { createClient } from '../client.js';
@@ -16,7 +17,7 @@ import { openLimitStore } from '../limits/open-store.js';
 import { modelClass } from '../limits/model-class.js';
 import { openResults } from '../output/index.js';
 import { stateDir } from '../state-dir.js';
-import { onStopSignals } from '../stop-signal.js';
+import { byProcessSignal, NEVER, onAbort, stopName, withEvents, type JobControl, type JobSummary } from '../job-events.js';
 import { finishRunLog, type EventLog } from '../report/index.js';
 import { createProgress, formatDuration, summaryObject, writeSummary, type CostMeter } from '../ui/index.js';
 import { runRealtime, type RealtimeOutcome } from './scheduler.js';
@@ -57,6 +58,8 @@ export interface RealtimeJobRun {
   /** When the run began, for the summary's time: after a deadline's cut-over, the batch's start. Default now. */
   startedAt?: number;
   ctx: RealtimeRunContext;
+  /** The stop signal and the event sink (src/job-events.ts). */
+  control?: JobControl;
 }
 
 export async function runRealtimeJob(job: RealtimeJobRun): Promise<number> {
@@ -89,15 +92,17 @@ export async function runRealtimeJob(job: RealtimeJobRun): Promise<number> {
     command: 'run',
   });
   const { writer, existing } = await openResults(job.output, { fresh: job.fresh, keep: 'succeeded', stdout: ctx.stdout });
-  const progress = createProgress({ stderr: ctx.stderr, env: ctx.env, quiet: job.quiet || job.json, label: 'realtime' });
+  const control = job.control ?? {};
+  const signal = control.signal ?? NEVER;
+  const progress = withEvents(createProgress({ stderr: ctx.stderr, env: ctx.env, quiet: job.quiet || job.json, label: 'realtime' }), control.onEvent);
   notice = (m) => progress.warn(m);
   if (existing.byId.size > 0) {
     progress.info(`resuming: ${existing.byId.size} item(s) already succeeded in ${job.output}; retrying the rest`);
   }
   if (existing.repairedTornLine) progress.warn(`repaired a partial last line in ${job.output} (left by an interrupted run)`);
   const grace = formatDuration(settings.stopGraceMs);
-  const interrupt = onStopSignals(ctx.stderr, (sig) =>
-    progress.warn(`${sig}: taking no new items; requests in flight get ${grace} to finish, then stay pending (Ctrl-C again to exit at once)`),
+  const stopListening = onAbort(signal, () =>
+    progress.warn(`${stopName(signal)}: taking no new items; requests in flight get ${grace} to finish, then stay pending${byProcessSignal(signal) ? ' (Ctrl-C again to exit at once)' : ''}`),
   );
   const sendingFrom = Date.now();
   const startedAt = job.startedAt ?? sendingFrom;
@@ -121,7 +126,7 @@ export async function runRealtimeJob(job: RealtimeJobRun): Promise<number> {
         stopGraceMs: settings.stopGraceMs,
         timeouts: { firstByteMs: settings.firstByteTimeoutMs, idleMs: settings.idleTimeoutMs, transport: settings.transport },
       },
-      signal: interrupt.signal,
+      signal,
       onProgress: (stats) => {
         progress.update(stats);
         job.events?.sample(stats);
@@ -136,8 +141,9 @@ export async function runRealtimeJob(job: RealtimeJobRun): Promise<number> {
     await saveLearnedLimits(dir, budget.account, baseURL, learnedFrom(budget, outcome)).catch(() => undefined);
     if (budget.link) await saveKeyLink(dir, keyId, baseURL, budget.link).catch(() => undefined);
     const timing = { wallMs: Date.now() - startedAt, sendingMs: Date.now() - sendingFrom, cost: job.cost?.line() };
-    const fields = { mode: 'realtime', stopped: outcome.stopped?.reason ?? null };
-    const note = await finishRunLog(job.events, outcome.stats, { ...fields, ...summaryObject(outcome.stats, timing) }, job.reportTo, (m) => progress.warn(m));
+    const fields = { mode: 'realtime' as const, stopped: outcome.stopped?.reason ?? null };
+    const summary = { ...fields, ...summaryObject(outcome.stats, timing) } satisfies JobSummary;
+    const note = await finishRunLog(job.events, outcome.stats, summary, job.reportTo, (m) => progress.warn(m));
     writeSummary(ctx.stderr, ctx.env, outcome.stats, {
       ...timing,
       json: job.json,
@@ -151,12 +157,17 @@ export async function runRealtimeJob(job: RealtimeJobRun): Promise<number> {
       progress.warn(`${foreign} result line(s) in ${job.output} are for custom_ids that are not in this input (another job's output?)`);
     }
     const pending = outcome.stats.total - outcome.stats.done;
-    if (outcome.stopped) throw withResumeHint(outcome.stopped, pending, job.output);
     // Never exit 0 with items still pending, whatever went wrong to get here.
-    if (pending > 0) throw withResumeHint(new StoppedError('incomplete', 'the run ended with items not done'), pending, job.output);
-    return outcome.stats.errored > 0 ? ExitCode.someErrored : ExitCode.ok;
+    const stopped =
+      outcome.stopped || pending > 0
+        ? withResumeHint(outcome.stopped ?? new StoppedError('incomplete', 'the run ended with items not done'), pending, job.output)
+        : undefined;
+    const exitCode = stopped ? ExitCode.stopped : outcome.stats.errored > 0 ? ExitCode.someErrored : ExitCode.ok;
+    control.onEvent?.({ type: 'finished', exitCode, summary, stopped });
+    if (stopped) throw stopped;
+    return exitCode;
   } finally {
-    interrupt.dispose();
+    stopListening();
     progress.stop();
     await budget.close();
     await store.close().catch(() => undefined);

@@ -282,6 +282,7 @@ class Scheduler {
     const left = stats.total - stats.done;
     stats.etaSeconds = r.done > 0 ? (left / r.done) * 60 : undefined;
     stats.waiting = this.waiting(now);
+    stats.pausedUntil = this.pausedUntil(now);
     this.job.onProgress?.(stats);
   }
 
@@ -293,6 +294,16 @@ class Scheduler {
       for (const k of ['rpm', 'itpm', 'otpm'] as const) if (l[k] !== undefined) sum[k] = (sum[k] ?? 0) + l[k];
     }
     return sum;
+  }
+
+  /** When the latest 429 pause of any class ends, while one lasts. */
+  private pausedUntil(now: number): number | undefined {
+    let until: number | undefined;
+    for (const lane of this.lanes.values()) {
+      const hold = lane.budget.hold();
+      if (hold?.heldBy === 'pause' && hold.until > now) until = Math.max(until ?? 0, hold.until);
+    }
+    return until;
   }
 
   /** What the run waits for, when it is something a person would want to know. */

@@ -89,6 +89,9 @@ export interface SimulatorCounters {
   batchQueueRefusals: number;
   /** Most requests the processing queue held right after a create. */
   batchQueuePeak: number;
+  /** Calls to the batch endpoints (any), and those refused by `batchRpm` (not in `rateLimited`, which is Messages). */
+  batchRequests: number;
+  batchRateLimited: number;
 }
 
 export function emptyCounters(): SimulatorCounters {
@@ -123,6 +126,8 @@ export function emptyCounters(): SimulatorCounters {
     batchCreateCalls: 0,
     batchQueueRefusals: 0,
     batchQueuePeak: 0,
+    batchRequests: 0,
+    batchRateLimited: 0,
   };
 }
 

@@ -109,6 +109,11 @@ export interface SimulatorOptions {
   batchExpireRate?: number;
   /** 1-based indexes of batch-create calls answered 500 `api_error`, e.g. `[2]` fails the second create. */
   failBatchCreates?: number[];
+  /**
+   * Requests per minute to the Message Batches endpoints (every batch call together), per
+   * organization, in a bucket of `burstSeconds`; apart from the Messages limits. Default: none.
+   */
+  batchRpm?: number;
   /** Most requests in one batch. Default 100_000 (the real API's). */
   maxBatchRequests?: number;
   /**
@@ -126,7 +131,7 @@ export interface SimulatorOptions {
 /** Options after defaults: what the routes read on every request. */
 type Unset =
   | 'rpm' | 'itpm' | 'otpm' | 'classLimits' | 'tier' | 'spendLimitAfter' | 'billingRefusalAfter' | 'seed'
-  | 'replyTokens' | 'outputTokensPerSecond' | 'organizations' | 'unseenTraffic' | 'batchQueueLimit';
+  | 'replyTokens' | 'outputTokensPerSecond' | 'organizations' | 'unseenTraffic' | 'batchQueueLimit' | 'batchRpm';
 export type ResolvedOptions = Required<Omit<SimulatorOptions, Unset>> & Pick<SimulatorOptions, Unset>;
 
 export const DEFAULTS: ResolvedOptions = {
@@ -264,6 +269,7 @@ export function validateOptions(patch: Partial<SimulatorOptions>): void {
       case 'itpm':
       case 'otpm':
       case 'burstSeconds':
+      case 'batchRpm':
       case 'outputTokensPerSecond':
         expect(isNum(value) && value > 0, name, 'a finite number > 0', value);
         break;

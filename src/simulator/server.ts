@@ -15,6 +15,7 @@ import { DEFAULTS, validateOptions, type ResolvedOptions, type SimulatorOptions 
 import { seededRandom, seedOrRandom } from './random.js';
 import { PromptCache } from './prompt-cache.js';
 import { Organizations, tenancyHeaders } from './organizations.js';
+import { admitBatchCall } from './batch-limit.js';
 import type { SimulatorState } from './state.js';
 import { startUnseenTraffic } from './unseen-traffic.js';
 
@@ -104,6 +105,7 @@ async function route(state: SimulatorState, req: IncomingMessage, res: ServerRes
   // The results_url must be absolute and reachable the way this client reached us.
   const origin = `http://${req.headers.host ?? `${state.options.host}:${state.options.port}`}`;
   if (path === '/v1/messages/count_tokens' && method === 'POST') return handleCountTokens(state, req, res, rid);
+  if (!admitBatchCall(state, state.organizations.of(key!).organization, res, rid)) return;
   if (path === '/v1/messages/batches') {
     if (method === 'POST') return createBatch(state, req, res, rid, origin);
     if (method === 'GET') return listBatches(state, url.searchParams, res, rid, origin);
@@ -133,6 +135,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     spendUsed: 0,
     billingUsed: 0,
     createCallsSinceFailSet: 0,
+    batchBuckets: new Map(),
   };
   state.organizations.configure(state.options);
   restartUnseenTraffic(state);

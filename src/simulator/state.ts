@@ -5,6 +5,7 @@ import type { Organizations } from './organizations.js';
 import type { BatchStore } from './batch-store.js';
 import type { Random } from './random.js';
 import type { CacheSettings, PromptCache } from './prompt-cache.js';
+import type { TokenBucket } from './token-bucket.js';
 
 export interface SimulatorState {
   options: ResolvedOptions;
@@ -25,6 +26,8 @@ export interface SimulatorState {
   stopUnseenTraffic?: () => void;
   /** Batch-create calls since `failBatchCreates` was last set: its indexes count these. */
   createCallsSinceFailSet: number;
+  /** `batchRpm`'s bucket per organization. */
+  batchBuckets: Map<string, TokenBucket>;
 }
 
 export const cacheSettings = (state: SimulatorState): CacheSettings => ({

@@ -39,6 +39,8 @@ export interface RunStats {
   cacheReadTokens: number;
   /** What the run is waiting for right now, if anything notable: `429 pause 12s`, `output tokens 4s`. */
   waiting?: string;
+  /** While a 429 pauses the run (every request of a class waits out its `retry-after`): when the pause ends, ms since epoch. */
+  pausedUntil?: number;
   /** Live rates over the last few seconds, per minute. */
   requestsPerMinute: number;
   inputTokensPerMinute: number;

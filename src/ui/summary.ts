@@ -86,8 +86,32 @@ export function formatSummary(stats: RunStats, opts: { wallMs: number; sendingMs
   return lines.join('\n');
 }
 
+/** The numbers of the `--json` summary. */
+export interface SummaryObject {
+  items: number;
+  succeeded: number;
+  errored: number;
+  skipped: number;
+  pending: number;
+  retried: number;
+  /** Of `retried`: those for an answer that failed its schema. */
+  schema_retries: number;
+  rate_limited: number;
+  faults: number;
+  requests: number;
+  wall_seconds: number;
+  requests_per_minute: number;
+  input_tokens: number;
+  output_tokens: number;
+  cache_write_tokens: number;
+  cache_read_tokens: number;
+  cost_usd: number | null;
+  cost_other_way_usd: number | null;
+  limits: Record<string, number>;
+}
+
 /** The same numbers for `--json` (printed as one line on stderr), snake_case keys. */
-export function summaryObject(stats: RunStats, opts: { wallMs: number; sendingMs?: number; cost?: CostLine }): Record<string, unknown> {
+export function summaryObject(stats: RunStats, opts: { wallMs: number; sendingMs?: number; cost?: CostLine }): SummaryObject {
   const limits: Record<string, number> = {};
   if (stats.limits.rpm !== undefined) limits.rpm = stats.limits.rpm;
   if (stats.limits.itpm !== undefined) limits.itpm = stats.limits.itpm;
