@@ -92,9 +92,16 @@ export async function* chunkItems(
     bytes = ENVELOPE_BYTES;
     return chunk;
   };
+  // The default schema is one object shared by every item that lacks its own: serialized once.
+  const texts = new WeakMap<JsonSchema, string>();
+  const textOf = (schema: JsonSchema) => {
+    let text = texts.get(schema);
+    if (text === undefined) texts.set(schema, (text = JSON.stringify(schema)));
+    return text;
+  };
   const noteSchema = (item: Item) => {
     const schema = requestedSchema(item.params) ?? null;
-    const text = schema === null ? 'null' : JSON.stringify(schema);
+    const text = schema === null ? 'null' : textOf(schema);
     if (text === jobSchemaText) return;
     if (!distinct.has(text)) distinct.set(text, schema);
     ownSchemas.set(item.custom_id, distinct.get(text)!);
