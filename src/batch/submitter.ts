@@ -175,7 +175,7 @@ export async function submitJob(options: SubmitJobOptions): Promise<JobManifest>
         // The queue holds the job's own batches (and maybe others'): the rest goes once some have ended.
         manifest.pendingCreate = undefined;
         const retryMs = action.retryAfterMs ?? QUEUE_FULL_RETRY_MS;
-        const queued = manifest.batches.reduce((n, b) => n + (b.status === 'ended' ? 0 : b.count), 0);
+        const queued = queuedRequests(manifest);
         manifest.queueFull = { at: new Date().toISOString(), retryAt: new Date(Date.now() + retryMs).toISOString(), nextBatch: chunk.index, queued, message: action.message };
         info(
           `batch ${chunk.index + 1}: the Batches API refused it (429: ${shortened(action.message, 200)}) — its processing queue is full; ${plural(manifest.batches.length, 'batch', 'batches')} of this job (${plural(queued, 'request')}) are in it, and the rest of the job is created as they end`,
@@ -273,6 +273,11 @@ export async function submitJob(options: SubmitJobOptions): Promise<JobManifest>
 export function queueHasRoom(manifest: JobManifest, now = Date.now()): boolean {
   const full = manifest.queueFull;
   if (!full) return manifest.state === 'submitting';
-  const queued = manifest.batches.reduce((n, b) => n + (b.status === 'ended' ? 0 : b.count), 0);
+  const queued = queuedRequests(manifest);
   return queued < full.queued || now >= Date.parse(full.retryAt);
+}
+
+/** The job's requests in the processing queue, as its last poll saw them: those of batches not yet ended. */
+function queuedRequests(manifest: JobManifest): number {
+  return manifest.batches.reduce((n, b) => n + (b.status === 'ended' ? 0 : b.count), 0);
 }
