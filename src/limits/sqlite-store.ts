@@ -13,11 +13,14 @@
  * After a corruption error the connection is dropped and reopened on the next call, so a file that
  * was deleted or replaced is picked up again.
  *
- * With `deferAdjustMs`, `adjust` (the settle after every answer: a give-back or a charge) does not
- * open a transaction of its own: it is written with this process's next operation, or after that
- * many ms, whichever comes first — one transaction per request instead of two. Other processes see
- * the correction that much later; this one always sees its own, since every operation applies the
- * waiting ones first, in order, in its own transaction.
+ * With `deferAdjustMs`, `adjust` (the settle after every answer: a give-back or a charge) and
+ * `clamp` (every answer's headers: what the API says remains) do not open a transaction of their
+ * own: they are written with this process's next operation, or after that many ms, whichever comes
+ * first — one transaction per request instead of three. Other processes see the correction that
+ * much later; this one always sees its own, since every operation applies the waiting ones first,
+ * in order, in its own transaction. (A clamp applied later than it was read is a little
+ * conservative: the bucket is lowered to the reading without the refill of those few ms.) Each
+ * budget a transaction touches is read and written once, however many operations it applies.
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
@@ -39,15 +42,17 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** The clock, in ms. Default `Date.now` (shared by every process on the machine). */
   now?: () => number;
-  /** Write `adjust` calls with the next operation, at the latest after this many ms. Default 0: at once. */
+  /** Write `adjust` and `clamp` calls with the next operation, at the latest after this many ms. Default 0: at once. */
   deferAdjustMs?: number;
 }
 
-interface PendingAdjust {
-  key: BudgetKey;
-  delta: Partial<Cost>;
-  spec: BudgetSpec;
-}
+/** An `adjust` or `clamp` waiting to be written. */
+type PendingWrite =
+  | { kind: 'adjust'; key: BudgetKey; delta: Partial<Cost>; spec: BudgetSpec }
+  | { kind: 'clamp'; key: BudgetKey; levels: Partial<Record<Dimension, number>>; spec: BudgetSpec };
+
+/** The budgets one transaction has read, each written back once at its end. */
+type Budgets = (key: BudgetKey) => Budget;
 
 export function sqliteFileIn(stateDir: string): string {
   return join(stateDir, SQLITE_FILE);
@@ -164,8 +169,8 @@ export class SqliteStore implements LimitStore {
   private readonly clock: () => number;
   private conn: Connection | undefined;
   private readonly deferAdjustMs: number;
-  /** `adjust` calls not written yet, in the order they were made. */
-  private pending: PendingAdjust[] = [];
+  /** `adjust` and `clamp` calls not written yet, in the order they were made. */
+  private pending: PendingWrite[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
 
   /** Opens (creating when missing) the database; throws `LimitStoreError` when it cannot be used. */
@@ -203,22 +208,40 @@ export class SqliteStore implements LimitStore {
     return new LimitStoreError(this.where, `${this.file}: ${why}`, { cause: err });
   }
 
-  /** Runs `fn` as one BEGIN IMMEDIATE transaction on the store's never-backwards clock. */
-  private tx<T>(fn: (c: Connection, now: number) => T): T {
+  /**
+   * Runs `fn` as one BEGIN IMMEDIATE transaction on the store's never-backwards clock, after the
+   * waiting writes. With `throughBudgets`, `fn` reads budgets only through `budgets` (each read
+   * once per transaction, the waiting writes' included, and all written back at the end); without,
+   * the waiting writes are written before `fn`, which may read the rows itself.
+   */
+  private tx<T>(fn: (c: Connection, now: number, budgets: Budgets) => T, throughBudgets = false): T {
     const c = this.connection();
     try {
       const out = c.immediate(() => {
         const now = Math.max(c.getClock.get()?.last ?? 0, this.clock());
         c.setClock.run(now);
+        const read = new Map<string, { key: BudgetKey; budget: Budget }>();
+        const budgets: Budgets = (key) => {
+          const id = `${key.account}\u0000${key.modelClass}`;
+          let entry = read.get(id);
+          if (!entry) read.set(id, (entry = { key, budget: readBudget(c, key) }));
+          return entry.budget;
+        };
+        const writeBack = () => {
+          for (const { key, budget } of read.values()) writeBudget(c, key, budget);
+          read.clear();
+        };
         for (const p of this.pending) {
-          const b = readBudget(c, p.key);
+          const b = budgets(p.key);
           b.spec = p.spec;
-          b.state = adjustAll(b.state, p.spec, p.delta, now);
-          writeBudget(c, p.key, b);
+          b.state = p.kind === 'adjust' ? adjustAll(b.state, p.spec, p.delta, now) : clampAll(b.state, p.spec, p.levels, now);
         }
-        return fn(c, now);
+        if (!throughBudgets) writeBack();
+        const result = fn(c, now, budgets);
+        writeBack();
+        return result;
       });
-      // Committed: the waiting adjustments are written (a failed transaction keeps them for the next).
+      // Committed: the waiting writes are written (a failed transaction keeps them for the next).
       this.pending = [];
       return out;
     } catch (err) {
@@ -238,16 +261,17 @@ export class SqliteStore implements LimitStore {
     }
   }
 
+  /** Queues a write for the next operation (or the timer), when writes are deferred. */
+  private defer(write: PendingWrite): boolean {
+    if (this.deferAdjustMs <= 0) return false;
+    this.pending.push(write);
+    this.flushTimer ??= setTimeout(() => this.flushPending(), this.deferAdjustMs);
+    return true;
+  }
+
   /** Reads, changes and writes back one budget inside a transaction. */
   private withBudget<T>(key: BudgetKey, fn: (b: Budget, now: number) => T): Promise<T> {
-    return Promise.resolve().then(() =>
-      this.tx((c, now) => {
-        const b = readBudget(c, key);
-        const out = fn(b, now);
-        writeBudget(c, key, b);
-        return out;
-      }),
-    );
+    return Promise.resolve().then(() => this.tx((_c, now, budgets) => fn(budgets(key), now), true));
   }
 
   take(key: BudgetKey, cost: Cost, spec: BudgetSpec): Promise<TakeResult> {
@@ -261,11 +285,7 @@ export class SqliteStore implements LimitStore {
   }
 
   async adjust(key: BudgetKey, delta: Partial<Cost>, spec: BudgetSpec): Promise<void> {
-    if (this.deferAdjustMs > 0) {
-      this.pending.push({ key, delta, spec });
-      this.flushTimer ??= setTimeout(() => this.flushPending(), this.deferAdjustMs);
-      return;
-    }
+    if (this.defer({ kind: 'adjust', key, delta, spec })) return;
     await this.withBudget(key, (b, now) => {
       b.spec = spec;
       b.state = adjustAll(b.state, spec, delta, now);
@@ -273,6 +293,7 @@ export class SqliteStore implements LimitStore {
   }
 
   async clamp(key: BudgetKey, levels: Partial<Record<Dimension, number>>, spec: BudgetSpec): Promise<void> {
+    if (this.defer({ kind: 'clamp', key, levels, spec })) return;
     await this.withBudget(key, (b, now) => {
       b.spec = spec;
       b.state = clampAll(b.state, spec, levels, now);

@@ -31,7 +31,7 @@ describe('SQLite adjusts written with the next operation', () => {
   const spec = { requests: { perMinute: 600, capacitySeconds: 1, fullSeconds: 1 } }; // 10 at most
   const requests = (n: number) => ({ requests: n, inputTokens: 0, outputTokens: 0 });
 
-  it('this process sees its own at once, in order; another sees them within the delay; close writes what waits', async () => {
+  it('this process sees its own adjusts and clamps at once, in order; another sees them within the delay; close writes what waits', async () => {
     const f = join(dir, 'deferred.sqlite');
     const store = new SqliteStore({ file: f, now: clock.now, deferAdjustMs: 50 });
     const other = new SqliteStore({ file: f, now: clock.now });
@@ -45,7 +45,12 @@ describe('SQLite adjusts written with the next operation', () => {
       await store.adjust(key, { requests: 1 }, spec);
       await new Promise((r) => setTimeout(r, 120));
       expect((await other.snapshot(key.account))[0]!.levels.requests).toBeCloseTo(9, 5);
-      await store.adjust(key, { requests: -9 }, spec);
+      // A clamp (the API said less remains) waits the same way, in order with the adjusts: 9 -> 4 -> 2.
+      await store.clamp(key, { requests: 4 }, spec);
+      await store.adjust(key, { requests: -2 }, spec);
+      expect((await other.snapshot(key.account))[0]!.levels.requests).toBeCloseTo(9, 5);
+      expect((await store.snapshot(key.account))[0]!.levels.requests).toBeCloseTo(2, 5);
+      await store.adjust(key, { requests: -2 }, spec);
       await store.close();
       expect((await other.snapshot(key.account))[0]!.levels.requests).toBeCloseTo(0, 5);
     } finally {
