@@ -13,7 +13,8 @@ import { itemDefaults, rateLimitWaitLimitMs, type Settings } from '../config.js'
 import { ExitCode, StoppedError } from '../errors.js';
 import type { PreparedInput } from '../input/index.js';
 import { openResults } from '../output/index.js';
-import { finishRunLog, type EventLog } from '../report/index.js';
+import type { EventLog } from '../report/event-log.js';
+import { finishRunLog } from '../report/finish-run.js';
 import { createProgress, plural, summaryObject, writeSummary, type CostMeter } from '../ui/index.js';
 import { emptyStats } from '../ui/stats.js';
 import { chunkLimitsFromEnv } from './chunking.js';

@@ -12,7 +12,7 @@ import { stateDir } from '../state-dir.js';
 import type { LimitStore } from '../limits/limit-store.js';
 import { openLimitStore, sharedLimitsSource } from '../limits/open-store.js';
 import { DEFAULT_MAX_WAIT_MS, DEFAULT_PROXY_PORT, DEFAULT_UPSTREAM, isLoopback, REPORT_PATH, startProxy, STATUS_PATH, TOKEN_HEADER, type Proxy } from '../proxy/index.js';
-import { EventLog, newRunId } from '../report/index.js';
+import { EventLog, newRunId } from '../report/event-log.js';
 import { redact, registerSecret } from '../secrets.js';
 import { formatDuration, plural } from '../ui/format.js';
 

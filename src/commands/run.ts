@@ -23,10 +23,9 @@ import { formatDuration } from '../plan/format-plan.js';
 import { totalCounts, type MessageBatch } from '../batch/poller.js';
 import { pendingWork } from './resume-state.js';
 import { planInput } from '../plan/plan-input.js';
-import { runBatchJob } from '../batch/run-batch-job.js';
 import { runRealtimeJob } from '../realtime/run-realtime-job.js';
 import { costMeter } from '../plan/cost.js';
-import { EventLog, newRunId } from '../report/index.js';
+import { EventLog, newRunId } from '../report/event-log.js';
 import { checkBatchMaxCost, checkRealtimeMaxCost, realtimeSpendCap } from './max-cost.js';
 
 export interface RunOptions extends InputFlags {
@@ -190,6 +189,8 @@ export async function runJob(options: RunOptions, ctx: CommandContext, control: 
     const cutOver = plan.cutOver;
     // What the batch had not processed at the last poll: the cut-over time follows it.
     let unresolved = pending.count;
+    // The Batches API's modules load only for a job that goes there.
+    const { runBatchJob } = await import('../batch/run-batch-job.js');
     const batch = await runBatchJob({
       cost,
       prepared,

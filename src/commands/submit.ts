@@ -16,7 +16,7 @@ import { planInput } from '../plan/plan-input.js';
 import { chunkItems, chunkLimitsFromEnv, type ChunkLimits } from '../batch/chunking.js';
 import { failedIdsOf, findActiveJob, findActiveRetry, findIncompleteSubmit, newManifest, requireEnded, type JobRecipe } from '../batch/jobs.js';
 import { loadManifest, saveManifest, type JobManifest } from '../batch/manifest.js';
-import { EventLog } from '../report/index.js';
+import { EventLog } from '../report/event-log.js';
 import { recordStatus, retrieveBatches } from '../batch/poller.js';
 import { onStopSignals } from '../stop-signal.js';
 import { submitJob } from '../batch/submitter.js';

@@ -4,7 +4,6 @@
  */
 import type { RunStats } from '../ui/stats.js';
 import type { EventLog } from './event-log.js';
-import { writeReport } from './write-report.js';
 
 export interface RunReportNote {
   /** The HTML file written, when `--report` asked for one. */
@@ -27,6 +26,8 @@ export async function finishRunLog(
   const later = `claw-batch report ${events.id}`;
   if (reportTo) {
     try {
+      // The page's renderer loads only when a report is asked for.
+      const { writeReport } = await import('./write-report.js');
       const { path } = await writeReport(events.path, reportTo);
       return { report: path, events: events.path, text: path };
     } catch (err) {
