@@ -9,23 +9,24 @@ import { describe, expect, it } from 'vitest';
 import { countById, readResults, runCli, writeItems } from '../helpers/cli.js';
 import { useSimulator } from '../helpers/simulator.js';
 
-const fx = useSimulator({ latencyMs: 50, rpm: 1200 }, {});
-const args = (input: string, out: string, deadline: string) => ['run', input, '-o', out, '--model', 'claude-haiku-4-5', '--max-tokens', '64', '--rpm', '1200', '--deadline', deadline];
+const fx = useSimulator({ latencyMs: 50, rpm: 1200 }, { rpm: 1200 });
+const args = (input: string, out: string, deadline: string, rpm = 1200) => ['run', input, '-o', out, '--model', 'claude-haiku-4-5', '--max-tokens', '64', '--rpm', String(rpm), '--deadline', deadline];
 
 describe('--deadline', () => {
   it('a slow Batches API and a deadline it alone would miss: every item once, by the deadline, some through the batch, none paid twice', async () => {
     const dir = fx.newDir();
-    fx.sim.setOptions({ batchMs: 40_000 });
+    fx.sim.setOptions({ batchMs: 20_000, rpm: 6000 });
     fx.sim.resetCounters();
     const input = writeItems(dir, 150);
     const out = join(dir, 'out.jsonl');
     const started = Date.now();
-    // Real time needs 150 / 1,200 a minute = 7.5 s; the cut-over is due by 25 s - 7.5 s - a margin.
-    const r = await runCli(args(input, out, '25s'), { env: { ...fx.env(), CLAW_BATCH_POLL_INTERVAL_S: '0.5' } });
+    // Real time needs 150 / 6,000 a minute = 1.5 s; the cut-over is due by 12 s - 1.5 s - a margin
+    // (a quarter of it and 5 s), about 5 s in: a quarter of the way through the batch's 20 s.
+    const r = await runCli(args(input, out, '12s', 6000), { env: { ...fx.env(), CLAW_BATCH_POLL_INTERVAL_S: '0.5' } });
     expect(r.stderr).toMatch(/plan: Message Batches API, cutting over to real time at \d{4}-\d\d-\d\dT[\d:.]+Z if it has not ended/);
     expect(r.stderr).toMatch(/deadline: the Batches API has \d+ request\(s\) still processing .*canceling the batch, keeping what it finished/);
     expect(r.code).toBe(0);
-    expect(Date.now() - started).toBeLessThan(25_000);
+    expect(Date.now() - started).toBeLessThan(12_000);
     const lines = readResults(out);
     const counts = countById(lines);
     expect(counts.size).toBe(150);
@@ -39,7 +40,7 @@ describe('--deadline', () => {
     expect(c.succeeded).toBeGreaterThan(0);
     expect(c.succeeded + viaBatch).toBe(150);
     // The summary's time is the whole run's, the batch's part included.
-    const took = Number(/150 items in (\d+)s/.exec(r.stderr)?.[1]);
+    const took = Number(/150 items in (\d+(?:\.\d)?)s/.exec(r.stderr)?.[1]);
     expect(took).toBeGreaterThanOrEqual(Math.floor((Date.now() - started) / 1000) - 2);
   });
 

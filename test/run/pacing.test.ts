@@ -66,6 +66,7 @@ describe('a limit below one request a second', () => {
     const prompt = (i: number) => `Classify ticket ${i}: my order has not arrived`;
     const input = writeItems(dir, 5, prompt);
     for (const [name, flags] of [['given', ['--rpm', '60']], ['learned', []]] as const) {
+      if (name === 'learned') await new Promise((resolve) => setTimeout(resolve, 1500));
       const out = join(dir, `${name}.jsonl`);
       // Each from a state that knows nothing, against an API idle long enough to be full again.
       const r = await runCli(['run', input, '-o', out, ...flags, '--model', 'claude-haiku-4-5', '--max-tokens', '64', '--realtime', '--quiet'], {
@@ -74,7 +75,6 @@ describe('a limit below one request a second', () => {
       expect(r.code).toBe(0);
       expectEveryItemOnceWithItsOwnAnswer(out, 5, prompt);
       expect(fx.sim.counters().rateLimited).toBe(0);
-      await new Promise((resolve) => setTimeout(resolve, 1500));
     }
   });
 });
