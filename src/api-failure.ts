@@ -11,7 +11,7 @@
  * `x-should-retry` overrides the status where the API sends it: `false` turns a 5xx into the item's
  * error, `true` turns a 4xx into a retry.
  */
-import { APIConnectionError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
+import { APIConnectionError, APIError, APIUserAbortError } from '@anthropic-ai/sdk/core/error';
 import type { StopReason } from './errors.js';
 import { redact } from './secrets.js';
 

@@ -3,7 +3,7 @@
  * connection) are retried with backoff: a poll that runs for hours must not die of one bad answer.
  */
 import type Anthropic from '@anthropic-ai/sdk';
-import { NotFoundError } from '@anthropic-ai/sdk';
+import { NotFoundError } from '@anthropic-ai/sdk/core/error';
 import { StoppedError, UsageError } from '../errors.js';
 import type { JobManifest } from './manifest.js';
 import { sleep } from '../sleep.js';

@@ -7,7 +7,6 @@
  * keeps running (and how to cancel it); a later rerun re-attaches to the new one.
  */
 import { resolve } from 'node:path';
-import { createClient } from '../client.js';
 import { NEVER, onAbort, stopName, withEvents, type JobControl, type JobSummary } from '../job-events.js';
 import { itemDefaults, rateLimitWaitLimitMs, type Settings } from '../config.js';
 import { ExitCode, StoppedError } from '../errors.js';
@@ -78,6 +77,8 @@ export async function runBatchJob(run: BatchJobRun): Promise<BatchJobOutcome> {
   const { prepared, settings, ctx } = run;
   const env = ctx.env;
   const output = run.output === undefined ? undefined : resolve(ctx.cwd, run.output);
+  // The SDK (hundreds of modules) loads once the input has been checked and the plan made.
+  const { createClient } = await import('../client.js');
   const client = createClient({}, env);
   const control = run.control ?? {};
   const signal = control.signal ?? NEVER;

@@ -8,7 +8,7 @@
  */
 import { formatDuration, plural } from '../ui/format.js';
 import type Anthropic from '@anthropic-ai/sdk';
-import { APIError } from '@anthropic-ai/sdk';
+import { APIError } from '@anthropic-ai/sdk/core/error';
 import { classifyFailure } from '../api-failure.js';
 import { StoppedError, UsageError } from '../errors.js';
 import type { Item } from '../types.js';

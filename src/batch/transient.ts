@@ -4,7 +4,7 @@
  * exponential backoff, a `retry-after` / `retry-after-ms` honoured (src/api-failure.ts reads them).
  * A rejected key or a reached spend limit stops at once; so does Ctrl-C, between attempts.
  */
-import { APIError } from '@anthropic-ai/sdk';
+import { APIError } from '@anthropic-ai/sdk/core/error';
 import { backoffMs, classifyFailure } from '../api-failure.js';
 import { sleep } from '../sleep.js';
 import { formatDuration } from '../ui/format.js';

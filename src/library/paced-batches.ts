@@ -7,7 +7,7 @@
  * headers, or given (`batchRpm`). Any other failure is the SDK's own error, thrown as it came.
  */
 import type Anthropic from '@anthropic-ai/sdk';
-import { APIError } from '@anthropic-ai/sdk';
+import { APIError } from '@anthropic-ai/sdk/core/error';
 import { classifyFailure } from '../api-failure.js';
 import { StoppedError } from '../errors.js';
 import type { ClassBudget } from '../limits/class-budget.js';

@@ -8,7 +8,7 @@
  * own error, thrown as it came; a stop (auth, spend limit, billing) also stops the wrapper.
  */
 import type Anthropic from '@anthropic-ai/sdk';
-import { APIError } from '@anthropic-ai/sdk';
+import { APIError } from '@anthropic-ai/sdk/core/error';
 import { Stream } from '@anthropic-ai/sdk/streaming';
 import { classifyFailure } from '../api-failure.js';
 import { StoppedError } from '../errors.js';

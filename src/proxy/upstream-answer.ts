@@ -4,7 +4,7 @@
  * refusal, a transient 5xx/529, the request's own fault) and then passed back byte for byte.
  */
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { APIError } from '@anthropic-ai/sdk';
+import { APIError } from '@anthropic-ai/sdk/core/error';
 import { classifyFailure, type FailureAction } from '../api-failure.js';
 import type { HeaderSource } from '../limits/rate-limit-headers.js';
 import { endToEndHeaders } from './upstream.js';

@@ -6,7 +6,6 @@
  * and the exit code is 3.
  */
 import { rateLimitWaitLimitMs, type Settings } from '../config.js';
-import { createClient } from '../client.js';
 import { ExitCode, StoppedError } from '../errors.js';
 import type { PreparedInput } from '../input/index.js';
 import { AccountBudget } from '../limits/account-budget.js';
@@ -65,6 +64,8 @@ export interface RealtimeJobRun {
 
 export async function runRealtimeJob(job: RealtimeJobRun): Promise<number> {
   const { prepared, settings, ctx } = job;
+  // The SDK (hundreds of modules) loads once the input has been checked and the plan made.
+  const { createClient } = await import('../client.js');
   const client = createClient({}, ctx.env);
   // Notices from the store (it went away, it is back) wait for the progress display to exist.
   let notice: (message: string) => void = (m) => ctx.stderr.write(`claw-batch: ${m}\n`);

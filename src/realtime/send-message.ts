@@ -9,7 +9,7 @@
  * aborted and fails with StalledError (retried like a dropped connection). `abort` (Ctrl-C after
  * its grace period) aborts it too; it then fails with the SDK's APIUserAbortError.
  */
-import { AnthropicError, APIUserAbortError } from '@anthropic-ai/sdk';
+import { AnthropicError, APIUserAbortError } from '@anthropic-ai/sdk/core/error';
 import type Anthropic from '@anthropic-ai/sdk';
 import type { MessageParams } from '../types.js';
 import { MessageAccumulator, SseSplitter, errorEvent } from './sse-message.js';

@@ -7,7 +7,7 @@
  * line ends; `event:` and `data:` fields; `:` comments; `ping` skipped; an `error` event thrown
  * as the SDK's APIError), and the failures are the SDK's too, so retries decide as before.
  */
-import { AnthropicError, APIError } from '@anthropic-ai/sdk';
+import { AnthropicError, APIError } from '@anthropic-ai/sdk/core/error';
 import { partialParse } from '@anthropic-ai/sdk/_vendor/partial-json-parser/parser';
 import type Anthropic from '@anthropic-ai/sdk';
 
