@@ -39,7 +39,7 @@ export interface OpenLimitStoreOptions {
  * `local`: a settle is written with the process's next take, or after this long: one SQLite
  * transaction per request instead of two; other processes see the correction 20 ms later at most.
  */
-const DEFER_ADJUST_MS = 20;
+const DEFER_WRITES_MS = 20;
 
 export async function openLimitStore(options: OpenLimitStoreOptions): Promise<LimitStore> {
   const value = options.sharedLimits.trim();
@@ -55,7 +55,7 @@ export async function openLimitStore(options: OpenLimitStoreOptions): Promise<Li
     const { SqliteStore, sqliteFileIn } = await import('./sqlite-store.js');
     const file = sqliteFileIn(options.stateDir);
     try {
-      return fallback(new SqliteStore({ file, busyTimeoutMs: options.busyTimeoutMs, deferAdjustMs: DEFER_ADJUST_MS }));
+      return fallback(new SqliteStore({ file, busyTimeoutMs: options.busyTimeoutMs, deferWritesMs: DEFER_WRITES_MS }));
     } catch (err) {
       const why = err instanceof Error ? err.message.replace(`${file}: `, '') : String(err);
       throw new UsageError(

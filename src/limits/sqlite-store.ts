@@ -13,7 +13,7 @@
  * After a corruption error the connection is dropped and reopened on the next call, so a file that
  * was deleted or replaced is picked up again.
  *
- * With `deferAdjustMs`, `adjust` (the settle after every answer: a give-back or a charge) and
+ * With `deferWritesMs`, `adjust` (the settle after every answer: a give-back or a charge) and
  * `clamp` (every answer's headers: what the API says remains) do not open a transaction of their
  * own: they are written with this process's next operation, or after that many ms, whichever comes
  * first — one transaction per request instead of three. Other processes see the correction that
@@ -43,7 +43,7 @@ export interface SqliteStoreOptions {
   /** The clock, in ms. Default `Date.now` (shared by every process on the machine). */
   now?: () => number;
   /** Write `adjust` and `clamp` calls with the next operation, at the latest after this many ms. Default 0: at once. */
-  deferAdjustMs?: number;
+  deferWritesMs?: number;
 }
 
 /** An `adjust` or `clamp` waiting to be written. */
@@ -168,7 +168,7 @@ export class SqliteStore implements LimitStore {
   private readonly busyTimeoutMs: number;
   private readonly clock: () => number;
   private conn: Connection | undefined;
-  private readonly deferAdjustMs: number;
+  private readonly deferWritesMs: number;
   /** `adjust` and `clamp` calls not written yet, in the order they were made. */
   private pending: PendingWrite[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
@@ -179,7 +179,7 @@ export class SqliteStore implements LimitStore {
     this.where = options.file;
     this.busyTimeoutMs = options.busyTimeoutMs ?? 1000;
     this.clock = options.now ?? Date.now;
-    this.deferAdjustMs = options.deferAdjustMs ?? 0;
+    this.deferWritesMs = options.deferWritesMs ?? 0;
     this.connection();
   }
 
@@ -263,9 +263,9 @@ export class SqliteStore implements LimitStore {
 
   /** Queues a write for the next operation (or the timer), when writes are deferred. */
   private defer(write: PendingWrite): boolean {
-    if (this.deferAdjustMs <= 0) return false;
+    if (this.deferWritesMs <= 0) return false;
     this.pending.push(write);
-    this.flushTimer ??= setTimeout(() => this.flushPending(), this.deferAdjustMs);
+    this.flushTimer ??= setTimeout(() => this.flushPending(), this.deferWritesMs);
     return true;
   }
 

@@ -20,8 +20,8 @@ storeContract('SQLite (local)', {
 
 // As `run` opens it: settles are written with the next operation (or after 20 ms).
 storeContract('SQLite (local, adjusts written with the next operation)', {
-  create: async () => new SqliteStore({ file: (file = join(dir, `limits-${++n}.sqlite`)), now: clock.now, deferAdjustMs: 20 }),
-  sibling: async () => new SqliteStore({ file, now: clock.now, deferAdjustMs: 20 }),
+  create: async () => new SqliteStore({ file: (file = join(dir, `limits-${++n}.sqlite`)), now: clock.now, deferWritesMs: 20 }),
+  sibling: async () => new SqliteStore({ file, now: clock.now, deferWritesMs: 20 }),
   ...clock,
   slackMs: 0,
 });
@@ -33,7 +33,7 @@ describe('SQLite adjusts written with the next operation', () => {
 
   it('this process sees its own adjusts and clamps at once, in order; another sees them within the delay; close writes what waits', async () => {
     const f = join(dir, 'deferred.sqlite');
-    const store = new SqliteStore({ file: f, now: clock.now, deferAdjustMs: 50 });
+    const store = new SqliteStore({ file: f, now: clock.now, deferWritesMs: 50 });
     const other = new SqliteStore({ file: f, now: clock.now });
     try {
       expect((await store.take(key, requests(4), spec)).ok).toBe(true);

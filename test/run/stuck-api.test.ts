@@ -74,10 +74,15 @@ describe('an answer that stops mid-stream', () => {
     fx.sim.resetCounters();
     const input = writeItems(dir, 3);
     const out = join(dir, 'out.jsonl');
-    // Let the first attempts stall, then heal the API while the run backs off.
-    const heal = setTimeout(() => fx.sim.setOptions({ stallRate: 0 }), 1500);
-    const r = await runCli(['run', input, '-o', out, ...MODEL, '--quiet'], { env: { ...fx.env(), CLAW_BATCH_IDLE_TIMEOUT_MS: '1000' } });
-    clearTimeout(heal);
+    // Let the first attempts (all three) stall, then heal the API while the run waits them out and
+    // backs off. Healed on the count, not after a fixed time: a slow start on a busy machine must
+    // not heal it before any stream has stalled.
+    const heal = setInterval(() => {
+      if (fx.sim.counters().stalled >= 3) fx.sim.setOptions({ stallRate: 0 });
+    }, 20);
+    const r = await runCli(['run', input, '-o', out, ...MODEL, '--quiet'], { env: { ...fx.env(), CLAW_BATCH_IDLE_TIMEOUT_MS: '1000' } }).finally(() =>
+      clearInterval(heal),
+    );
     expect(r.code).toBe(0);
     const lines = readResults(out);
     expect(lines).toHaveLength(3);
