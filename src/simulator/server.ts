@@ -29,6 +29,8 @@ export interface Simulator {
   setOptions(patch: Partial<SimulatorOptions>): void;
   /** Evicts every prompt-cache entry, as a cache that expires mid-run would. */
   flushCache(): void;
+  /** Ends every batch still in progress now (their results become readable); returns how many. */
+  endBatches(): number;
   /** Stops listening and destroys open keep-alive sockets. */
   close(): Promise<void>;
 }
@@ -172,6 +174,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     resetCounters: () => resetCounters(state),
     setOptions: (patch) => applyOptions(state, patch),
     flushCache: () => state.cache.flush(),
+    endBatches: () => state.batches.endAll(Date.now()),
     close: () =>
       new Promise<void>((resolve, reject) => {
         state.stopUnseenTraffic?.();

@@ -9,7 +9,9 @@ describe('submit, then poll', () => {
   let sb: Sandbox;
   let jobId: string;
   beforeAll(async () => {
-    sb = await sandbox({ batchMs: 4000 });
+    // The batches process until the --wait test ends them: the tests before it see them processing
+    // however slowly this machine runs the CLI (a fixed batchMs raced them on a busy CI machine).
+    sb = await sandbox({ batchMs: 3_600_000 });
     writeItems(sb.file('items.jsonl'), N, (i) => (i === BAD ? 'no-such-model' : 'claude-haiku-4-5'));
   });
   afterAll(() => sb.close());
@@ -48,10 +50,13 @@ describe('submit, then poll', () => {
   });
 
   it('--wait writes every result once, errored ones included, each with its own answer; exit 1', async () => {
-    const r = await sb.cli(['poll', jobId, '--wait', '-o', 'out.jsonl']);
+    const polling = sb.cli(['poll', jobId, '--wait', '-o', 'out.jsonl']);
+    // The poller finds them processing and waits; they end a second later.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(sb.sim.endBatches()).toBe(3);
+    const r = await polling;
     expect(r.code).toBe(1);
-    // Waited with progress lines, or (on a slow machine, the earlier tests outlasting the batches)
-    // found them ended at once: either way each batch's end is said before the results are written.
+    // Each batch's end is said before the results are written.
     expect(r.stderr).toMatch(/batches ended|msgbatch_\w+: ended — /);
     const lines = readResults(sb.file('out.jsonl'));
     expect(lines).toHaveLength(N);

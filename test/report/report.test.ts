@@ -127,10 +127,21 @@ describe('claw-batch report', () => {
     const dir = fx.newDir();
     const env = { ...fx.env(), CLAW_BATCH_POLL_INTERVAL_S: '0.3' };
     const items = writeItems(dir, 8);
+    // The batch processes until the poller has seen it processing (a fixed batchMs raced a slow start).
+    fx.sim.setOptions({ batchMs: 3_600_000 });
     const submitted = await runCli(['submit', items, '--model', 'claude-haiku-4-5', '--quiet'], { env, cwd: dir });
+    fx.sim.setOptions({ batchMs: 3000 });
     expect(submitted.code, submitted.stderr).toBe(0);
     const job = submitted.stdout.trim();
-    const polled = await runCli(['poll', job, '--wait', '-o', 'out.jsonl', '--report', 'job.html'], { env, cwd: dir });
+    const calls = fx.sim.counters().batchRequests;
+    const polling = runCli(['poll', job, '--wait', '-o', 'out.jsonl', '--report', 'job.html'], { env, cwd: dir });
+    // Ended once the poller has retrieved it at least twice (seen processing, and waited).
+    for (let t = Date.now(); fx.sim.counters().batchRequests < calls + 2; ) {
+      if (Date.now() - t > 30_000) throw new Error('the poller never retrieved the batch');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(fx.sim.endBatches()).toBe(1);
+    const polled = await polling;
     expect(polled.code, polled.stderr).toBe(0);
     expect(polled.stderr).toContain(`report: ${join(dir, 'job.html')}`);
     const opened = await browser.open(join(dir, 'job.html'));

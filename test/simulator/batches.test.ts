@@ -33,7 +33,7 @@ const requests = (n: number, prefix = 'item'): BatchRequest[] =>
 
 describe('message batches', () => {
   it('runs a batch from create to results, each custom_id once, bad params errored', async () => {
-    sim = await startSimulator({ batchMs: 200 });
+    sim = await startSimulator({ batchMs: 3_600_000 });
     const client = sdk(sim);
     const bad: BatchRequest[] = [
       { custom_id: 'no-max-tokens', params: { model: MODEL, messages: [{ role: 'user', content: 'x' }] } as never },
@@ -55,6 +55,7 @@ describe('message batches', () => {
     const early = await fetch(`${sim.url}/v1/messages/batches/${created.id}/results`, { headers: { 'x-api-key': 'k' } });
     expect(early.status).toBe(400);
 
+    expect(sim.endBatches()).toBe(1);
     const ended = await waitUntilEnded(client, created.id);
     expect(ended.request_counts).toEqual({ processing: 0, succeeded: 6, errored: 2, canceled: 0, expired: 0 });
     expect(ended.results_url).toBe(`${sim.url}/v1/messages/batches/${created.id}/results`);
@@ -143,6 +144,24 @@ describe('message batches', () => {
 
     await expect(client.messages.batches.delete(id)).resolves.toEqual({ id, type: 'message_batch_deleted' });
     expect((await rejection(client.messages.batches.retrieve(id))).status).toBe(404);
+  });
+
+  it('endBatches ends every batch in progress at once, with all its results; a canceling batch stays as its cancel left it', async () => {
+    sim = await startSimulator({ batchMs: 3_600_000 });
+    const client = sdk(sim);
+    const running = await client.messages.batches.create({ requests: requests(5) });
+    const canceled = await client.messages.batches.create({ requests: requests(4, 'c') });
+    await client.messages.batches.cancel(canceled.id);
+    expect((await client.messages.batches.retrieve(running.id)).processing_status).toBe('in_progress');
+
+    expect(sim.endBatches()).toBe(1);
+    const ended = await client.messages.batches.retrieve(running.id);
+    expect(ended.processing_status).toBe('ended');
+    expect(ended.request_counts).toEqual({ processing: 0, succeeded: 5, errored: 0, canceled: 0, expired: 0 });
+    expect((await results(client, running.id)).map((l) => l.result.type)).toEqual(Array(5).fill('succeeded'));
+    const stopped = await waitUntilEnded(client, canceled.id);
+    expect(stopped.request_counts.canceled).toBe(4);
+    expect(sim.endBatches()).toBe(0);
   });
 
   it('keeps what processing reached before a cancel part-way through', async () => {
