@@ -5,6 +5,7 @@
  * request bodies and timeouts for slow senders, the periodic status line, and a close that stops
  * accepting and lets what is in flight finish within a grace period.
  */
+import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MemoryStore } from '../limits/memory-store.js';
@@ -55,6 +56,8 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   const stats = new ProxyStats();
   const log = new ProxyLog(options.log ?? (() => {}));
   const shutdown = new AbortController();
+  // Every request waiting for its turn listens (Node warns on its stderr past 10 otherwise).
+  setMaxListeners(0, shutdown.signal);
   const ctx: ProxyContext = {
     shutdown: shutdown.signal,
     upstream,

@@ -99,6 +99,17 @@ describe('claw-batch proxy', () => {
     }
   });
 
+  it('holds 30 clients at once for their turns without a Node warning on its stderr', async () => {
+    // Each held request listens for the proxy's shutdown: past 10, Node printed MaxListenersExceededWarning.
+    const proxy = await startProxyProcess(['--upstream', fx.sim.url, '--rpm', '1200'], {});
+    const client = new Anthropic({ apiKey: 'test-key', baseURL: proxy.url, maxRetries: 0 });
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => client.messages.create(ask(`client ${i}`))));
+    expect(answers.map(textOf)).toEqual(Array.from({ length: 30 }, (_, i) => replyText(ask(`client ${i}`))));
+    proxy.child.kill('SIGINT');
+    expect(await proxy.exited).toBe(0);
+    expect(proxy.output()).not.toMatch(/Warning/);
+  });
+
   it('exits 3 when the grace after Ctrl-C runs out with a request still open', async () => {
     fx.sim.setOptions({ replyTokens: 400, outputTokensPerSecond: 40 });
     const proxy = await startProxyProcess(['--upstream', fx.sim.url], { CLAW_BATCH_STOP_GRACE_MS: '300' });
