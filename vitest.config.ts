@@ -27,7 +27,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unpaced', include: ['test/**/*.test.ts'], exclude: [...PACED, ...ALONE], fileParallelism: true, maxWorkers: 4, sequence: { groupOrder: 0 } },
+        test: { name: 'unpaced', include: ['test/**/*.test.ts'], exclude: [...PACED, ...ALONE], fileParallelism: true, maxWorkers: 4, isolate: false, sequence: { groupOrder: 0 } },
       },
       {
         extends: true,

@@ -3,12 +3,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { afterAll } from 'vitest';
 import { prepareInput, type InputSpec, type PreparedInput } from '../../src/input/index.js';
 import type { Item } from '../../src/types.js';
 
+// One dir per worker process: the unpaced tests share workers (isolate: false), so this module is
+// loaded once for several test files; the dir goes when the worker does.
 const dir = mkdtempSync(join(tmpdir(), 'claw-batch-input-test-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
 
 export const noStdin = Readable.from([]);
 
