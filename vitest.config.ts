@@ -10,6 +10,7 @@ import { defineConfig } from 'vitest/config';
  */
 const ALONE = ['test/run/pacing.test.ts'];
 const PACED = [
+  'test/run/pacing-low-limit.test.ts',
   'test/run/shared-limits.test.ts',
   'test/run/organization.test.ts',
   'test/run/prompt-cache.test.ts',

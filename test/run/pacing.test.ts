@@ -6,34 +6,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { replyText, type SimulatorCounters } from '../../src/simulator/index.js';
 import { useSimulator } from '../helpers/simulator.js';
-import { countById, readResults, runCli, textOf, writeItems } from '../helpers/cli.js';
+import { runCli, writeItems } from '../helpers/cli.js';
+import { arrivalRate, expectEveryItemOnceWithItsOwnAnswer } from '../helpers/pacing.js';
 
 const fx = useSimulator({}, { latencyMs: 0 });
-
-function expectEveryItemOnceWithItsOwnAnswer(out: string, n: number, prompt: (i: number) => string): void {
-  const lines = readResults(out);
-  const counts = countById(lines);
-  expect(counts.size).toBe(n);
-  expect([...counts.values()].every((c) => c === 1)).toBe(true);
-  for (const line of lines) {
-    expect(line.result.type).toBe('succeeded');
-    const i = Number(line.custom_id.slice(2));
-    expect(textOf(line)).toBe(
-      replyText({ model: 'claude-haiku-4-5', max_tokens: 64, messages: [{ role: 'user', content: prompt(i) }] }),
-    );
-  }
-}
-
-/**
- * Requests per minute the simulator saw, after the opening burst its full bucket allows: the time
- * from the first request to the last covers all but the bucket's worth of them.
- */
-function arrivalRate(c: SimulatorCounters, bucket: number): number {
-  const span = (c.lastRequestAt! - c.firstRequestAt!) / 60_000;
-  return (c.requests - bucket) / span;
-}
 
 describe('run at a known limit', () => {
   it('sends 180 items at 2,400 RPM with a one-second bucket: all succeed, zero 429s, at the limit and not over it', async () => {
@@ -55,27 +32,6 @@ describe('run at a known limit', () => {
     // bound); claw-batch's own burst is half a second's worth (its bucket's capacity: the lower bound).
     expect(arrivalRate(c, 40)).toBeLessThanOrEqual(2400 * 1.02);
     expect(arrivalRate(c, 20)).toBeGreaterThanOrEqual(2400 * 0.85);
-  });
-});
-
-describe('a limit below one request a second', () => {
-  it('60 RPM, given and learned from the headers, 300 ms answers: every item once, zero 429s', async () => {
-    const dir = fx.newDir();
-    fx.sim.setOptions({ rpm: 60, itpm: undefined, otpm: undefined, burstSeconds: 1, latencyMs: 300 });
-    fx.sim.resetCounters();
-    const prompt = (i: number) => `Classify ticket ${i}: my order has not arrived`;
-    const input = writeItems(dir, 5, prompt);
-    for (const [name, flags] of [['given', ['--rpm', '60']], ['learned', []]] as const) {
-      if (name === 'learned') await new Promise((resolve) => setTimeout(resolve, 1500));
-      const out = join(dir, `${name}.jsonl`);
-      // Each from a state that knows nothing, against an API idle long enough to be full again.
-      const r = await runCli(['run', input, '-o', out, ...flags, '--model', 'claude-haiku-4-5', '--max-tokens', '64', '--realtime', '--quiet'], {
-        env: { ...fx.env(), CLAW_BATCH_STATE_DIR: join(dir, `state-${name}`) },
-      });
-      expect(r.code).toBe(0);
-      expectEveryItemOnceWithItsOwnAnswer(out, 5, prompt);
-      expect(fx.sim.counters().rateLimited).toBe(0);
-    }
   });
 });
 
