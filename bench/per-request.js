@@ -3,8 +3,10 @@
 // `messages.stream` loop, and `claw-batch run` (the built CLI) at the same concurrency, at a small
 // and a large item count. Targets (issue 19): claw-batch >= 0.9x the create loop's requests/s,
 // peak RSS <= 1.1x the create loop's at the small count, and flat to the large one.
-// Usage: npm run build && node bench/per-request.js [small=20000] [big=200000] [rounds=2]
-// (big=0 skips the large count). Each contender is a child process under /usr/bin/time.
+// Usage: npm run build && node bench/per-request.js [small=20000] [big=200000] [rounds=2] [latencyMs=0]
+// (big=0 skips the large count; latencyMs > 0 gives answers that take latencyMs +/- a third, as
+// real ones do, where both loops wait on the API instead of the CPU). Each contender is a child
+// process under /usr/bin/time.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { countResults, root, startSimulator, table, tempDir, writeItems } from './lib.js';
@@ -12,8 +14,9 @@ import { countResults, root, startSimulator, table, tempDir, writeItems } from '
 const SMALL = Number(process.argv[2] ?? 20_000);
 const BIG = Number(process.argv[3] ?? 200_000);
 const ROUNDS = Number(process.argv[4] ?? 2);
+const LATENCY_MS = Number(process.argv[5] ?? 0);
 const CONCURRENCY = 16;
-const sim = await startSimulator({});
+const sim = await startSimulator(LATENCY_MS > 0 ? { latencyMs: LATENCY_MS, jitterMs: Math.round(LATENCY_MS / 3) } : {});
 const dir = tempDir();
 const env = { ANTHROPIC_BASE_URL: sim.url, ANTHROPIC_API_KEY: 'bench-key', CLAW_BATCH_STATE_DIR: join(dir, 'state'), NO_COLOR: '1' };
 
@@ -90,7 +93,7 @@ for (const [n, byName] of Object.entries(results)) {
     });
   }
 }
-console.log(`no limit, no latency, concurrency ${CONCURRENCY}; ${SMALL} items: best of ${ROUNDS} alternating rounds (highest peak RSS)${BIG > 0 ? `; ${BIG} items: one round` : ''}\n`);
+console.log(`no limit, ${LATENCY_MS > 0 ? `answers in ${LATENCY_MS} ms +/- ${Math.round(LATENCY_MS / 3)}` : 'no latency'}, concurrency ${CONCURRENCY}; ${SMALL} items: best of ${ROUNDS} alternating rounds (highest peak RSS)${BIG > 0 ? `; ${BIG} items: one round` : ''}\n`);
 console.log(table(rows, ['run', 'seconds', 'req/s', 'vs create', 'CPU ms/req', 'CPU vs create', 'sim CPU ms/req', 'peak RSS MB', 'RSS vs create']));
 const small = results[SMALL];
 const claw = small['claw-batch run'];
