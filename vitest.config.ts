@@ -12,6 +12,7 @@ import { defineConfig } from 'vitest/config';
  */
 const ALONE = ['test/run/pacing.test.ts', 'test/run/shared-limits.test.ts', 'test/proxy/must-show.test.ts'];
 const PACED = [
+  'test/run/start-tier.test.ts',
   'test/run/pacing-low-limit.test.ts',
   'test/run/organization.test.ts',
   'test/run/prompt-cache.test.ts',
