@@ -69,10 +69,11 @@ async function control(state: SimulatorState, method: string, path: string, req:
   if (method === 'POST' && path === '/_sim/options') {
     const body = await readJson(req, 1024 * 1024);
     if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('body: must be a JSON object of options');
-    // `flushCache` is an action, not an option: `{"flushCache": true}` evicts the prompt cache.
-    const { flushCache, ...patch } = body as Partial<SimulatorOptions> & { flushCache?: unknown };
-    if (flushCache !== undefined && typeof flushCache !== 'boolean') {
-      throw badRequest(`flushCache: expected true or false, got \`${JSON.stringify(flushCache)}\``);
+    // Actions, not options: `{"flushCache": true}` evicts the prompt cache; `{"endBatches": true}`
+    // ends every batch in progress (the answer says how many).
+    const { flushCache, endBatches, ...patch } = body as Partial<SimulatorOptions> & { flushCache?: unknown; endBatches?: unknown };
+    for (const [name, value] of [['flushCache', flushCache], ['endBatches', endBatches]] as const) {
+      if (value !== undefined && typeof value !== 'boolean') throw badRequest(`${name}: expected true or false, got \`${JSON.stringify(value)}\``);
     }
     try {
       applyOptions(state, patch);
@@ -80,6 +81,7 @@ async function control(state: SimulatorState, method: string, path: string, req:
       throw badRequest((err as Error).message);
     }
     if (flushCache) state.cache.flush();
+    if (endBatches) return sendJson(res, 200, { ok: true, batchesEnded: state.batches.endAll(Date.now()) }, rid);
     return sendJson(res, 200, { ok: true }, rid);
   }
   throw notFound(`${method} ${path}: no such simulator control endpoint`);

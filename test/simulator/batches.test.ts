@@ -162,6 +162,16 @@ describe('message batches', () => {
     const stopped = await waitUntilEnded(client, canceled.id);
     expect(stopped.request_counts.canceled).toBe(4);
     expect(sim.endBatches()).toBe(0);
+
+    // The same over HTTP, for a simulator in another process (`claw-batch simulate`).
+    const later = await client.messages.batches.create({ requests: requests(2, 'h') });
+    const control = (body: unknown) =>
+      fetch(`${sim!.url}/_sim/options`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(await (await control({ endBatches: true })).json()).toEqual({ ok: true, batchesEnded: 1 });
+    expect((await client.messages.batches.retrieve(later.id)).processing_status).toBe('ended');
+    const refused = await control({ endBatches: 'now' });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/endBatches: expected true or false, got `"now"`/);
   });
 
   it('keeps what processing reached before a cancel part-way through', async () => {
