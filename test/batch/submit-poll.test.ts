@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replyText } from '../../src/simulator/index.js';
+import { waitFor } from '../helpers/run-process.js';
 import { paramsOf, readManifest, readResults, sandbox, textOf, writeItems, type Sandbox } from './helpers.js';
 
 const N = 30;
@@ -50,9 +51,10 @@ describe('submit, then poll', () => {
   });
 
   it('--wait writes every result once, errored ones included, each with its own answer; exit 1', async () => {
+    const calls = sb.sim.counters().batchRequests;
     const polling = sb.cli(['poll', jobId, '--wait', '-o', 'out.jsonl']);
-    // The poller finds them processing and waits; they end a second later.
-    await new Promise((r) => setTimeout(r, 1000));
+    // The poller finds them processing (it has retrieved all three) and waits; then they end.
+    await waitFor(() => sb.sim.counters().batchRequests >= calls + 3);
     expect(sb.sim.endBatches()).toBe(3);
     const r = await polling;
     expect(r.code).toBe(1);

@@ -3,7 +3,7 @@ import { expect } from 'vitest';
 import { replyText, type SimulatorCounters } from '../../src/simulator/index.js';
 import { countById, readResults, textOf } from './cli.js';
 
-export function expectEveryItemOnceWithItsOwnAnswer(out: string, n: number, prompt: (i: number) => string): void {
+export function expectEveryItemOnceWithItsOwnAnswer(out: string, n: number, prompt: (i: number) => string, maxTokens = 64): void {
   const lines = readResults(out);
   const counts = countById(lines);
   expect(counts.size).toBe(n);
@@ -12,7 +12,7 @@ export function expectEveryItemOnceWithItsOwnAnswer(out: string, n: number, prom
     expect(line.result.type).toBe('succeeded');
     const i = Number(line.custom_id.slice(2));
     expect(textOf(line)).toBe(
-      replyText({ model: 'claude-haiku-4-5', max_tokens: 64, messages: [{ role: 'user', content: prompt(i) }] }),
+      replyText({ model: 'claude-haiku-4-5', max_tokens: maxTokens, messages: [{ role: 'user', content: prompt(i) }] }),
     );
   }
 }

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, writeItems } from '../helpers/cli.js';
 import { launchBrowser, type BrowserFixture } from '../helpers/browser.js';
 import { useSimulator } from '../helpers/simulator.js';
+import { waitFor } from '../helpers/run-process.js';
 
 const fx = useSimulator({ latencyMs: 40, rpm: 600, rate500: 0.08, rate529: 0.08, batchMs: 3000 }, {});
 
@@ -137,10 +138,7 @@ describe('claw-batch report', () => {
     const polling = runCli(['poll', job, '--wait', '-o', 'out.jsonl', '--report', 'job.html'], { env, cwd: dir });
     // Ended 2 s after the poller first retrieved it: the report's points are a second wide and show
     // the last state in each, so the batch is processing through at least one whole point.
-    for (let t = Date.now(); fx.sim.counters().batchRequests < calls + 1; ) {
-      if (Date.now() - t > 30_000) throw new Error('the poller never retrieved the batch');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitFor(() => fx.sim.counters().batchRequests > calls);
     await new Promise((r) => setTimeout(r, 2000));
     expect(fx.sim.endBatches()).toBe(1);
     const polled = await polling;

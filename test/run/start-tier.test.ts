@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { removeDir, runCli, tempDir, writeItems } from '../helpers/cli.js';
+import { arrivalRate } from '../helpers/pacing.js';
 import { expectEachOnce } from '../helpers/run-process.js';
 
 const RPM = 1000; // the Start tier's, per model class
@@ -56,7 +57,7 @@ describe('the Start tier with real answers, two keys and traffic it cannot see',
     expect(c.succeeded).toBe(2 * ITEMS);
     expect(c.unseen.sent).toBeGreaterThan(0);
     // Requests a minute at the API after the opening burst (a second's worth of the full limit).
-    const rate = (c.requests - RPM / 60) / ((c.lastRequestAt! - c.firstRequestAt!) / 60_000);
+    const rate = arrivalRate(c, RPM / 60);
     console.log(`start tier, 2 keys + ${UNSEEN_RPM} RPM unseen: ${c.requests} requests, ${c.rateLimited} 429s, ${Math.round(rate)} rpm (${(rate / LEFT).toFixed(2)} of the ${LEFT} left); the other tool refused ${c.unseen.refused} of ${c.unseen.sent}`);
     expect(c.rateLimited / c.requests).toBeLessThanOrEqual(0.02);
     expect(rate).toBeGreaterThanOrEqual(LEFT * 0.75);
